@@ -1,0 +1,38 @@
+# Live Transcriber — the two commands most people need:
+#   make run    set everything up and launch the app
+#   make test   set everything up and run every check (ruff, mypy, import contracts, pytest)
+.PHONY: run test setup setup-test lint typecheck contracts pytest emulator clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+
+run: setup
+	$(PY) -m app.main $(ARGS)
+
+test: setup-test
+	scripts/run-checks.sh
+
+setup:
+	scripts/bootstrap.sh run
+
+setup-test:
+	scripts/bootstrap.sh test
+
+lint: setup-test
+	$(VENV)/bin/ruff check .
+
+typecheck: setup-test
+	$(VENV)/bin/mypy
+
+contracts: setup-test
+	$(VENV)/bin/lint-imports
+
+pytest: setup-test
+	$(VENV)/bin/pytest $(ARGS)
+
+# A local AssemblyAI-compatible server for trying the app without a real key.
+emulator: setup-test
+	$(PY) -m tests.emulator --port 8765 --api-key local-dev-key $(ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""Ports: the interfaces ``app/io`` implements and ``app/ui`` drives, so neither side knows the
+other's concrete classes (the composition root in ``app/main.py`` wires them)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.core.errors import LiveTranscriberError
+from app.core.messages import Begin, Termination, Turn
+from app.core.session import SessionState
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    old: SessionState
+    new: SessionState
+
+
+@dataclass(frozen=True)
+class SessionFailed:
+    """The session ended with an error; the transcript so far stays as it is."""
+
+    error: LiveTranscriberError
+
+
+EngineEvent = Begin | Turn | Termination | StateChanged | SessionFailed
+EventSink = Callable[[EngineEvent], None]
+
+
+class TranscriptionEngine(Protocol):
+    """One recording's worth of speech-to-text, cloud or offline.
+
+    ``send_audio`` takes 16 kHz mono s16le bytes of any length and never blocks; events reach
+    the owner through the sink given at construction, on the owner's event loop thread.
+    """
+
+    @property
+    def state(self) -> SessionState: ...
+
+    async def start(self) -> None:
+        """Connect (or load) and return once audio is being transcribed; raises typed errors."""
+
+    def send_audio(self, pcm: bytes) -> None: ...
+
+    async def stop(self) -> None:
+        """Flush the last words, end the session and release everything; never raises."""
+
+    async def wait_closed(self) -> None:
+        """Return when the session has ended; raise its error if it failed."""
+
+
+class KeyStatus(enum.Enum):
+    VALID = "valid"
+    REJECTED = "rejected"
+    NO_CREDIT = "no-credit"
+    RATE_LIMITED = "rate-limited"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    status: KeyStatus
+    error: LiveTranscriberError | None = None

@@ -1,0 +1,353 @@
+"""The AssemblyAI Universal Streaming (v3) client: a thin asyncio shell around ``app.core``.
+
+How one session runs::
+
+    start()  ── connect (key in the Authorization header, or ?token= from a temporary token)
+             ── reader task: parse every frame (app.core.messages), drive the state machine,
+                hand Begin/Turn/Termination to the owner's sink
+             ── wait for Begin (bounded); audio handed in meanwhile is buffered (bounded)
+    send_audio(pcm)  ── re-chunk to 50 ms frames, queue (bounded, drop-oldest), writer task sends
+    stop()   ── flush the partial frame, drain the queue, send Terminate, keep reading until
+                Termination (bounded wait) so the last words arrive, then close 1000
+
+Errors: every way a session can end badly becomes one typed error from ``app.core.errors``
+(refused upgrade → HTTP status table; close frame → close-code table, refined by an ``Error``
+frame or bare ``{"error": …}`` received just before; no close frame → connection lost). It is
+reported once through the sink as :class:`SessionFailed` and raised by ``start`` /
+``wait_closed``. ``stop`` never raises.
+
+Secrets: the key goes only into the ``Authorization`` header. It is never in a URL, and the
+websockets library's own logger (which prints request headers at DEBUG) is given a filter
+that redacts the key and the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from app.core import messages
+from app.core.audio import FRAME_BYTES, FRAME_MS, FrameChunker
+from app.core.config import AuthMode, Endpoints, StreamingParams, build_query
+from app.core.errors import (
+    ConnectionFailedError,
+    LiveTranscriberError,
+    ProtocolError,
+    error_for_close,
+    error_for_http_status,
+    redact,
+)
+from app.core.ports import EventSink, SessionFailed, StateChanged
+from app.core.session import SessionEvent, SessionState, SessionStateMachine
+from app.io.tokens import USER_AGENT, fetch_temporary_token, service_error_text
+
+log = logging.getLogger(__name__)
+
+API_VERSION: Final = "2025-05-12"  # what the official SDK announces (PROTOCOL.md §1.2)
+
+
+@dataclass(frozen=True)
+class StreamingOptions:
+    connect_timeout: float = 10.0  # TCP + TLS + upgrade
+    begin_timeout: float = 10.0  # upgrade done → Begin
+    terminate_timeout: float = 5.0  # Terminate sent → Termination (as the official SDK)
+    max_queued_ms: int = 10_000  # audio held while connecting or when the network lags
+    token_expires_in: int = 60  # temporary token redemption window, seconds
+
+
+class _SecretFilter(logging.Filter):
+    """Redacts known secrets from every record of the websockets logger it is attached to."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        cleaned = redact(text, self._secrets)
+        if cleaned != text:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class StreamingSession:
+    """One streaming session with AssemblyAI (implements ``app.core.ports.TranscriptionEngine``)."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        api_key: str,
+        params: StreamingParams,
+        sink: EventSink,
+        *,
+        auth_mode: AuthMode = AuthMode.HEADER,
+        options: StreamingOptions | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("api_key must not be empty")
+        self._endpoints = endpoints
+        self._api_key = api_key
+        self._params = params
+        self._sink = sink
+        self._auth_mode = auth_mode
+        self._options = options or StreamingOptions()
+        self._machine = SessionStateMachine(self._state_changed)
+        self._chunker = FrameChunker(FRAME_BYTES)
+        self._queue: collections.deque[bytes] = collections.deque(
+            maxlen=max(1, self._options.max_queued_ms // FRAME_MS)
+        )
+        self._secrets: tuple[str, ...] = (api_key,)
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._audio_ready = asyncio.Event()
+        self._begun = asyncio.Event()
+        self._terminated = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._last_error_frame: messages.ErrorMessage | None = None
+        self._error: LiveTranscriberError | None = None
+        self.session_id: str | None = None
+        self.dropped_frames = 0
+        self.sent_frames = 0
+
+    # --- public API ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        return self._machine.state
+
+    @property
+    def error(self) -> LiveTranscriberError | None:
+        return self._error
+
+    async def start(self) -> None:
+        self._machine.handle(SessionEvent.CONNECT)
+        try:
+            self._ws = await self._open()
+        except LiveTranscriberError as exc:
+            self._fail(exc)
+            raise
+        self._install_log_filter()
+        self._reader = asyncio.create_task(self._read_loop(), name="assemblyai-reader")
+        self._writer = asyncio.create_task(self._write_loop(), name="assemblyai-writer")
+        begun = asyncio.create_task(self._begun.wait())
+        closed = asyncio.create_task(self._closed.wait())
+        try:
+            await asyncio.wait({begun, closed}, timeout=self._options.begin_timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            begun.cancel()
+            closed.cancel()
+        if self._error is not None:
+            raise self._error
+        if not self._begun.is_set():
+            error = ConnectionFailedError(
+                "AssemblyAI accepted the connection but did not start the session in time.",
+                remedy="Try again in a moment; check the service status if it persists.",
+            )
+            self._fail(error)
+            await self._shutdown()
+            raise error
+
+    def send_audio(self, pcm: bytes) -> None:
+        """Queue 16 kHz mono s16le audio of any length; sent in 50 ms frames. Never blocks."""
+        if not self.state.is_active:
+            return
+        for frame in self._chunker.push(pcm):
+            self._enqueue(frame)
+
+    async def stop(self) -> None:
+        if self.state.is_final or self.state is SessionState.IDLE:
+            if self.state is SessionState.IDLE:
+                self._machine.handle(SessionEvent.FAIL)
+            return
+        if self.state is SessionState.STOPPING:
+            await self._closed.wait()
+            return
+        tail = self._chunker.flush()
+        if tail is not None:
+            self._enqueue(tail)
+        self._machine.handle(SessionEvent.STOP)
+        self._audio_ready.set()  # wake the writer: it drains, then sends Terminate
+        try:
+            await asyncio.wait_for(self._closed.wait(), self._options.begin_timeout
+                                   + self._options.terminate_timeout)
+        except TimeoutError:
+            log.warning("service did not end the session in time; closing")
+            if not self.state.is_final:
+                self._fail(ConnectionFailedError(
+                    "AssemblyAI did not confirm the end of the session; the last words may be "
+                    "missing.", remedy="Check your connection."))
+        await self._shutdown()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+        if self._error is not None:
+            raise self._error
+
+    # --- connecting ----------------------------------------------------------------------
+
+    async def _open(self) -> ClientConnection:
+        headers = {"AssemblyAI-Version": API_VERSION}
+        token: str | None = None
+        if self._auth_mode is AuthMode.TOKEN:
+            token = await fetch_temporary_token(
+                self._endpoints.token_url, self._api_key,
+                expires_in_seconds=self._options.token_expires_in,
+                socket_timeout=self._options.connect_timeout,
+            )
+            self._secrets = (self._api_key, token)
+        else:
+            headers["Authorization"] = self._api_key
+        url = f"{self._endpoints.websocket_url}?{build_query(self._params, token)}"
+        try:
+            return await connect(
+                url,
+                additional_headers=headers,
+                user_agent_header=f"{USER_AGENT} websockets",
+                open_timeout=self._options.connect_timeout,
+                close_timeout=self._options.terminate_timeout,
+                logger=self._ws_logger(),
+                max_size=2**22,
+            )
+        except InvalidStatus as exc:
+            body = bytes(exc.response.body or b"")
+            raise error_for_http_status(
+                exc.response.status_code, service_error_text(body), secrets=self._secrets
+            ) from None
+        except (InvalidURI, InvalidHandshake):
+            raise ConnectionFailedError(
+                "The service at the configured address does not speak the streaming protocol.",
+                remedy="Check LIVE_TRANSCRIBER_STREAMING_URL or the region in Settings.",
+            ) from None
+        except (OSError, TimeoutError) as exc:
+            log.info("streaming endpoint unreachable: %s", type(exc).__name__)
+            raise ConnectionFailedError(
+                "Could not reach AssemblyAI.",
+                remedy="Check your internet connection, or use the Offline engine.",
+            ) from None
+
+    def _ws_logger(self) -> logging.Logger:
+        return logging.getLogger("app.io.streaming.websocket")
+
+    def _install_log_filter(self) -> None:
+        logger = self._ws_logger()
+        for old in [f for f in logger.filters if isinstance(f, _SecretFilter)]:
+            logger.removeFilter(old)
+        logger.addFilter(_SecretFilter(self._secrets))
+
+    # --- the two tasks -------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        try:
+            async for frame in ws:
+                self._on_frame(frame)
+                if self._terminated.is_set():
+                    break
+        except ConnectionClosed:
+            pass  # the close code below tells what happened
+        except ProtocolError as exc:
+            self._fail(exc)
+            await ws.close(1000)
+        finally:
+            # Whatever ended the loop (even a bug in the owner's sink), stop() and
+            # wait_closed() must not wait forever.
+            self._closed.set()
+            self._audio_ready.set()
+        self._on_closed(ws)
+
+    def _on_frame(self, frame: str | bytes) -> None:
+        message = messages.parse(frame)
+        if isinstance(message, messages.Begin):
+            self.session_id = message.id
+            self._machine.handle(SessionEvent.BEGIN)
+            self._begun.set()
+            self._audio_ready.set()
+            self._sink(message)
+        elif isinstance(message, messages.Turn):
+            self._sink(message)
+        elif isinstance(message, messages.Termination):
+            self._terminated.set()
+            self._sink(message)
+        elif isinstance(message, messages.ErrorMessage):
+            self._last_error_frame = message
+        else:
+            log.info("ignoring %s message from the service", type(message).__name__)
+
+    def _on_closed(self, ws: ClientConnection) -> None:
+        if self.state.is_final:
+            return
+        code = ws.close_code if ws.close_code is not None else 1006
+        reason = ws.close_reason or ""
+        frame = self._last_error_frame
+        if frame is not None:
+            # The Error frame carries the full text; the close reason may be a placeholder.
+            reason = frame.error or reason
+            if code == 1000:
+                code = frame.error_code or 3005
+        if self._terminated.is_set() or (code == 1000 and frame is None):
+            self._machine.handle(SessionEvent.TERMINATED)
+            return
+        error = error_for_close(code, reason, secrets=self._secrets)
+        self._fail(error or ConnectionFailedError("The connection to AssemblyAI closed."))
+
+    async def _write_loop(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        try:
+            while True:
+                await self._audio_ready.wait()
+                self._audio_ready.clear()
+                if self._closed.is_set():
+                    return
+                if not self._begun.is_set():
+                    continue  # Begin sets the event again; until then audio stays queued
+                while self._queue:
+                    frame = self._queue.popleft()
+                    await ws.send(frame)
+                    self.sent_frames += 1
+                if self.state is SessionState.STOPPING:
+                    await ws.send(messages.serialize(messages.Terminate()))
+                    return
+        except ConnectionClosed:
+            return  # the reader reports why
+
+    def _enqueue(self, frame: bytes) -> None:
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped_frames += 1  # deque drops the oldest
+        self._queue.append(frame)
+        self._audio_ready.set()
+
+    # --- ending --------------------------------------------------------------------------
+
+    def _state_changed(self, old: SessionState, new: SessionState) -> None:
+        self._sink(StateChanged(old, new))
+
+    def _fail(self, error: LiveTranscriberError) -> None:
+        if self.state.is_final:
+            return
+        self._error = error
+        self._machine.handle(SessionEvent.FAIL)
+        self._closed.set()
+        self._audio_ready.set()
+        self._sink(SessionFailed(error))
+
+    async def _shutdown(self) -> None:
+        ws = self._ws
+        if ws is not None:
+            await ws.close(1000)
+        for task in (self._writer, self._reader):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
