@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.support.pulse", "tests.support.secret_service"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 for _name in ("ASSEMBLYAI_API_KEY", "LIVE_TRANSCRIBER_STREAMING_URL"):
     os.environ.pop(_name, None)

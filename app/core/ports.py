@@ -64,3 +64,21 @@ class KeyStatus(enum.Enum):
 class KeyCheck:
     status: KeyStatus
     error: LiveTranscriberError | None = None
+
+
+class SecretStore(Protocol):
+    """Where the API key lives. Methods block (D-Bus, OS APIs): call them off the UI thread."""
+
+    @property
+    def persistent(self) -> bool:
+        """False when the key is kept for this session only (no OS keyring)."""
+
+    @property
+    def description(self) -> str:
+        """Where the key is kept, in words a person understands."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, secret: str) -> None: ...
+
+    def delete(self) -> None: ...

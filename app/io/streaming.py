@@ -63,11 +63,18 @@ class StreamingOptions:
 
 
 class _SecretFilter(logging.Filter):
-    """Redacts known secrets from every record of the websockets logger it is attached to."""
+    """Redacts every secret any session has used from the records of the websockets logger.
 
-    def __init__(self, secrets: tuple[str, ...]) -> None:
+    One filter for the process: secrets are only ever added (a key and short-lived tokens),
+    so concurrent sessions cannot un-redact each other's.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self._secrets = secrets
+        self._secrets: set[str] = set()
+
+    def add(self, *secrets: str) -> None:
+        self._secrets.update(s for s in secrets if s)
 
     def filter(self, record: logging.LogRecord) -> bool:
         text = record.getMessage()
@@ -75,6 +82,12 @@ class _SecretFilter(logging.Filter):
         if cleaned != text:
             record.msg, record.args = cleaned, None
         return True
+
+
+# websockets logs request lines and headers at DEBUG through the logger it is given.
+_WS_LOG = logging.getLogger("app.io.streaming.websocket")
+_WS_SECRETS = _SecretFilter()
+_WS_LOG.addFilter(_WS_SECRETS)
 
 
 class StreamingSession:
@@ -134,7 +147,6 @@ class StreamingSession:
         except LiveTranscriberError as exc:
             self._fail(exc)
             raise
-        self._install_log_filter()
         self._reader = asyncio.create_task(self._read_loop(), name="assemblyai-reader")
         self._writer = asyncio.create_task(self._write_loop(), name="assemblyai-writer")
         begun = asyncio.create_task(self._begun.wait())
@@ -207,6 +219,7 @@ class StreamingSession:
         else:
             headers["Authorization"] = self._api_key
         url = f"{self._endpoints.websocket_url}?{build_query(self._params, token)}"
+        _WS_SECRETS.add(*self._secrets)  # before connecting: the request line has the token
         try:
             return await connect(
                 url,
@@ -214,7 +227,7 @@ class StreamingSession:
                 user_agent_header=f"{USER_AGENT} websockets",
                 open_timeout=self._options.connect_timeout,
                 close_timeout=self._options.terminate_timeout,
-                logger=self._ws_logger(),
+                logger=_WS_LOG,
                 max_size=2**22,
             )
         except InvalidStatus as exc:
@@ -233,15 +246,6 @@ class StreamingSession:
                 "Could not reach AssemblyAI.",
                 remedy="Check your internet connection, or use the Offline engine.",
             ) from None
-
-    def _ws_logger(self) -> logging.Logger:
-        return logging.getLogger("app.io.streaming.websocket")
-
-    def _install_log_filter(self) -> None:
-        logger = self._ws_logger()
-        for old in [f for f in logger.filters if isinstance(f, _SecretFilter)]:
-            logger.removeFilter(old)
-        logger.addFilter(_SecretFilter(self._secrets))
 
     # --- the two tasks -------------------------------------------------------------------
 

@@ -1,0 +1,59 @@
+"""Input devices as the app sees them, the device-provider port, and the pure choice rule.
+
+A device's ``id`` is stable across restarts and across index changes: on Linux it is the sound
+server's source name (e.g. ``alsa_input.usb-Blue_Yeti-00.analog-stereo``), on Windows and macOS
+``<host api>:<device name>``. It is what settings remember. PortAudio's numeric index is never
+an identity: it changes whenever devices come and go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class InputDevice:
+    id: str
+    name: str  # friendly, e.g. "Blue Yeti Analog Stereo"
+    host_api: str  # "PulseAudio", "MME", "Core Audio", …
+    channels: int
+    default_rate: int
+    is_default: bool = False
+    is_monitor: bool = False  # records what a sink plays, not a microphone
+
+
+class DeviceProvider(Protocol):
+    """Lists input devices and reports hot-plug. Methods may block: call them off the UI
+    thread. ``on_change`` may be called from any thread; it only signals "list again"."""
+
+    def list_devices(self) -> list[InputDevice]: ...
+
+    def start_watching(self, on_change: Callable[[], None]) -> None: ...
+
+    def stop_watching(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    device: InputDevice | None  # None: no input device at all
+    notice: str = ""  # shown to the person when the remembered device is missing
+
+
+def choose_device(devices: Sequence[InputDevice], remembered_id: str | None) -> DeviceChoice:
+    """The remembered device when present; else the system default, with a visible notice."""
+    by_id = {d.id: d for d in devices}
+    if remembered_id and remembered_id in by_id:
+        return DeviceChoice(by_id[remembered_id])
+    fallback = next((d for d in devices if d.is_default), None)
+    if fallback is None:
+        fallback = next((d for d in devices if not d.is_monitor), devices[0] if devices else None)
+    if fallback is None:
+        return DeviceChoice(None, "No microphone was found. Connect one and press Refresh.")
+    if remembered_id:
+        return DeviceChoice(
+            fallback,
+            f"The microphone you used last time is not connected; using {fallback.name}.",
+        )
+    return DeviceChoice(fallback)

@@ -1,0 +1,36 @@
+"""Local AssemblyAI Universal Streaming (v3) emulator for tests — never contacts the internet.
+
+Facts come from /work/shared/PROTOCOL.md (§9 checklist, §10 real-client requirements); module
+docstrings cite the sections they follow and mark UNCERTAIN choices.
+
+Async tests::
+
+    async with run_emulator(EmulatorConfig(api_keys=frozenset({"k"}))) as emu:
+        url = emu.url + "/v3/ws?sample_rate=16000"   # send header Authorization: k
+        token_url = emu.http_url + "/v3/token?expires_in_seconds=60"
+        ...
+        [session] = await emu.wait_sessions_closed_async()
+
+Synchronous / Qt tests: ``with EmulatorThread(config) as emu: ...`` (same attributes, plus
+``emu.wait_sessions_closed()``).  Stand-alone: ``python -m tests.emulator --port 0 --api-key k``.
+"""
+
+from .config import EmulatorConfig, SessionParams
+from .recognizers import DEFAULT_SCRIPT, EmuWord, Recognizer, ScriptedRecognizer, TurnUpdate
+from .recording import RecordedRequest, RecordedSession
+from .server import Emulator, EmulatorThread, run_emulator
+
+__all__ = [
+    "DEFAULT_SCRIPT",
+    "EmuWord",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorThread",
+    "Recognizer",
+    "RecordedRequest",
+    "RecordedSession",
+    "ScriptedRecognizer",
+    "SessionParams",
+    "TurnUpdate",
+    "run_emulator",
+]
