@@ -1,0 +1,261 @@
+"""Input devices from the PulseAudio/PipeWire sound server (Linux), with hot-plug.
+
+PortAudio on Linux only sees the server as ALSA's ``pulse``/``default`` devices (see
+shared/ARCHITECTURE.md, "Audio devices on Linux"), so the list comes from the server itself
+through ``pulsectl`` (libpulse; PipeWire serves the same protocol). A device's ``id`` is the
+source name; capture records it through PortAudio's ``pulse`` device with that source selected
+for the stream (``PULSE_SOURCE``). Nothing here changes the system default source.
+
+Every method blocks on the sound server: call them off the UI thread. ``on_change`` runs on the
+watcher thread.
+
+libpulse objects are not thread-safe, so each ``list_devices()`` call opens its own short
+connection and the watcher thread owns another one; no connection is ever shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pulsectl
+
+from app.core.devices import InputDevice
+from app.core.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+CLIENT_NAME: Final = "live-transcriber"
+HOST_API: Final = "PulseAudio"
+# A new sink adds its monitor source and then changes it within ~1 ms: wait until the server has
+# been quiet this long before re-reading, so one plug gives one notification.
+SETTLE_S: Final = 0.05
+SETTLE_MAX_ROUNDS: Final = 20  # never defer a notification by more than ~1 s of steady events
+STOP_TIMEOUT_S: Final = 1.0
+WATCHER_THREAD_NAME: Final = "pulse-device-watcher"
+
+_PA_INVALID_INDEX: Final = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    description: str
+    rate: int
+    channels: int
+    is_monitor: bool
+
+    @classmethod
+    def from_struct(cls, info: Any) -> _Source:
+        """Copy a ``pa_source_info`` while libpulse's callback still owns it.
+
+        pulsectl's own ``PulseSourceInfo`` keeps ``sample_spec`` as a ctypes view into that
+        callback's memory, which libpulse reuses for the next source: measured with two sources,
+        the first one reported the second one's rate and channel count. So every field is copied
+        here, inside the callback.
+        """
+        name = _text(info.name)
+        monitor_of_sink = int(info.monitor_of_sink)
+        return cls(
+            name=name,
+            description=_text(info.description) or name,
+            rate=int(info.sample_spec.rate),
+            channels=int(info.sample_spec.channels),
+            is_monitor=monitor_of_sink != _PA_INVALID_INDEX or name.endswith(".monitor"),
+        )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return "" if value is None else str(value)
+
+
+# pulsectl's private list builder is the only way to run code inside the info callback; the
+# version is pinned in pyproject.toml and test_devices checks the copied sample specs.
+_list_sources: Callable[[Any], list[_Source]] = pulsectl.Pulse._pulse_get_list(
+    pulsectl._pulsectl.PA_SOURCE_INFO_CB_T,
+    pulsectl._pulsectl.pa.context_get_source_info_list,
+    _Source.from_struct,
+)
+
+
+def _unreachable(cause: BaseException) -> AudioError:
+    return AudioError(
+        "Could not reach the sound server (PulseAudio/PipeWire).",
+        remedy="Make sure PulseAudio or PipeWire is running, then press Refresh.",
+        retryable=True,
+        detail=str(cause),
+    )
+
+
+def _connect(server: str | None) -> Any:
+    """A connected ``pulsectl.Pulse``; the caller closes it. Never autospawns a daemon: with no
+    server running, the person should be told, not get a private one nobody else uses.
+
+    No ``timeout=``: in pulsectl 24.12.0 it makes every connect wait the whole timeout even
+    when the server answered at once (measured 3.004 s for 3 s, against 3 ms without). A missing
+    server fails at once anyway; one that accepts but never answers is given up by libpulse
+    after its own 30 s reply timeout (measured 30.03 s)."""
+    pulse = pulsectl.Pulse(CLIENT_NAME, server=server, connect=False)
+    try:
+        pulse.connect(autospawn=False)
+    except pulsectl.PulseError as exc:
+        pulse.close()
+        raise _unreachable(exc) from exc
+    return pulse
+
+
+def _read_devices(pulse: Any) -> list[InputDevice]:
+    """Sources in display order: the default, then microphones, then monitors, each by name."""
+    try:
+        default_name = _text(pulse.server_info().default_source_name)
+        sources = _list_sources(pulse)
+    except (pulsectl.PulseError, pulsectl.PulseDisconnected) as exc:
+        raise _unreachable(exc) from exc
+    devices = [
+        InputDevice(
+            id=s.name,
+            name=s.description,
+            host_api=HOST_API,
+            channels=s.channels,
+            default_rate=s.rate,
+            is_default=s.name == default_name,
+            is_monitor=s.is_monitor,
+        )
+        for s in sources
+    ]
+    devices.sort(key=lambda d: (not d.is_default, d.is_monitor, d.name.casefold(), d.id))
+    return devices
+
+
+class PulseDeviceProvider:
+    """``DeviceProvider`` for Linux desktops: lists the sound server's sources and watches them.
+
+    ``server`` is a libpulse server string (``unix:/path/native``, ``tcp:host``); ``None`` means
+    what every other client on the desktop uses (``PULSE_SERVER`` or the user's socket).
+    Methods block on the server: call them off the UI thread.
+    """
+
+    def __init__(self, server: str | None = None) -> None:
+        self._server = server
+        self._lock = threading.Lock()  # guards _watcher against concurrent start/stop
+        self._watcher: _SourceWatcher | None = None
+
+    def list_devices(self) -> list[InputDevice]:
+        """Every source the server has. Raises ``AudioError`` when it cannot be reached."""
+        pulse = _connect(self._server)
+        try:
+            return _read_devices(pulse)
+        finally:
+            pulse.close()
+
+    def start_watching(self, on_change: Callable[[], None]) -> None:
+        """Call ``on_change()`` from a daemon thread whenever the list would read differently
+        (a source added, removed or renamed, or another default). Bursts give one call. If the
+        server goes away, ``on_change`` is called once more and watching ends.
+
+        Raises ``AudioError`` when the server cannot be reached, ``RuntimeError`` when already
+        watching. Events are subscribed before this returns, so no change made after it is
+        missed."""
+        with self._lock:
+            if self._watcher is not None and self._watcher.is_alive():
+                raise RuntimeError("PulseDeviceProvider is already watching")
+            self._watcher = _SourceWatcher(_connect(self._server), on_change)
+
+    def stop_watching(self) -> None:
+        """End the watcher thread (within ~1 s at worst, normally milliseconds). Safe to call
+        when not watching, and from ``on_change`` itself."""
+        with self._lock:
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop(STOP_TIMEOUT_S)
+
+
+class _SourceWatcher:
+    """Owns one connection, used only by its thread once started (plus ``event_listen_stop``,
+    which pulsectl documents as callable from another thread)."""
+
+    def __init__(self, pulse: Any, on_change: Callable[[], None]) -> None:
+        self._pulse = pulse
+        self._on_change = on_change
+        self._stop = threading.Event()
+        self._dirty = False  # an event arrived that has not been read back yet
+        # Held while waking the loop from another thread and while closing, so a wake-up never
+        # touches a freed libpulse main loop.
+        self._pulse_lock = threading.Lock()
+        self._closed = False
+        try:
+            pulse.event_mask_set("source", "server")
+            pulse.event_callback_set(self._on_event)
+            self._last = _read_devices(pulse)
+        except (pulsectl.PulseError, pulsectl.PulseDisconnected) as exc:
+            pulse.close()
+            raise _unreachable(exc) from exc
+        except AudioError:
+            pulse.close()
+            raise
+        self.thread = threading.Thread(target=self._run, name=WATCHER_THREAD_NAME, daemon=True)
+        self.thread.start()
+
+    def is_alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def _on_event(self, event: Any) -> None:
+        # libpulse forbids queries from inside its callback: leave the loop, read afterwards.
+        self._dirty = True
+        raise pulsectl.PulseLoopStop
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if not self._dirty:
+                    self._pulse.event_listen()
+                    continue
+                self._settle()
+                self._dirty = False  # events dispatched while reading set it again
+                current = _read_devices(self._pulse)
+                if current != self._last and not self._stop.is_set():
+                    self._last = current
+                    self._notify()
+        except (pulsectl.PulseDisconnected, pulsectl.PulseError, AudioError) as exc:
+            if not self._stop.is_set():
+                log.info("Sound server connection lost; device watching ended: %s", exc)
+                self._notify()
+        finally:
+            with self._pulse_lock:
+                self._closed = True
+                self._pulse.close()
+
+    def _settle(self) -> None:
+        for _ in range(SETTLE_MAX_ROUNDS):
+            self._dirty = False
+            self._pulse.event_listen(timeout=SETTLE_S)
+            if not self._dirty or self._stop.is_set():
+                return
+
+    def _notify(self) -> None:
+        try:
+            self._on_change()
+        except Exception:
+            # The callback belongs to the app; a bug there must not end hot-plug for the session.
+            log.exception("Device change callback failed")
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        if threading.current_thread() is self.thread:
+            return  # called from on_change: the loop sees _stop as soon as the callback returns
+        deadline = time.monotonic() + timeout
+        # event_listen_stop is lost if it lands between two event_listen calls (pulsectl resets
+        # the flag on entry), so repeat it until the thread has really left the loop.
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            with self._pulse_lock:
+                if not self._closed:
+                    self._pulse.event_listen_stop()
+            self.thread.join(0.02)
+        if self.thread.is_alive():
+            log.warning("Device watcher thread did not stop within %.1f s", timeout)
