@@ -1,0 +1,170 @@
+"""AudioPump and StreamResampler on the event loop, with real soxr (no device needed)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from app.core.audio import FRAME_BYTES, FRAME_SAMPLES
+from app.core.signal import Level
+from app.io.pump import AudioPump
+from app.io.resample import StreamResampler
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self.levels: list[Level] = []
+
+    def frame(self, data: bytes) -> None:
+        self.frames.append(data)
+
+    def level(self, level: Level) -> None:
+        self.levels.append(level)
+
+    @property
+    def pcm(self) -> np.ndarray:
+        return np.frombuffer(b"".join(self.frames), dtype="<i2")
+
+
+async def drained(pump: AudioPump) -> None:
+    """Let the loop run until the pump has converted everything queued (yields, no sleeping)."""
+    for _ in range(10_000):
+        if pump.queued_bytes == 0:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"pump never drained: {pump!r}")
+
+
+def tone(freq: float, rate: int, seconds: float, amplitude: float = 20_000) -> np.ndarray:
+    t = np.arange(round(rate * seconds)) / rate
+    return np.round(amplitude * np.sin(2 * np.pi * freq * t)).astype("<i2")
+
+
+def ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(float), b.astype(float)
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+async def test_wire_format_passes_through_in_exact_frames() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, out.level)
+    data = np.arange(-5000, 5000, dtype="<i2").tobytes()  # 12.5 frames
+    for start in range(0, len(data), 882):
+        pump.put(data[start : start + 882])
+    await drained(pump)
+    assert [len(f) for f in out.frames] == [FRAME_BYTES] * 12
+    assert b"".join(out.frames) == data[: 12 * FRAME_BYTES]
+    pump.flush()
+    assert len(out.frames) == 13 and pump.frames_delivered == 13
+    assert out.frames[-1] == data[12 * FRAME_BYTES :].ljust(FRAME_BYTES, b"\x00")
+    assert pump.dropped_frames == 0
+
+
+async def test_flush_delivers_the_remainder_and_later_audio_counts_as_dropped() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame)
+    pump.put(b"\x01\x00" * 100)
+    pump.flush()  # before any drain ran: flush converts the queue itself
+    assert out.frames == [(b"\x01\x00" * 100).ljust(FRAME_BYTES, b"\x00")]
+    pump.put(b"\x00\x00" * 50)
+    pump.flush()
+    await drained(pump)
+    assert len(out.frames) == 1
+    assert pump.dropped_frames == 50 and pump.is_flushed
+
+
+async def test_drop_oldest_when_the_bound_is_hit() -> None:
+    out = Collector()
+    # 0.25 s bound = 4000 samples = 5 frames; the loop gets no turn while 12 frames arrive.
+    pump = AudioPump(out.frame, max_buffer_s=0.25)
+    for i in range(12):
+        pump.put(np.full(FRAME_SAMPLES, i, dtype="<i2").tobytes())
+    assert pump.queued_bytes == 5 * FRAME_BYTES
+    assert pump.dropped_frames == 7 * FRAME_SAMPLES
+    assert pump.dropped_ms == pytest.approx(350.0)
+    await drained(pump)
+    # The newest five survive, in order.
+    assert [np.frombuffer(f, dtype="<i2")[0] for f in out.frames] == [7, 8, 9, 10, 11]
+
+
+async def test_each_loop_pass_does_bounded_work() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, out.level, max_chunks_per_pass=4)
+    for i in range(10):
+        pump.put(np.full(FRAME_SAMPLES, i, dtype="<i2").tobytes())
+    delivered = []
+    for _ in range(3):
+        await asyncio.sleep(0)  # exactly one loop iteration: one drain pass
+        delivered.append(len(out.frames))
+    assert delivered == [4, 8, 10]
+    assert len(out.levels) == 3  # one reading per pass, not per frame
+
+
+async def test_level_reports_the_delivered_audio() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, out.level)
+    pump.put(np.zeros(FRAME_SAMPLES, dtype="<i2").tobytes())
+    await drained(pump)
+    pump.put(tone(1000, 16_000, 0.05, amplitude=32767).tobytes())
+    await drained(pump)
+    silence, sine = out.levels
+    assert silence.peak_dbfs < -60 and silence.rms_dbfs < -60
+    assert sine.peak_dbfs > -0.1
+    assert sine.rms_dbfs == pytest.approx(-3.01, abs=0.05)
+
+
+async def test_48k_stereo_becomes_16k_mono_and_keeps_its_length() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, in_rate=48_000, channels=2)
+    left = tone(440, 48_000, 1.0)
+    stereo = np.column_stack([left, left]).reshape(-1).astype("<i2").tobytes()
+    for start in range(0, len(stereo), 4096):  # 1024 stereo frames, like a PortAudio buffer
+        pump.put(stereo[start : start + 4096])
+    await drained(pump)
+    pump.flush()
+    assert all(len(f) == FRAME_BYTES for f in out.frames)
+    assert abs(len(out.frames) * FRAME_SAMPLES - 16_000) <= FRAME_SAMPLES
+    got, want = out.pcm[:16_000], tone(440, 16_000, 1.0)
+    assert ncc(got[200:-200], want[200:-200]) > 0.999
+
+
+async def test_put_refuses_partial_sample_frames() -> None:
+    pump = AudioPump(lambda _: None, channels=2)
+    with pytest.raises(ValueError):
+        pump.put(b"\x00" * 6)
+
+
+def test_pump_rejects_nonsense_settings() -> None:
+    with pytest.raises(ValueError):
+        AudioPump(lambda _: None, channels=0)
+    with pytest.raises(ValueError):
+        AudioPump(lambda _: None, max_buffer_s=0)
+
+
+# --- StreamResampler -------------------------------------------------------------------------
+
+
+def test_resampler_identity_at_16k() -> None:
+    resampler = StreamResampler(16_000)
+    data = b"\x01\x02" * 10
+    assert resampler.is_identity
+    assert resampler.process(data) is data
+    assert resampler.flush() == b""
+
+
+@pytest.mark.parametrize("in_rate", [8_000, 22_050, 44_100, 48_000])
+def test_resampler_chunking_changes_at_most_the_dither(in_rate: int) -> None:
+    signal = tone(300, in_rate, 0.5)
+    whole = StreamResampler(in_rate)
+    one_go = whole.process(signal.tobytes()) + whole.flush()
+    pieces = StreamResampler(in_rate)
+    chunked = b"".join(pieces.process(signal[i : i + 441].tobytes())
+                       for i in range(0, len(signal), 441)) + pieces.flush()
+    assert len(one_go) // 2 == pytest.approx(8_000, abs=1)
+    assert len(chunked) == len(one_go)
+    # soxr dithers its int16 output, so the last bit or two depends on the cut; nothing more.
+    diff = np.frombuffer(chunked, "<i2").astype(int) - np.frombuffer(one_go, "<i2").astype(int)
+    assert np.abs(diff).max() <= 2
