@@ -1,0 +1,232 @@
+"""A whole recording without a window: WAV file source → streaming client → emulator →
+transcript model → autosave, through the same Recorder the window uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from app.core import errors as e
+from app.core.config import StreamingParams, endpoints_for
+from app.core.errors import LiveTranscriberError
+from app.core.messages import Turn
+from app.core.ports import EventSink
+from app.core.recording import EngineFactory, RecorderState
+from app.core.signal import Level
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.transcript import TranscriptChange, TranscriptModel
+from app.io.autosave import TranscriptAutosave, autosave_name
+from app.io.file_source import WavFileSource
+from app.io.recorder import Recorder
+from app.io.streaming import StreamingOptions, StreamingSession
+from tests.emulator import Emulator, EmulatorConfig, ScriptedRecognizer, run_emulator
+
+KEY = "recorder-test-key"
+SCRIPT = ("one two three four", "five six seven eight", "nine ten eleven twelve")
+HELLO = Path(__file__).parents[1] / "fixtures" / "hello.wav"  # 3.1 s
+HELLO_BYTES = os.path.getsize(HELLO)
+OPTIONS = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3)
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.states: list[RecorderState] = []
+        self.changes: list[TranscriptChange] = []
+        self.errors: list[LiveTranscriberError] = []
+        self.levels: list[Level] = []
+        self.sessions: list[str] = []
+        self.recording = asyncio.Event()
+
+    def on_state(self, state: RecorderState) -> None:
+        self.states.append(state)
+        if state is RecorderState.RECORDING:
+            self.recording.set()
+
+    def on_transcript(self, change: TranscriptChange) -> None:
+        self.changes.append(change)
+
+    def on_level(self, level: Level) -> None:
+        self.levels.append(level)
+
+    def on_error(self, error: LiveTranscriberError) -> None:
+        self.errors.append(error)
+
+    def on_session(self, session_id: str) -> None:
+        self.sessions.append(session_id)
+
+
+def emulator_config(**overrides: object) -> EmulatorConfig:
+    values: dict[str, object] = {
+        "api_keys": frozenset({KEY}),
+        "recognizer_factory": lambda params: ScriptedRecognizer(SCRIPT, ms_per_word=150),
+    }
+    values.update(overrides)
+    return EmulatorConfig(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    async with run_emulator(emulator_config()) as emu:
+        yield emu
+
+
+def engine_factory(emu: Emulator, key: str = KEY, format_turns: bool = False) -> EngineFactory:
+    def build(sink: EventSink) -> StreamingSession:
+        return StreamingSession(endpoints_for(override=emu.url), key,
+                                StreamingParams(format_turns=format_turns), sink,
+                                options=OPTIONS)
+    return build
+
+
+class FileSources:
+    """Builds WAV sources and remembers the last one (to wait until it has played)."""
+
+    def __init__(self, path: Path = HELLO) -> None:
+        self.path = path
+        self.last: WavFileSource | None = None
+
+    def __call__(self, on_frame: FrameSink, on_level: LevelSink,
+                 on_error: ErrorSink) -> AudioSource:
+        self.last = WavFileSource(self.path, on_frame=on_frame, on_level=on_level,
+                                  on_error=on_error, realtime=False)
+        return self.last
+
+
+def autosaves(folder: Path) -> object:
+    def build(started: datetime, on_error: object) -> TranscriptAutosave:
+        return TranscriptAutosave(folder / autosave_name(started), on_error)  # type: ignore[arg-type]
+    return build
+
+
+def the_one_file(folder: Path) -> str:
+    (path,) = folder.iterdir()
+    return path.name
+
+
+def saved_text(folder: Path) -> str:
+    (path,) = folder.iterdir()
+    return path.read_text()
+
+
+async def record_until_played(recorder: Recorder, sources: FileSources,
+                              engine: EngineFactory) -> LiveTranscriberError | None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(recorder.record(sources, engine, stop))
+    listener: Listener = recorder._listener  # type: ignore[assignment]  # noqa: SLF001
+    await asyncio.wait_for(listener.recording.wait(), 5)
+    assert sources.last is not None
+    await asyncio.wait_for(sources.last.wait_finished(), 10)
+    stop.set()
+    return await asyncio.wait_for(task, 10)
+
+
+async def test_a_whole_recording_keeps_every_word_and_autosaves_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    model, listener = TranscriptModel(), Listener()
+    recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
+    error = await record_until_played(recorder, FileSources(), engine_factory(emulator))
+
+    assert error is None and listener.errors == []
+    assert listener.states == [RecorderState.STARTING, RecorderState.RECORDING,
+                               RecorderState.STOPPING, RecorderState.IDLE]
+    assert len(listener.sessions) == 1
+    # 3.1 s of audio at 150 ms a word = 20 words revealed: all three sentences.
+    assert [t.text for t in model.finals] == list(SCRIPT)
+    assert model.partial is None
+    assert any(c.kind == "partial" for c in listener.changes)
+    assert listener.levels, "the level meter was fed"
+    assert the_one_file(tmp_path).endswith(".txt")
+    assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
+    (session,) = await emulator.wait_sessions_closed_async(1)
+    assert session.text_messages_received == ['{"type":"Terminate"}']
+    assert session.audio_bytes_received >= HELLO_BYTES - 44
+
+
+async def test_formatted_revisions_replace_the_last_autosaved_paragraph(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    model, listener = TranscriptModel(), Listener()
+    recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
+    await record_until_played(recorder, FileSources(), engine_factory(emulator,
+                                                                      format_turns=True))
+    assert [t.text for t in model.finals] == ["One two three four.", "Five six seven eight.",
+                                               "Nine ten eleven twelve."]
+    assert any(c.kind == "revised" for c in listener.changes)
+    assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
+
+
+async def test_a_session_that_fails_mid_sentence_keeps_the_words_so_far(tmp_path: Path) -> None:
+    config = emulator_config(close_after=(3008, 1.0, "Session Expired: Maximum session "
+                                          "duration exceeded"))
+    async with run_emulator(config) as emu:
+        model, listener = TranscriptModel(), Listener()
+        recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
+        sources = FileSources()
+        error = await recorder.record(sources, engine_factory(emu), asyncio.Event())
+    assert isinstance(error, e.SessionExpiredError)
+    assert listener.errors == [error]
+    assert listener.states[-1] is RecorderState.IDLE
+    assert model.finals, "words heard before the failure are kept"
+    assert model.partial is None  # an in-progress turn was settled, not dropped
+    assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
+
+
+async def test_a_rejected_key_ends_the_start_plainly(emulator: Emulator) -> None:
+    model, listener = TranscriptModel(), Listener()
+    recorder = Recorder(model, listener)
+    error = await recorder.record(FileSources(), engine_factory(emulator, key="bad"),
+                                  asyncio.Event())
+    assert isinstance(error, e.AuthError)
+    assert listener.errors == [error]
+    assert RecorderState.RECORDING not in listener.states
+    assert listener.states[-1] is RecorderState.IDLE
+
+
+async def test_a_source_that_cannot_start_is_reported(emulator: Emulator,
+                                                      tmp_path: Path) -> None:
+    model, listener = TranscriptModel(), Listener()
+    recorder = Recorder(model, listener)
+    error = await recorder.record(FileSources(tmp_path / "missing.wav"),
+                                  engine_factory(emulator), asyncio.Event())
+    assert isinstance(error, e.AudioError)
+    assert listener.states[-1] is RecorderState.IDLE
+
+
+async def test_cancelling_a_recording_still_terminates_the_session(emulator: Emulator) -> None:
+    model, listener = TranscriptModel(), Listener()
+    recorder = Recorder(model, listener)
+    sources = FileSources()
+    task = asyncio.create_task(recorder.record(sources, engine_factory(emulator),
+                                               asyncio.Event()))
+    await asyncio.wait_for(listener.recording.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (session,) = await emulator.wait_sessions_closed_async(1)
+    assert session.text_messages_received == ['{"type":"Terminate"}']
+    assert listener.states[-1] is RecorderState.IDLE
+
+
+def test_autosave_names_files_by_start_time() -> None:
+    assert autosave_name(datetime(2026, 11, 26, 7, 34, 12)) == "2026-11-26_07-34-12.txt"
+
+
+def test_autosave_reports_a_full_disk_once_and_keeps_trying() -> None:
+    errors: list[e.ExportError] = []
+    autosave = TranscriptAutosave(Path("/dev/full"), errors.append)  # writes fail: ENOSPC
+    model = TranscriptModel()
+    turn = Turn(0, False, True, "hello there", 0.9, ())
+    change = model.apply(turn)
+    assert change is not None
+    autosave.apply(change, model.finals)
+    autosave.apply(change, model.finals)
+    autosave.close()
+    assert len(errors) == 1
+    assert "No space left on device" in str(errors[0])
+    assert "Save" in errors[0].remedy
