@@ -1,8 +1,7 @@
-"""Composition root: parse arguments, build settings from the environment, wire io, run.
+"""Composition root: parse arguments, build settings, create the qasync loop, wire io + ui, run.
 
-The only module that knows every concrete class. The desktop window is wired here by the
-window issue; today the app runs headless: ``--headless --wav FILE`` streams a WAV file to the
-configured service and prints each finished turn (partials go to stderr).
+With no mode flag the desktop window opens. ``--headless``, ``--list-devices`` and
+``--check-mic`` run without a window (see ``app/headless.py``).
 """
 
 from __future__ import annotations
@@ -14,76 +13,73 @@ import sys
 from pathlib import Path
 
 from app import __version__
-from app.core.config import Settings, api_key_from, with_environment
+from app.core.config import with_environment
 from app.core.errors import LiveTranscriberError
-from app.core.messages import Turn
-from app.core.ports import EngineEvent, SessionFailed
-from app.io.streaming import StreamingSession
-from app.io.wavfile import paced_frames, read_wav_pcm
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="live-transcriber", description="Live speech-to-text on the desktop."
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--headless", action="store_true",
-                        help="run without a window and print the transcript to stdout")
-    parser.add_argument("--wav", type=Path, help="with --headless: stream this 16 kHz mono WAV")
-    parser.add_argument("--fast", action="store_true",
-                        help="with --wav: send the file as fast as allowed, not in real time")
-    return parser
+    p = argparse.ArgumentParser(prog="live-transcriber",
+                                description="Live speech-to-text on the desktop.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--headless", action="store_true", help="no window: print the transcript")
+    p.add_argument("--device", metavar="ID", help="input device id (see --list-devices)")
+    p.add_argument("--wav", type=Path, help="with --headless: transcribe this WAV file")
+    p.add_argument("--fast", action="store_true", help="with --wav: do not pace in real time")
+    p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    p.add_argument("--json", action="store_true", help="with --list-devices: JSON output")
+    p.add_argument("--check-mic", action="store_true", help="record a few seconds, report")
+    p.add_argument("--seconds", type=float, default=5.0, help="with --check-mic: how long")
+    p.add_argument("--save-wav", type=Path, help="with --check-mic: keep the recording")
+    return p
 
 
-class _TurnPrinter:
-    """Finished turns to stdout, partials to stderr. With formatted turns the service sends
-    the unformatted final first (2025 form); only the formatted one is printed."""
+async def _run_window(app: object) -> int:
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtGui import QGuiApplication
 
-    def __init__(self, format_turns: bool) -> None:
-        self._format_turns = format_turns
+    from app.core.transcript import TranscriptModel
+    from app.ui.app_window import open_window
+    from app.wiring import services
 
-    def __call__(self, event: EngineEvent) -> None:
-        if isinstance(event, Turn):
-            if not event.end_of_turn:
-                print(f"… {event.text}", file=sys.stderr, flush=True)
-            elif event.turn_is_formatted or not self._format_turns:
-                print(event.transcript, flush=True)
-        elif isinstance(event, SessionFailed):
-            print(f"error: {event.error}", file=sys.stderr, flush=True)
+    folder = Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppDataLocation)) / "transcripts"
+    env_key = os.environ.get("ASSEMBLYAI_API_KEY", "").strip() or None
+    built = await asyncio.to_thread(services, folder, env_key)
+    assert isinstance(app, QGuiApplication)
+    return await open_window(app, TranscriptModel(), built, os.environ)
 
 
-async def _headless_wav(path: Path, realtime: bool) -> int:
-    settings = with_environment(Settings(), os.environ)
-    key = api_key_from(os.environ, None)
-    if key is None:
-        print("error: no API key. Set ASSEMBLYAI_API_KEY (the keyring arrives with the window).",
-              file=sys.stderr)
-        return 2
-    pcm = read_wav_pcm(path)
-    session = StreamingSession(settings.endpoints(), key, settings.streaming_params(),
-                               _TurnPrinter(settings.format_turns))
-    await session.start()
-    async for frame in paced_frames(pcm, realtime=realtime):
-        session.send_audio(frame)
-    await session.stop()
-    await session.wait_closed()
-    return 0
+def _window(argv: list[str]) -> int:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(argv)
+    app.setApplicationName("live-transcriber")
+    app.setApplicationDisplayName("Live Transcriber")
+    app.setDesktopFileName("live-transcriber")
+    app.setQuitOnLastWindowClosed(False)  # quitting waits for the recording to end cleanly
+    return int(qasync.run(_run_window(app)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if not args.headless or args.wav is None:
-        _parser().print_usage(sys.stderr)
-        print("live-transcriber: the desktop window is not built yet; use --headless --wav FILE.",
-              file=sys.stderr)
-        return 2
+    argv = sys.argv if argv is None else [sys.argv[0], *argv]
+    args = _parser().parse_args(argv[1:])
+    from app import headless
+    from app.ui.preferences import default_settings
+
     try:
-        return asyncio.run(_headless_wav(args.wav, realtime=not args.fast))
+        if args.list_devices:
+            return headless.list_devices(args.json)
+        if args.check_mic:
+            return asyncio.run(headless.check_mic(args.device, args.seconds, args.save_wav))
+        if args.headless:
+            settings = with_environment(default_settings(), os.environ)
+            return asyncio.run(headless.run_headless(settings, args.device, args.wav,
+                                                     realtime=not args.fast))
+        return _window(argv)
     except LiveTranscriberError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 130
 
 
 if __name__ == "__main__":

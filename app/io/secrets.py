@@ -12,6 +12,7 @@ the key.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Final
 
@@ -122,8 +123,14 @@ class SessionOnlyStore:
 
 def open_secret_store() -> SecretStore:
     """The OS keyring when one is usable, else a session-only store. Blocks: D-Bus probe."""
+    # keyring computes the viable backends once per process; a Secret Service that was not
+    # reachable then (no session bus yet) would be ignored for good. Detect afresh.
+    reset = getattr(keyring.backend.get_all_keyring, "reset", None)
+    if callable(reset):
+        with contextlib.suppress(KeyError):  # nothing computed yet: nothing to forget
+            reset()
     try:
-        keyring.core.init_backend()  # detect now: the session bus may have appeared since import
+        keyring.core.init_backend()
         backend = keyring.get_keyring()
     except _BACKEND_ERRORS as exc:
         log.warning("no keyring backend: %s", type(exc).__name__)

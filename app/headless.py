@@ -1,0 +1,161 @@
+"""The command-line modes, sharing the window's recording pipeline (part of the composition
+root): ``--headless``, ``--list-devices`` and ``--check-mic``.
+
+``--headless`` prints each finished turn to stdout as it arrives (the live partial words go to
+stderr), stops gracefully on SIGINT/SIGTERM (the last words are still printed) and exits 0;
+an error prints its plain sentence and exits 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import wave
+from pathlib import Path
+
+from app.core.config import Settings, api_key_from
+from app.core.devices import InputDevice, choose_device
+from app.core.errors import LiveTranscriberError
+from app.core.recording import RecorderState, SourceFactory
+from app.core.signal import SILENCE_DBFS, Level, level_dbfs
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
+from app.io.capture import PyAudioCapture
+from app.io.devices import default_provider
+from app.io.secrets import open_secret_store
+from app.wiring import cloud_engine, data_folder, microphone, recorder_factory, wav_file
+
+
+class _Printer:
+    """Finished turns to stdout, each once, in its best form. With formatted turns the
+    unformatted final is held until its formatted revision (or the end) arrives."""
+
+    def __init__(self, format_turns: bool) -> None:
+        self._format_turns = format_turns
+        self._held: dict[tuple[int, int], TranscriptTurn] = {}
+
+    def on_state(self, state: RecorderState) -> None:
+        if state is RecorderState.IDLE:
+            for turn in self._held.values():
+                self._print(turn)
+            self._held.clear()
+
+    def on_transcript(self, change: TranscriptChange) -> None:
+        turn = change.turn
+        if change.kind == "partial":
+            print(f"… {turn.text}", file=sys.stderr, flush=True)
+        elif change.kind == "revised" or turn.formatted or not self._format_turns:
+            self._held.pop(turn.key, None)
+            self._print(turn)
+        else:
+            self._held[turn.key] = turn
+
+    def _print(self, turn: TranscriptTurn) -> None:
+        if turn.text:
+            print(turn.text, flush=True)
+
+    def on_level(self, level: Level) -> None:
+        pass  # no meter on a terminal
+
+    def on_error(self, error: LiveTranscriberError) -> None:
+        print(f"error: {error}", file=sys.stderr, flush=True)
+
+    def on_session(self, session_id: str) -> None:
+        print(f"session {session_id}", file=sys.stderr, flush=True)
+
+
+def _find_device(device_id: str | None) -> InputDevice | None:
+    devices = default_provider().list_devices()
+    if device_id is None:
+        return choose_device(devices, None).device
+    for device in devices:
+        if device.id == device_id:
+            return device
+    raise LiveTranscriberError(f"No input device has the id {device_id!r}.",
+                               remedy="List them with --list-devices.")
+
+
+async def run_headless(settings: Settings, device_id: str | None, wav: Path | None,
+                       realtime: bool) -> int:
+    stored = None if os.environ.get("ASSEMBLYAI_API_KEY") else await asyncio.to_thread(
+        open_secret_store().load)
+    key = api_key_from(os.environ, stored)
+    if key is None:
+        print("error: no API key. Set ASSEMBLYAI_API_KEY or save one in the app's Settings.",
+              file=sys.stderr)
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    watchers: list[asyncio.Task[None]] = []
+    source: SourceFactory
+    if wav is not None:
+        make_file = wav_file(wav, realtime=realtime)
+
+        def file_then_stop(on_frame: FrameSink, on_level: LevelSink,
+                           on_error: ErrorSink) -> AudioSource:
+            built = make_file(on_frame, on_level, on_error)
+            watchers.append(loop.create_task(_set_when(built.finished, stop)))
+            return built
+        source = file_then_stop
+    else:
+        device = await asyncio.to_thread(_find_device, device_id)
+        source = microphone(device)
+    printer = _Printer(settings.format_turns)
+    recorder = recorder_factory(data_folder() / "transcripts")(TranscriptModel(), printer)
+    error = await recorder.record(source, cloud_engine(key, settings), stop)
+    for watcher in watchers:
+        watcher.cancel()
+    return 0 if error is None else 1
+
+
+async def _set_when(done: asyncio.Event, stop: asyncio.Event) -> None:
+    await done.wait()
+    stop.set()
+
+
+def list_devices(as_json: bool) -> int:
+    devices = default_provider().list_devices()
+    if as_json:
+        print(json.dumps([vars(d) for d in devices], indent=2))
+        return 0
+    for d in devices:
+        mark = "*" if d.is_default else " "
+        kind = "monitor" if d.is_monitor else "input"
+        print(f"{mark} {d.id}\n    {d.name} — {d.host_api}, {d.channels} ch, "
+              f"{d.default_rate} Hz, {kind}")
+    if not devices:
+        print("No input devices found.", file=sys.stderr)
+    return 0
+
+
+async def check_mic(device_id: str | None, seconds: float, save_wav: Path | None) -> int:
+    device = await asyncio.to_thread(_find_device, device_id)
+    frames: list[bytes] = []
+    failure: list[LiveTranscriberError] = []
+    capture = PyAudioCapture(device, on_frame=frames.append, on_error=failure.append)
+    print(f"Recording {seconds:g} s from {device.name if device else 'the default input'}…",
+          file=sys.stderr)
+    await capture.start()
+    await asyncio.sleep(seconds)  # the recording's length, as asked
+    await capture.stop()
+    audio = b"".join(frames)
+    level = level_dbfs(audio) if audio else Level(SILENCE_DBFS, SILENCE_DBFS)
+    print(f"captured: {len(audio) / 32000:.2f} s of 16 kHz mono audio")
+    print(f"level: peak {level.peak_dbfs:.1f} dBFS, RMS {level.rms_dbfs:.1f} dBFS"
+          + ("  (silence: is the microphone muted?)" if level.peak_dbfs < -60 else ""))
+    print(f"dropped frames: {capture.dropped_frames}, overflows: {capture.overflows}")
+    if save_wav is not None:
+        with wave.open(str(save_wav), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(16000)
+            out.writeframes(audio)
+        print(f"saved {save_wav}")
+    for error in failure:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if failure else 0

@@ -1,0 +1,66 @@
+"""Open the main window, run until the person closes it, then shut down cleanly.
+
+Quitting while recording stops capture, terminates the session (the last words still arrive),
+closes the autosave and only then lets the window go. Under qasync, ``aboutToQuit`` fires after
+the loop has stopped, so the close is intercepted instead (see shared/CI-RECIPES.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication, QIcon
+
+from app.core.config import with_environment
+from app.core.transcript import TranscriptModel
+from app.ui.controller import AppController, Services
+from app.ui.main_window import MainWindow
+from app.ui.preferences import Preferences, settings_store
+from app.ui.settings_dialog import SettingsDialog
+
+ICON = Path(__file__).resolve().parents[2] / "resources" / "live-transcriber.svg"
+
+
+def build_window(model: TranscriptModel, services: Services, env: Mapping[str, str],
+                 preferences: Preferences | None = None) -> MainWindow:
+    preferences = preferences or Preferences(settings_store())
+    settings = with_environment(preferences.load(), env)
+    controller = AppController(model, services, settings)
+    window = MainWindow(controller, preferences, QIcon(str(ICON)) if ICON.exists() else None)
+
+    def open_settings() -> None:
+        dialog = SettingsDialog(controller, window)
+        dialog.setModal(True)
+
+        def done(result: int) -> None:
+            if result and dialog.result_settings is not None:
+                controller.apply_settings(dialog.result_settings)
+                preferences.save(controller.settings)
+            dialog.deleteLater()
+        dialog.finished.connect(done)
+        dialog.open()
+
+    window.settings_requested.connect(open_settings)
+    return window
+
+
+async def run_window(window: MainWindow) -> None:
+    """Show ``window``; return once it was asked to close and everything has shut down."""
+    closing = asyncio.Event()
+    window.close_requested.connect(closing.set)
+    window.show()
+    await window.controller.initialize()
+    await closing.wait()
+    await window.controller.shutdown()
+    window.allow_close()
+    window.close()
+
+
+async def open_window(app: QGuiApplication, model: TranscriptModel, services: Services,
+                      env: Mapping[str, str]) -> int:
+    window = build_window(model, services, env)
+    await run_window(window)
+    app.processEvents()
+    return 0

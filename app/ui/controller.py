@@ -1,0 +1,327 @@
+"""The window's one controller: owns the recording task and turns what happens into signals.
+
+Widgets never start tasks or touch I/O; they call the controller's slots and render its
+signals. The controller gets every I/O object handed in (:class:`Services`), so it imports
+nothing from ``app.io`` — the composition root (``app/main.py``) wires the concrete classes.
+
+Blocking work (keyring, device scan, file save) runs in worker threads via
+``asyncio.to_thread``; the recording itself is one ``asyncio.Task`` owned here and cancelled
+or stopped cleanly on Stop and on quit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.core import auth
+from app.core.auth import AuthStatus
+from app.core.config import Settings
+from app.core.devices import DeviceChoice, DeviceProvider, InputDevice, choose_device
+from app.core.errors import LiveTranscriberError, SecretStoreError
+from app.core.export import Format, render
+from app.core.ports import KeyCheck, KeyStatus, SecretStore
+from app.core.recording import (
+    EngineFactory,
+    RecorderState,
+    RecordingListener,
+    RecordingRunner,
+    SourceFactory,
+)
+from app.core.signal import Level
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.transcript import TranscriptChange, TranscriptModel
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class Services:
+    """The I/O the controller drives, built by the composition root."""
+
+    secret_store: SecretStore
+    device_provider: DeviceProvider
+    validate_key: Callable[[str, Settings], Awaitable[KeyCheck]]
+    make_source: Callable[[InputDevice | None], SourceFactory]
+    make_engine: Callable[[str, Settings], EngineFactory]
+    make_recorder: Callable[[TranscriptModel, RecordingListener], RecordingRunner]
+    write_file: Callable[[Path, str], None]  # blocking; raises ExportError
+    env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring
+
+
+class AppController(QObject):
+    state_changed = Signal(object)  # RecorderState
+    transcript_changed = Signal(object)  # TranscriptChange (one step)
+    transcript_reset = Signal()
+    level_changed = Signal(float, float)  # rms dBFS, peak dBFS
+    auth_changed = Signal(object)  # AuthStatus
+    error_changed = Signal(str)  # last error as a sentence; "" clears
+    devices_changed = Signal(object, object)  # list[InputDevice], DeviceChoice
+    session_changed = Signal(str)
+    autosave_changed = Signal(str)
+    dropped_changed = Signal(int)
+
+    def __init__(self, model: TranscriptModel, services: Services, settings: Settings,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.settings = settings
+        self._services = services
+        self._recorder = services.make_recorder(model, self)
+        self._key: str | None = None
+        self._auth = auth.no_key()
+        self._devices: list[InputDevice] = []
+        self._device: InputDevice | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._started_at: float | None = None
+        self._source_stats: AudioSource | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.unsaved = False
+
+    # --- read-only state for the window -------------------------------------------------
+
+    @property
+    def state(self) -> RecorderState:
+        return self._recorder.state
+
+    @property
+    def auth_status(self) -> AuthStatus:
+        return self._auth
+
+    @property
+    def device(self) -> InputDevice | None:
+        return self._device
+
+    @property
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    @property
+    def store_description(self) -> str:
+        return self._services.secret_store.description
+
+    @property
+    def env_key_in_use(self) -> bool:
+        return self._services.env_key is not None
+
+    @property
+    def key_is_session_only(self) -> bool:
+        return not self._services.secret_store.persistent
+
+    @property
+    def elapsed_seconds(self) -> float:
+        return 0.0 if self._started_at is None else time.monotonic() - self._started_at
+
+    @property
+    def dropped_frames(self) -> int:
+        return self._source_stats.dropped_frames if self._source_stats is not None else 0
+
+    # --- start-up and shutdown ------------------------------------------------------------
+
+    async def initialize(self) -> None:
+        """Load the key (off the UI thread), check it, list devices, watch for hot-plug."""
+        self._loop = asyncio.get_running_loop()
+        await asyncio.gather(self._load_key(), self.refresh_devices())
+        self._services.device_provider.start_watching(self._devices_changed_elsewhere)
+
+    async def shutdown(self) -> None:
+        """Stop a recording (keeping its last words), stop watching devices, end tasks."""
+        self.stop_recording()
+        if self._task is not None:
+            await self._task
+        await asyncio.to_thread(self._services.device_provider.stop_watching)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- recording ------------------------------------------------------------------------
+
+    def toggle_recording(self) -> None:
+        if self.state is RecorderState.IDLE:
+            self.start_recording()
+        elif self.state is RecorderState.RECORDING:
+            self.stop_recording()
+
+    def start_recording(self) -> None:
+        if self.state is not RecorderState.IDLE or self._task is not None:
+            return
+        if self._key is None:
+            self._set_error(auth.no_key().cause + " " + auth.no_key().remedy)
+            self._set_auth(auth.no_key(session_only=self.key_is_session_only))
+            return
+        self._set_error("")
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._record(self._key), name="recording")
+
+    def stop_recording(self) -> None:
+        self._stop.set()
+
+    async def _record(self, key: str) -> None:
+        source_factory = self._services.make_source(self._device)
+
+        def tracked_source(on_frame: FrameSink, on_level: LevelSink,
+                           on_error: ErrorSink) -> AudioSource:
+            self._source_stats = source_factory(on_frame, on_level, on_error)
+            return self._source_stats
+
+        try:
+            await self._recorder.record(tracked_source,
+                                        self._services.make_engine(key, self.settings),
+                                        self._stop)
+        finally:
+            self._task = None
+            self._started_at = None
+
+    # --- RecordingListener (called by the recorder on the loop thread) ---------------------
+
+    def on_state(self, state: RecorderState) -> None:
+        if state is RecorderState.RECORDING:
+            self._started_at = time.monotonic()
+            if self._auth.state is not auth.AuthState.VALID:
+                self._set_auth(auth.from_check(KeyCheck(KeyStatus.VALID),
+                                               session_only=self.key_is_session_only))
+        elif state is RecorderState.STARTING and self._recorder.autosave_path:
+            self.autosave_changed.emit(self._recorder.autosave_path)
+        self.state_changed.emit(state)
+
+    def on_transcript(self, change: TranscriptChange) -> None:
+        if change.kind != "partial":
+            self.unsaved = True
+        self.transcript_changed.emit(change)
+
+    def on_level(self, level: Level) -> None:
+        self.level_changed.emit(level.rms_dbfs, level.peak_dbfs)
+        dropped = self.dropped_frames
+        if dropped:
+            self.dropped_changed.emit(dropped)
+
+    def on_error(self, error: LiveTranscriberError) -> None:
+        self._set_error(str(error))
+        status = auth.from_error(error, session_only=self.key_is_session_only)
+        if status is not None:
+            self._set_auth(status)
+
+    def on_session(self, session_id: str) -> None:
+        self.session_changed.emit(session_id)
+
+    # --- the API key ----------------------------------------------------------------------
+
+    async def _load_key(self) -> None:
+        stored: str | None = None
+        if self._services.env_key is None:
+            try:
+                stored = await asyncio.to_thread(self._services.secret_store.load)
+            except SecretStoreError as exc:
+                self.on_error(exc)
+                return
+        self._key = self._services.env_key or stored
+        if self._key is None:
+            self._set_auth(auth.no_key(session_only=self.key_is_session_only))
+            return
+        await self._check(self._key)
+
+    async def _check(self, key: str) -> KeyCheck:
+        self._set_auth(auth.checking(session_only=self.key_is_session_only))
+        check = await self._services.validate_key(key, self.settings)
+        self._set_auth(auth.from_check(check, session_only=self.key_is_session_only))
+        return check
+
+    async def save_key(self, key: str) -> KeyCheck:
+        """Validate, and store only a key the service accepted. Returns the check."""
+        key = key.strip()
+        check = await self._check(key)
+        if check.status is not KeyStatus.VALID:
+            return check
+        try:
+            await asyncio.to_thread(self._services.secret_store.save, key)
+        except SecretStoreError as exc:
+            self.on_error(exc)
+            return KeyCheck(KeyStatus.VALID, exc)
+        self._key = key
+        return check
+
+    async def delete_key(self) -> None:
+        try:
+            await asyncio.to_thread(self._services.secret_store.delete)
+        except SecretStoreError as exc:
+            self.on_error(exc)
+            return
+        self._key = self._services.env_key
+        if self._key is None:
+            self._set_auth(auth.no_key(session_only=self.key_is_session_only))
+
+    # --- devices --------------------------------------------------------------------------
+
+    async def refresh_devices(self) -> None:
+        try:
+            devices = await asyncio.to_thread(self._services.device_provider.list_devices)
+        except LiveTranscriberError as exc:
+            self._set_error(str(exc))
+            devices = []
+        self._devices = devices
+        remembered = self._device.id if self._device is not None else self.settings.device_id
+        choice = choose_device(devices, remembered)
+        self._device = choice.device
+        self.devices_changed.emit(devices, choice)
+
+    def select_device(self, device_id: str) -> None:
+        chosen = next((d for d in self._devices if d.id == device_id), None)
+        if chosen is not None:
+            self._device = chosen
+            self.devices_changed.emit(self._devices, DeviceChoice(chosen))
+
+    def remember_device(self, device_id: str) -> Settings:
+        """The settings with this device remembered (the window persists them)."""
+        self.settings = replace(self.settings, device_id=device_id)
+        return self.settings
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New service options; they apply from the next recording."""
+        self.settings = replace(settings, device_id=self.settings.device_id,
+                                streaming_url_override=self.settings.streaming_url_override)
+
+    def _devices_changed_elsewhere(self) -> None:
+        # Called from the provider's watcher thread: hop to the loop before touching state.
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: self._spawn(self.refresh_devices()))
+
+    # --- transcript -----------------------------------------------------------------------
+
+    async def save_transcript(self, path: Path, fmt: Format) -> None:
+        """Write the finished turns in ``fmt``; raises :class:`ExportError` for the window."""
+        text = render(fmt, self.model.finals)
+        await asyncio.to_thread(self._services.write_file, path, text)
+        self.unsaved = False
+
+    def clear_transcript(self) -> None:
+        self.model.clear()
+        self.unsaved = False
+        self.transcript_reset.emit()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        """Run a coroutine owned by the controller (cancelled at shutdown)."""
+        self._spawn(coro)
+
+    def _set_auth(self, status: AuthStatus) -> None:
+        self._auth = status
+        self.auth_changed.emit(status)
+
+    def _set_error(self, text: str) -> None:
+        self.error_changed.emit(text)
+

@@ -1,0 +1,94 @@
+"""What the person chose, kept with ``QSettings`` between runs — never the API key.
+
+Region, auth mode, formatted turns, key terms, the chosen microphone's stable id, the window
+geometry and the last folder used for Save… live here. The key lives in the OS keyring only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from app.core.config import AuthMode, Region, Settings
+
+
+class Preferences:
+    def __init__(self, store: QSettings) -> None:
+        self._store = store
+
+    def load(self) -> Settings:
+        region = _enum(Region, self._store.value("service/region", Region.US.value), Region.US)
+        mode = _enum(AuthMode, self._store.value("service/auth_mode", AuthMode.HEADER.value),
+                     AuthMode.HEADER)
+        terms = self._store.value("service/keyterms", "")
+        device = self._store.value("audio/device_id", "")
+        return Settings(
+            region=region,
+            auth_mode=mode,
+            format_turns=_bool(self._store.value("service/format_turns", True)),
+            keyterms=tuple(t.strip() for t in str(terms or "").split("\n") if t.strip()),
+            device_id=str(device) or None,
+        )
+
+    def save(self, settings: Settings) -> None:
+        self._store.setValue("service/region", settings.region.value)
+        self._store.setValue("service/auth_mode", settings.auth_mode.value)
+        self._store.setValue("service/format_turns", settings.format_turns)
+        self._store.setValue("service/keyterms", "\n".join(settings.keyterms))
+        self._store.setValue("audio/device_id", settings.device_id or "")
+        self._store.sync()
+
+    def geometry(self) -> QByteArray | None:
+        value = self._store.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_geometry(self, geometry: QByteArray) -> None:
+        self._store.setValue("window/geometry", geometry)
+
+    def last_folder(self) -> Path:
+        value = self._store.value("files/last_folder", "")
+        folder = Path(str(value)) if value else Path.home()
+        return folder if folder.is_dir() else Path.home()
+
+    def set_last_folder(self, folder: Path) -> None:
+        self._store.setValue("files/last_folder", str(folder))
+
+    def show_timestamps(self) -> bool:
+        return _bool(self._store.value("view/timestamps", False))
+
+    def set_show_timestamps(self, on: bool) -> None:
+        self._store.setValue("view/timestamps", on)
+
+
+def _bool(value: object) -> bool:
+    # QSettings' INI backend returns booleans it wrote as the strings "true"/"false".
+    if isinstance(value, str):
+        return value.lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+E = TypeVar("E", Region, AuthMode)
+
+
+def _enum(kind: type[E], value: object, default: E) -> E:
+    try:
+        return kind(str(value))
+    except ValueError:
+        return default
+
+
+ORGANIZATION = "live-transcriber"
+APPLICATION = "live-transcriber"
+
+
+def settings_store() -> QSettings:
+    """The app's settings store (an INI file under the user's config folder on Linux)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION,
+                     APPLICATION)
+
+
+def default_settings() -> Settings:
+    """The person's saved choices, for modes that run without a window."""
+    return Preferences(settings_store()).load()

@@ -1,0 +1,163 @@
+"""Settings: the API key (validated before it is stored), region, formatting and key terms."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.config import MAX_KEYTERMS, Region, Settings, SettingsError, StreamingParams
+from app.core.ports import KeyCheck, KeyStatus
+from app.ui.controller import AppController
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.controller = controller
+        self.last_check: KeyCheck | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+
+        key_row = QHBoxLayout()
+        self.key_edit = QLineEdit(self)
+        self.key_edit.setObjectName("apiKeyEdit")
+        self.key_edit.setAccessibleName("AssemblyAI API key")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText(
+            "Stored key hidden — paste a new one to replace it" if controller.has_key
+            else "Paste your AssemblyAI API key")
+        self.show_key = QToolButton(self)
+        self.show_key.setObjectName("showKeyButton")
+        self.show_key.setText("Show")
+        self.show_key.setAccessibleName("Show key")
+        self.show_key.setCheckable(True)
+        self.show_key.toggled.connect(self._toggle_visible)
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.show_key)
+        form.addRow("API &key:", key_row)
+
+        buttons_row = QHBoxLayout()
+        self.validate_button = QPushButton("&Validate and save", self)
+        self.validate_button.setObjectName("validateKeyButton")
+        self.validate_button.clicked.connect(self._validate_clicked)
+        self.delete_button = QPushButton("&Delete key", self)
+        self.delete_button.setObjectName("deleteKeyButton")
+        self.delete_button.clicked.connect(self._delete_clicked)
+        buttons_row.addWidget(self.validate_button)
+        buttons_row.addWidget(self.delete_button)
+        buttons_row.addStretch(1)
+        form.addRow("", buttons_row)
+
+        self.key_status = QLabel(self)
+        self.key_status.setObjectName("keyStatus")
+        self.key_status.setWordWrap(True)
+        form.addRow("", self.key_status)
+        where = f"The key is kept in {controller.store_description}."
+        if controller.env_key_in_use:
+            where += " ASSEMBLYAI_API_KEY is set in the environment and is used instead."
+        self.key_where = QLabel(where, self)
+        self.key_where.setWordWrap(True)
+        form.addRow("", self.key_where)
+
+        settings = controller.settings
+        self.region = QComboBox(self)
+        self.region.setObjectName("regionPicker")
+        self.region.setAccessibleName("Region")
+        self.region.addItem("United States (default)", Region.US.value)
+        self.region.addItem("European Union", Region.EU.value)
+        self.region.setCurrentIndex(self.region.findData(settings.region.value))
+        form.addRow("&Region:", self.region)
+
+        self.format_turns = QCheckBox("&Punctuate and format finished sentences", self)
+        self.format_turns.setObjectName("formatTurnsCheck")
+        self.format_turns.setChecked(settings.format_turns)
+        form.addRow("", self.format_turns)
+
+        self.keyterms = QPlainTextEdit(self)
+        self.keyterms.setObjectName("keytermsEdit")
+        self.keyterms.setAccessibleName("Key terms to boost")
+        self.keyterms.setPlaceholderText(f"One word or phrase per line (up to {MAX_KEYTERMS})")
+        self.keyterms.setPlainText("\n".join(settings.keyterms))
+        self.keyterms.setTabChangesFocus(True)
+        self.keyterms.setMaximumHeight(90)
+        form.addRow("Key &terms:", self.keyterms)
+        layout.addLayout(form)
+
+        self.settings_error = QLabel(self)
+        self.settings_error.setObjectName("settingsError")
+        self.settings_error.setWordWrap(True)
+        layout.addWidget(self.settings_error)
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        box.accepted.connect(self._accept)
+        box.rejected.connect(self.reject)
+        layout.addWidget(box)
+        self.result_settings: Settings | None = None
+
+    def _toggle_visible(self, visible: bool) -> None:
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if visible
+                                  else QLineEdit.EchoMode.Password)
+        self.show_key.setText("Hide" if visible else "Show")
+        self.show_key.setAccessibleName("Hide key" if visible else "Show key")
+
+    def _validate_clicked(self) -> None:
+        self.controller.spawn(self.validate_and_save())
+
+    async def validate_and_save(self) -> KeyCheck | None:
+        key = self.key_edit.text().strip()
+        if not key:
+            self.key_status.setText("Paste a key first.")
+            return None
+        self.validate_button.setEnabled(False)
+        self.key_status.setText("Checking the key with AssemblyAI…")
+        try:
+            check = await self.controller.save_key(key)
+        finally:
+            self.validate_button.setEnabled(True)
+        self.last_check = check
+        if check.status is KeyStatus.VALID and check.error is None:
+            self.key_edit.clear()
+            self.key_edit.setPlaceholderText("Stored key hidden — paste a new one to replace it")
+            self.key_status.setText(f"Key valid and saved in {self.controller.store_description}.")
+        elif check.error is not None:
+            self.key_status.setText(f"Not saved. {check.error}")
+        return check
+
+    def _delete_clicked(self) -> None:
+        self.controller.spawn(self.delete_key())
+
+    async def delete_key(self) -> None:
+        await self.controller.delete_key()
+        self.key_status.setText("The stored key was deleted.")
+
+    def _accept(self) -> None:
+        terms = tuple(t.strip() for t in self.keyterms.toPlainText().splitlines() if t.strip())
+        try:
+            StreamingParams(keyterms_prompt=terms)  # the service's limits, checked now
+        except SettingsError as exc:
+            self.settings_error.setText(str(exc))
+            return
+        self.result_settings = replace(
+            self.controller.settings,
+            region=Region(str(self.region.currentData())),
+            format_turns=self.format_turns.isChecked(),
+            keyterms=terms,
+        )
+        self.accept()

@@ -1,0 +1,96 @@
+"""Concrete classes for the ports, shared by the window and the headless modes.
+
+Part of the composition root (with ``app/main.py`` and ``app/headless.py``): the only modules
+that name ``app.io`` classes for ``app.ui`` to use.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from app.core.config import Settings
+from app.core.devices import InputDevice
+from app.core.errors import ExportError
+from app.core.ports import EventSink, KeyCheck
+from app.core.recording import EngineFactory, RecordingListener, SourceFactory
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.transcript import TranscriptModel
+from app.io.autosave import TranscriptAutosave, autosave_name
+from app.io.capture import PyAudioCapture
+from app.io.devices import default_provider
+from app.io.file_source import WavFileSource
+from app.io.files import write_text_atomic
+from app.io.recorder import Recorder
+from app.io.secrets import open_secret_store
+from app.io.streaming import StreamingSession
+from app.io.tokens import validate_key
+from app.ui.controller import Services
+
+APP_NAME = "live-transcriber"
+
+
+def microphone(device: InputDevice | None) -> SourceFactory:
+    def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+        return PyAudioCapture(device, on_frame=on_frame, on_level=on_level, on_error=on_error)
+    return build
+
+
+def wav_file(path: Path, *, realtime: bool = True
+             ) -> Callable[[FrameSink, LevelSink, ErrorSink], WavFileSource]:
+    def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> WavFileSource:
+        return WavFileSource(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
+                             realtime=realtime)
+    return build
+
+
+def cloud_engine(key: str, settings: Settings) -> EngineFactory:
+    def build(sink: EventSink) -> StreamingSession:
+        return StreamingSession(settings.endpoints(), key, settings.streaming_params(), sink,
+                                auth_mode=settings.auth_mode)
+    return build
+
+
+async def check_key(key: str, settings: Settings) -> KeyCheck:
+    return await validate_key(settings.endpoints().token_url, key)
+
+
+def recorder_factory(autosave_folder: Path | None
+                     ) -> Callable[[TranscriptModel, RecordingListener], Recorder]:
+    def autosave(started: datetime,
+                 on_error: Callable[[ExportError], None]) -> TranscriptAutosave:
+        assert autosave_folder is not None
+        return TranscriptAutosave(autosave_folder / autosave_name(started), on_error)
+
+    def build(model: TranscriptModel, listener: RecordingListener) -> Recorder:
+        return Recorder(model, listener, autosave if autosave_folder is not None else None)
+    return build
+
+
+def services(autosave_folder: Path, env_key: str | None) -> Services:
+    """Everything the window's controller drives. Blocks briefly (keyring and sound-server
+    probes): call before the window shows, or via ``asyncio.to_thread``."""
+    return Services(
+        secret_store=open_secret_store(),
+        device_provider=default_provider(),
+        validate_key=check_key,
+        make_source=microphone,
+        make_engine=cloud_engine,
+        make_recorder=recorder_factory(autosave_folder),
+        write_file=write_text_atomic,
+        env_key=env_key,
+    )
+
+
+def data_folder() -> Path:
+    """Where transcripts are autosaved when Qt is not running (the headless modes); the same
+    place as Qt's ``QStandardPaths.AppDataLocation`` for this app on each platform."""
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA", home / "AppData" / "Roaming")) / APP_NAME
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / APP_NAME
+    return Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share") / APP_NAME

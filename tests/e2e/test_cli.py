@@ -1,0 +1,185 @@
+"""The real entry point in a separate process: ``python -m app.main`` with the command-line
+modes, against the emulator (loopback) and the private PulseAudio virtual microphone."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from tests.emulator import EmulatorConfig, EmulatorThread, ScriptedRecognizer
+from tests.support.pulse import PulseServer
+
+ROOT = Path(__file__).resolve().parents[2]
+HELLO = ROOT / "tests" / "fixtures" / "hello.wav"
+KEY = "cli-test-key"
+SCRIPT = ("first sentence here", "second sentence there", "and the last words")
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorThread]:
+    config = EmulatorConfig(
+        api_keys=frozenset({KEY}),
+        recognizer_factory=lambda params: ScriptedRecognizer(SCRIPT, ms_per_word=150),
+    )
+    with EmulatorThread(config) as emu:
+        yield emu
+
+
+def app_env(tmp_path: Path, emu: EmulatorThread | None = None, key: str = KEY) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "ASSEMBLYAI_API_KEY"}
+    env.update({
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONUNBUFFERED": "1",
+    })
+    if emu is not None:
+        env["LIVE_TRANSCRIBER_STREAMING_URL"] = emu.url
+        env["ASSEMBLYAI_API_KEY"] = key
+    return env
+
+
+def run_app(*args: str, env: dict[str, str], timeout: float = 60
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app.main", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+class LiveProcess:
+    """A running app whose stdout lines can be awaited one by one (with a timeout)."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "app.main", *args], cwd=ROOT,
+                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.errors: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.stderr: list[str] = []
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        for stream, sink in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errors)):
+            threading.Thread(target=self._pump, args=(stream, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream: IO[str], sink: queue.Queue[str]) -> None:
+        for line in stream:
+            sink.put(line.rstrip("\n"))
+
+    def wait_stderr(self, prefix: str, seconds: float = 15) -> str:
+        while True:
+            line = self.errors.get(timeout=seconds)
+            self.stderr.append(line)
+            if line.startswith(prefix):
+                return line
+
+    def next_line(self, seconds: float = 15) -> str:
+        line = self.lines.get(timeout=seconds)
+        self.seen.append(line)
+        return line
+
+    def finish(self, seconds: float = 20) -> tuple[int, list[str], str]:
+        code = self.proc.wait(timeout=seconds)
+        for source, target in ((self.lines, self.seen), (self.errors, self.stderr)):
+            while True:
+                try:
+                    target.append(source.get(timeout=0.5))
+                except queue.Empty:
+                    break
+        return code, self.seen, "\n".join(self.stderr)
+
+
+def test_version() -> None:
+    done = run_app("--version", env=dict(os.environ))
+    assert done.returncode == 0 and done.stdout.startswith("live-transcriber 0.")
+
+
+def test_list_devices_shows_the_sound_servers_sources(pulse_server: PulseServer,
+                                                      tmp_path: Path) -> None:
+    done = run_app("--list-devices", "--json", env=app_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    devices = json.loads(done.stdout)
+    mic = next(d for d in devices if d["id"] == "vspeaker.monitor")
+    assert mic["is_default"] and mic["host_api"] == "PulseAudio"
+    assert mic["default_rate"] == 16000 and mic["channels"] == 1
+    text = run_app("--list-devices", env=app_env(tmp_path))
+    assert "* vspeaker.monitor" in text.stdout
+
+
+def test_check_mic_records_and_reports_levels(pulse_server: PulseServer, tmp_path: Path) -> None:
+    out = tmp_path / "check.wav"
+    sink = pulse_server.load_sink("vcheck")
+    try:
+        player = pulse_server.play(HELLO, sink)
+        done = run_app("--check-mic", "--device", sink.monitor, "--seconds", "2",
+                       "--save-wav", str(out), env=app_env(tmp_path))
+        player.wait(timeout=10)
+    finally:
+        pulse_server.unload(sink)
+    assert done.returncode == 0, done.stderr
+    assert "dropped frames: 0" in done.stdout
+    peak = float(done.stdout.split("peak ")[1].split(" dBFS")[0])
+    assert peak > -30, done.stdout
+    with wave.open(str(out)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (16000, 1, 2)
+        assert wav.getnframes() >= 16000 * 1.5
+
+
+def test_headless_wav_prints_each_finished_turn(emulator: EmulatorThread,
+                                                tmp_path: Path) -> None:
+    done = run_app("--headless", "--wav", str(HELLO), "--fast", env=app_env(tmp_path, emulator))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["First sentence here.", "Second sentence there.",
+                                        "And the last words."]
+    assert "… first" in done.stderr  # partials go to stderr
+    (autosaved,) = (tmp_path / "data" / "live-transcriber" / "transcripts").iterdir()
+    assert autosaved.read_text().split("\n\n")[0] == "First sentence here."
+
+
+def test_headless_microphone_stops_on_sigint_and_keeps_the_last_words(
+    emulator: EmulatorThread, pulse_server: PulseServer, tmp_path: Path,
+) -> None:
+    sink = pulse_server.load_sink("vheadless")
+    try:
+        app = LiveProcess("--headless", "--device", sink.monitor,
+                          env=app_env(tmp_path, emulator))
+        player = None
+        try:
+            # Speak until the first turn is printed, then interrupt mid-sentence.
+            player = pulse_server.play(HELLO, sink)
+            assert app.next_line() == "First sentence here."
+            app.wait_stderr("… second")  # the next sentence has begun
+            app.proc.send_signal(signal.SIGINT)
+            code, lines, stderr = app.finish()
+        finally:
+            if app.proc.poll() is None:
+                app.proc.kill()
+            if player is not None:
+                player.wait(timeout=10)
+    finally:
+        pulse_server.unload(sink)
+    assert code == 0, stderr
+    # What was being said when Ctrl+C came is flushed and printed, not lost.
+    assert len(lines) >= 2, stderr
+    assert lines[1].startswith("Second")
+    (session,) = emulator.wait_sessions_closed(1)
+    assert session.text_messages_received == ['{"type":"Terminate"}']
+
+
+def test_headless_with_a_rejected_key_says_why(emulator: EmulatorThread, tmp_path: Path) -> None:
+    done = run_app("--headless", "--wav", str(HELLO), "--fast",
+                   env=app_env(tmp_path, emulator, key="wrong"))
+    assert done.returncode == 1
+    assert "AssemblyAI rejected the API key" in done.stderr
+    assert "Settings" in done.stderr
+    assert "wrong" not in done.stderr.replace("wrong-", "")

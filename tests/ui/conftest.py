@@ -1,0 +1,65 @@
+"""Qt + asyncio for window tests: a qasync loop on the test's QApplication, and helpers that
+wait on Qt signals (never on time)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtCore import SignalInstance
+from PySide6.QtWidgets import QApplication
+
+T = TypeVar("T")
+
+
+class QtLoop:
+    """Runs one coroutine at a time on a qasync loop, as the app does with ``qasync.run``."""
+
+    def __init__(self, app: QApplication) -> None:
+        self.loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(self.loop)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        async def bounded() -> T:  # one task: no wrapper left behind for leak checks
+            async with asyncio.timeout(timeout):
+                result: T = await coro
+            return result
+        outcome: T = self.loop.run_until_complete(bounded())
+        return outcome
+
+    def close(self) -> None:
+        pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def qt_loop(qapp: QApplication) -> Iterator[QtLoop]:
+    runner = QtLoop(qapp)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+async def signal_until(signal: SignalInstance, predicate: Callable[..., bool] = lambda *a: True,
+                       seconds: float = 10.0) -> tuple[Any, ...]:
+    """Wait until ``signal`` is emitted with arguments that satisfy ``predicate``."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def handler(*args: Any) -> None:
+        if not future.done() and predicate(*args):
+            future.set_result(args)
+
+    signal.connect(handler)
+    try:
+        return await asyncio.wait_for(future, seconds)
+    finally:
+        signal.disconnect(handler)

@@ -1,0 +1,108 @@
+"""The settings dialog: a key is validated against the service before it is stored, a rejected
+key is never stored, and options round-trip through QSettings (never the key)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from app.core.auth import AuthState
+from app.core.config import Region
+from app.core.ports import KeyStatus
+from app.core.transcript import TranscriptModel
+from app.io.secrets import SessionOnlyStore
+from app.ui.app_window import build_window
+from app.ui.main_window import MainWindow
+from app.ui.preferences import Preferences
+from app.ui.settings_dialog import SettingsDialog
+from app.wiring import services
+from tests.emulator import EmulatorConfig, EmulatorThread
+from tests.ui.conftest import QtLoop
+
+KEY = "dialog-test-key-abcdef"
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorThread]:
+    with EmulatorThread(EmulatorConfig(api_keys=frozenset({KEY}))) as emu:
+        yield emu
+
+
+@pytest.fixture
+def window(qapp: QApplication, emulator: EmulatorThread, tmp_path: Path) -> MainWindow:
+    built = services(tmp_path / "autosave", env_key=None)
+    built.secret_store = SessionOnlyStore()
+    prefs = Preferences(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    return build_window(TranscriptModel(), built,
+                        {"LIVE_TRANSCRIBER_STREAMING_URL": emulator.url}, prefs)
+
+
+def auth_state(window: MainWindow) -> AuthState:
+    return window.auth_indicator.status.state  # a call: mypy must not narrow between reads
+
+
+def test_key_field_is_masked_and_can_be_shown(window: MainWindow) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    assert dialog.key_edit.echoMode() is QLineEdit.EchoMode.Password
+    dialog.show_key.click()
+    assert dialog.key_edit.echoMode() is QLineEdit.EchoMode.Normal
+    assert dialog.show_key.text() == "Hide"
+    dialog.show_key.click()
+    assert dialog.key_edit.echoMode() is QLineEdit.EchoMode.Password
+
+
+def test_a_rejected_key_is_never_stored(qt_loop: QtLoop, window: MainWindow) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    dialog.key_edit.setText("  not-a-valid-key  ")
+    check = qt_loop.run(dialog.validate_and_save())
+    assert check is not None and check.status is KeyStatus.REJECTED
+    assert window.controller._services.secret_store.load() is None  # noqa: SLF001
+    assert not window.controller.has_key
+    assert "Not saved" in dialog.key_status.text()
+    assert auth_state(window) is AuthState.REJECTED
+
+
+def test_a_valid_key_is_stored_and_the_field_cleared(qt_loop: QtLoop, window: MainWindow,
+                                                     tmp_path: Path) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    dialog.key_edit.setText(KEY)
+    check = qt_loop.run(dialog.validate_and_save())
+    assert check is not None and check.status is KeyStatus.VALID
+    assert window.controller._services.secret_store.load() == KEY  # noqa: SLF001
+    assert dialog.key_edit.text() == ""
+    assert "saved" in dialog.key_status.text()
+    assert auth_state(window) is AuthState.VALID
+    qt_loop.run(dialog.delete_key())
+    assert window.controller._services.secret_store.load() is None  # noqa: SLF001
+    assert auth_state(window) is AuthState.NO_KEY
+    # The key never reaches the settings file.
+    window.preferences.save(window.controller.settings)
+    assert KEY not in (tmp_path / "settings.ini").read_text()
+
+
+def test_options_are_applied_and_persisted(window: MainWindow) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    dialog.region.setCurrentIndex(dialog.region.findData(Region.EU.value))
+    dialog.format_turns.setChecked(False)
+    dialog.keyterms.setPlainText("Live Transcriber\n\n qasync \n")
+    dialog._accept()  # noqa: SLF001 - what OK does
+    assert dialog.result_settings is not None
+    window.controller.apply_settings(dialog.result_settings)
+    window.preferences.save(window.controller.settings)
+    loaded = window.preferences.load()
+    assert loaded.region is Region.EU and loaded.format_turns is False
+    assert loaded.keyterms == ("Live Transcriber", "qasync")
+    # The emulator override from the environment survives the dialog.
+    assert window.controller.settings.streaming_url_override
+
+
+def test_too_many_key_terms_are_refused_plainly(window: MainWindow) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    dialog.keyterms.setPlainText("\n".join(f"term {i}" for i in range(101)))
+    dialog._accept()  # noqa: SLF001
+    assert dialog.result_settings is None
+    assert "At most 100 key terms" in dialog.settings_error.text()

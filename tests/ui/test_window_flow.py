@@ -1,0 +1,282 @@
+"""The real window (offscreen) driven like a person would, against the local emulator, with a
+real Secret Service keyring and a real PulseAudio sound server for the device picker.
+
+Audio comes from a WAV file played at real time through the same source interface as the
+microphone (the microphone path itself is covered in tests/e2e)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.core.auth import AuthState
+from app.core.devices import InputDevice
+from app.core.export import Format, from_json
+from app.core.recording import RecorderState
+from app.core.subtitles import parse_srt, parse_vtt
+from app.core.transcript import TranscriptModel
+from app.io.secrets import SessionOnlyStore, open_secret_store
+from app.ui.app_window import build_window, run_window
+from app.ui.controller import Services
+from app.ui.main_window import MainWindow
+from app.ui.preferences import Preferences
+from app.wiring import services, wav_file
+from tests.emulator import EmulatorConfig, EmulatorThread, ScriptedRecognizer
+from tests.support.pulse import PulseServer
+from tests.support.secret_service import SecretServiceSession
+from tests.ui.conftest import QtLoop, signal_until
+
+KEY = "window-test-key-0123456789"
+SCRIPT = ("good morning everyone", "this is the live transcriber", "thank you")
+HELLO = Path(__file__).parents[1] / "fixtures" / "hello.wav"  # 3.1 s
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorThread]:
+    config = EmulatorConfig(
+        api_keys=frozenset({KEY}),
+        recognizer_factory=lambda params: ScriptedRecognizer(SCRIPT, ms_per_word=200),
+    )
+    with EmulatorThread(config) as emu:
+        yield emu
+
+
+@pytest.fixture
+def preferences(tmp_path: Path) -> Preferences:
+    return Preferences(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def keyring_clean(secret_service: SecretServiceSession) -> Iterator[None]:
+    open_secret_store().delete()
+    yield
+    open_secret_store().delete()
+
+
+def window_services(tmp_path: Path, **changes: object) -> Services:
+    built = services(tmp_path / "autosave", env_key=None)
+    built.make_source = lambda device: wav_file(HELLO, realtime=True)
+    return replace(built, **changes)  # type: ignore[arg-type]
+
+
+def make_window(emu: EmulatorThread | str, tmp_path: Path, preferences: Preferences,
+                **changes: object) -> MainWindow:
+    url = emu if isinstance(emu, str) else emu.url
+    window = build_window(TranscriptModel(), window_services(tmp_path, **changes),
+                          {"LIVE_TRANSCRIBER_STREAMING_URL": url}, preferences)
+    window.resize(800, 500)
+    window.show()
+    return window
+
+
+def current_state(window: MainWindow) -> AuthState:
+    # A function call, so mypy does not narrow the property between two reads.
+    return window.auth_indicator.status.state
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"ws://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_record_stop_copy_and_save_every_format(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    keyring_clean: None, pulse_server: PulseServer,
+) -> None:
+    window = make_window(emulator, tmp_path, preferences)
+    controller = window.controller
+
+    async def scenario() -> None:
+        await controller.initialize()
+        assert current_state(window) is AuthState.NO_KEY
+        # The device picker lists the sound server's sources, default marked.
+        assert window.device_picker.count() >= 1
+        assert "(system default)" in window.device_picker.itemText(
+            window.device_picker.currentIndex())
+
+        check = await controller.save_key(KEY)  # validated against the emulator, then stored
+        assert check.error is None
+        assert open_secret_store().load() == KEY
+        assert current_state(window) is AuthState.VALID
+
+        window.record_button.click()
+        await signal_until(controller.state_changed, lambda s: s is RecorderState.RECORDING)
+        assert window.record_button.text() == "&Stop recording"
+        await signal_until(controller.transcript_changed, lambda c: c.kind == "partial")
+        assert window.transcript_view.toPlainText().strip(), "partial words are shown"
+        # The second sentence settles in its formatted form (the 2025 two-message turn end).
+        await signal_until(controller.transcript_changed,
+                           lambda c: c.kind == "revised" and c.index == 1)
+        assert window.elapsed_label.text() != "00:00" or controller.elapsed_seconds < 1
+        window.record_button.click()  # Stop
+        await signal_until(controller.state_changed, lambda s: s is RecorderState.IDLE, 15)
+
+    qt_loop.run(scenario())
+    model = controller.model
+    assert [t.text for t in model.finals][:2] == ["Good morning everyone.",
+                                                  "This is the live transcriber."]
+    assert window.transcript_view.plain_text() == model.plain_text(include_partial=False)
+    assert window.record_button.text() == "&Start recording"
+
+    window.copy_button.click()
+    assert QApplication.clipboard().text() == model.plain_text()
+
+    for fmt in Format:
+        path = tmp_path / f"out{fmt.suffix}"
+        assert qt_loop.run(window.save_to(path, fmt))
+        text = path.read_text()
+        if fmt is Format.TXT:
+            assert text.split("\n\n")[0] == "Good morning everyone."
+        elif fmt is Format.SRT:
+            assert " ".join(c.text for c in parse_srt(text)).startswith("Good morning everyone.")
+        elif fmt is Format.VTT:
+            assert " ".join(c.text for c in parse_vtt(text)).startswith("Good morning everyone.")
+        else:
+            assert [t.text for t in from_json(text)] == [t.text for t in model.finals]
+            assert json.loads(text)
+    assert preferences.last_folder() == tmp_path
+
+    autosaved = list((tmp_path / "autosave").iterdir())
+    assert len(autosaved) == 1
+    assert autosaved[0].read_text() == model.plain_text(include_partial=False) + "\n\n"
+    assert str(autosaved[0]) in window.autosave_label.text()
+    qt_loop.run(controller.shutdown())
+
+
+def test_closing_mid_recording_keeps_the_last_words_and_leaves_nothing_running(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+) -> None:
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
+                         env_key=KEY)
+
+    async def scenario() -> None:
+        running = asyncio.ensure_future(run_window(window))
+        await signal_until(window.controller.auth_changed,
+                           lambda s: s.state is AuthState.VALID)
+        window.record_button.click()
+        await signal_until(window.controller.transcript_changed, lambda c: c.kind == "partial")
+        window.close()  # as the title bar's close button would
+        await running
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert others == [], f"tasks left running: {others}"
+
+    qt_loop.run(scenario())
+    assert not window.isVisible()
+    (session,) = emulator.wait_sessions_closed(1)
+    assert session.text_messages_received == ['{"type":"Terminate"}']
+    assert session.close_code == 1000
+    model = window.controller.model
+    assert model.finals and model.partial is None
+    (autosaved,) = (tmp_path / "autosave").iterdir()
+    assert autosaved.read_text() == model.plain_text(include_partial=False) + "\n\n"
+
+
+@pytest.mark.parametrize("case", ["rejected", "unreachable", "no-keyring"])
+def test_auth_indicator_states(
+    case: str, qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path,
+    preferences: Preferences,
+) -> None:
+    url = closed_port_url() if case == "unreachable" else emulator.url
+    store = SessionOnlyStore()
+    if case != "no-keyring":
+        store.save("not-the-right-key" if case == "rejected" else KEY)
+    window = make_window(url, tmp_path, preferences, secret_store=store)
+    controller = window.controller
+
+    async def scenario() -> None:
+        await controller.initialize()
+        if case == "no-keyring":
+            assert controller.key_is_session_only
+            assert current_state(window) is AuthState.NO_KEY
+            await controller.save_key(KEY)
+        await controller.shutdown()
+
+    qt_loop.run(scenario())
+    status = window.auth_indicator.status
+    expected = {"rejected": AuthState.REJECTED, "unreachable": AuthState.UNREACHABLE,
+                "no-keyring": AuthState.VALID}[case]
+    assert status.state is expected
+    assert window.auth_indicator.toolTip() == status.tooltip
+    if case == "rejected":
+        assert "Invalid API key" in status.tooltip and "Settings" in status.tooltip
+    if case == "no-keyring":
+        assert "session only" in status.tooltip
+        assert store.load() == KEY
+
+
+def test_start_without_a_key_says_what_to_do(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+) -> None:
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
+
+    async def scenario() -> None:
+        await window.controller.initialize()
+        window.record_button.click()
+        await window.controller.shutdown()
+
+    qt_loop.run(scenario())
+    assert window.controller.state is RecorderState.IDLE
+    assert "No AssemblyAI API key" in window.error_label.text()
+    assert window.record_button.text() == "&Start recording"
+
+
+def test_remembered_device_missing_shows_a_notice(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    pulse_server: PulseServer,
+) -> None:
+    preferences.save(replace(preferences.load(), device_id="alsa_input.usb-gone.analog-stereo"))
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
+
+    async def scenario() -> None:
+        await window.controller.initialize()
+        await window.controller.shutdown()
+
+    qt_loop.run(scenario())
+    assert window.device_notice.isVisibleTo(window)
+    assert "not connected" in window.device_notice.text()
+    device = window.controller.device
+    assert isinstance(device, InputDevice) and device.is_default
+
+
+def test_clear_asks_before_dropping_unsaved_text(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
+                         env_key=KEY)
+    controller = window.controller
+
+    async def scenario() -> None:
+        await controller.initialize()
+        window.record_button.click()
+        await signal_until(controller.transcript_changed, lambda c: c.kind == "final")
+        window.record_button.click()
+        await signal_until(controller.state_changed, lambda s: s is RecorderState.IDLE, 15)
+        await controller.shutdown()
+
+    qt_loop.run(scenario())
+    asked: list[str] = []
+
+    def answer(choice: QMessageBox.StandardButton) -> object:
+        def question(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+            asked.append(str(args[2]))
+            return choice
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    window.clear_button.click()
+    assert asked
+    assert controller.model.word_count > 0  # "No" kept everything
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    window.clear_button.click()
+    assert controller.model.word_count == 0
+    assert window.transcript_view.toPlainText() == ""
