@@ -28,6 +28,7 @@ import pyaudio
 
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
+from app.io.portaudio_stream import PORTAUDIO_LIFETIME_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -118,16 +119,18 @@ class PortAudioDeviceProvider:
         with self._lock:
             if self._last_scan is not None and self._stream_open():
                 return list(self._last_scan)
-            try:
-                pa = self._open_portaudio()
-            except OSError as exc:
-                raise _scan_failed(exc) from exc
-            try:
-                devices = _scan(pa)
-            except (OSError, KeyError, ValueError) as exc:
-                raise _scan_failed(exc) from exc
-            finally:
-                pa.terminate()
+            # PortAudio's global set-up and tear-down are not thread-safe: share capture's lock.
+            with PORTAUDIO_LIFETIME_LOCK:
+                try:
+                    pa = self._open_portaudio()
+                except OSError as exc:
+                    raise _scan_failed(exc) from exc
+                try:
+                    devices = _scan(pa)
+                except (OSError, KeyError, ValueError) as exc:
+                    raise _scan_failed(exc) from exc
+                finally:
+                    pa.terminate()
             self._last_scan = devices
             return list(devices)
 

@@ -8,6 +8,7 @@ the loop has stopped, so the close is intercepted instead (see shared/CI-RECIPES
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences, settings_store
 from app.ui.settings_dialog import SettingsDialog
 
-ICON = Path(__file__).resolve().parents[2] / "resources" / "live-transcriber.svg"
+
+def resources_folder() -> Path:
+    """``resources/`` beside the source tree, or inside a PyInstaller bundle when frozen."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+ICON = resources_folder() / "live-transcriber.svg"
 
 
 def build_window(model: TranscriptModel, services: Services, env: Mapping[str, str],
