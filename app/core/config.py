@@ -50,6 +50,19 @@ class AuthMode(enum.Enum):
     TOKEN = "token"  # the key buys a short-lived token first; the token goes in ?token=
 
 
+class EngineChoice(enum.Enum):
+    AUTO = "auto"  # the cloud when a key is configured, else offline
+    CLOUD = "cloud"  # AssemblyAI Universal Streaming
+    OFFLINE = "offline"  # Whisper tiny.en on this computer
+
+
+def effective_engine(choice: EngineChoice, has_key: bool) -> EngineChoice:
+    """CLOUD or OFFLINE: what a recording will use. Offline is the default without a key."""
+    if choice is EngineChoice.AUTO:
+        return EngineChoice.CLOUD if has_key else EngineChoice.OFFLINE
+    return choice
+
+
 @dataclass(frozen=True)
 class Endpoints:
     websocket_url: str  # e.g. wss://streaming.assemblyai.com/v3/ws
@@ -139,6 +152,7 @@ class Settings:
 
     region: Region = Region.US
     auth_mode: AuthMode = AuthMode.HEADER
+    engine: EngineChoice = EngineChoice.AUTO
     format_turns: bool = True
     keyterms: tuple[str, ...] = ()
     device_id: str | None = None

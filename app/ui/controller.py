@@ -23,9 +23,9 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core import auth
 from app.core.auth import AuthStatus
-from app.core.config import Settings
+from app.core.config import EngineChoice, Settings, effective_engine
 from app.core.devices import DeviceChoice, DeviceProvider, InputDevice, choose_device
-from app.core.errors import LiveTranscriberError, SecretStoreError
+from app.core.errors import ConnectionFailedError, LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
 from app.core.ports import KeyCheck, KeyStatus, SecretStore
 from app.core.recording import (
@@ -53,6 +53,7 @@ class Services:
     make_recorder: Callable[[TranscriptModel, RecordingListener], RecordingRunner]
     write_file: Callable[[Path, str], None]  # blocking; raises ExportError
     env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring
+    make_offline_engine: Callable[[], EngineFactory] | None = None  # None: not installed
 
 
 class AppController(QObject):
@@ -105,6 +106,17 @@ class AppController(QObject):
         return self._key is not None
 
     @property
+    def engine(self) -> EngineChoice:
+        """CLOUD or OFFLINE: what the next recording uses."""
+        if self._services.make_offline_engine is None:
+            return EngineChoice.CLOUD
+        return effective_engine(self.settings.engine, self.has_key)
+
+    @property
+    def offline_available(self) -> bool:
+        return self._services.make_offline_engine is not None
+
+    @property
     def store_description(self) -> str:
         return self._services.secret_store.description
 
@@ -154,18 +166,23 @@ class AppController(QObject):
     def start_recording(self) -> None:
         if self.state is not RecorderState.IDLE or self._task is not None:
             return
-        if self._key is None:
+        offline = self._services.make_offline_engine
+        if self.engine is EngineChoice.OFFLINE and offline is not None:
+            engine = offline()
+        elif self._key is None:
             self._set_error(auth.no_key().cause + " " + auth.no_key().remedy)
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
             return
+        else:
+            engine = self._services.make_engine(self._key, self.settings)
         self._set_error("")
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self._record(self._key), name="recording")
+        self._task = asyncio.create_task(self._record(engine), name="recording")
 
     def stop_recording(self) -> None:
         self._stop.set()
 
-    async def _record(self, key: str) -> None:
+    async def _record(self, engine: EngineFactory) -> None:
         source_factory = self._services.make_source(self._device)
 
         def tracked_source(on_frame: FrameSink, on_level: LevelSink,
@@ -174,9 +191,7 @@ class AppController(QObject):
             return self._source_stats
 
         try:
-            await self._recorder.record(tracked_source,
-                                        self._services.make_engine(key, self.settings),
-                                        self._stop)
+            await self._recorder.record(tracked_source, engine, self._stop)
         finally:
             self._task = None
             self._started_at = None
@@ -186,7 +201,7 @@ class AppController(QObject):
     def on_state(self, state: RecorderState) -> None:
         if state is RecorderState.RECORDING:
             self._started_at = time.monotonic()
-            if self._auth.state is not auth.AuthState.VALID:
+            if self.engine is EngineChoice.CLOUD and self._auth.state is not auth.AuthState.VALID:
                 self._set_auth(auth.from_check(KeyCheck(KeyStatus.VALID),
                                                session_only=self.key_is_session_only))
         elif state is RecorderState.STARTING and self._recorder.autosave_path:
@@ -205,7 +220,12 @@ class AppController(QObject):
             self.dropped_changed.emit(dropped)
 
     def on_error(self, error: LiveTranscriberError) -> None:
-        self._set_error(str(error))
+        text = str(error)
+        if isinstance(error, ConnectionFailedError) and self.offline_available:
+            text += " Or choose the Offline engine to keep transcribing without a network."
+        self._set_error(text)
+        if self.engine is EngineChoice.OFFLINE and not isinstance(error, SecretStoreError):
+            return  # the key's state is beside the point while transcribing offline
         status = auth.from_error(error, session_only=self.key_is_session_only)
         if status is not None:
             self._set_auth(status)
@@ -224,10 +244,22 @@ class AppController(QObject):
                 self.on_error(exc)
                 return
         self._key = self._services.env_key or stored
-        if self._key is None:
+        await self.refresh_auth()
+
+    async def refresh_auth(self) -> None:
+        """Show what the next recording depends on: the key's state, or Offline."""
+        if self.engine is EngineChoice.OFFLINE:
+            self._set_auth(auth.offline())
+        elif self._key is None:
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
-            return
-        await self._check(self._key)
+        else:
+            await self._check(self._key)
+
+    def set_engine(self, choice: EngineChoice) -> Settings:
+        """Choose cloud, offline or automatic; returns the settings to persist."""
+        self.settings = replace(self.settings, engine=choice)
+        self._spawn(self.refresh_auth())
+        return self.settings
 
     async def _check(self, key: str) -> KeyCheck:
         self._set_auth(auth.checking(session_only=self.key_is_session_only))
@@ -256,8 +288,7 @@ class AppController(QObject):
             self.on_error(exc)
             return
         self._key = self._services.env_key
-        if self._key is None:
-            self._set_auth(auth.no_key(session_only=self.key_is_session_only))
+        await self.refresh_auth()
 
     # --- devices --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.config import EngineChoice
 from app.core.devices import DeviceChoice, InputDevice
 from app.core.errors import ExportError
 from app.core.export import Format
@@ -43,6 +44,11 @@ _FILTERS = {
     Format.SRT: "SubRip subtitles (*.srt)",
     Format.VTT: "WebVTT subtitles (*.vtt)",
     Format.JSON: "JSON with word timings (*.json)",
+}
+_ENGINES = {
+    EngineChoice.AUTO: "Automatic",
+    EngineChoice.CLOUD: "AssemblyAI (cloud)",
+    EngineChoice.OFFLINE: "Offline (this computer)",
 }
 _STATE_TEXT = {
     RecorderState.IDLE: "Ready",
@@ -96,12 +102,24 @@ class MainWindow(QMainWindow):
         self.refresh_button.setText("Refresh")
         self.refresh_button.setAccessibleName("Refresh devices")
         self.refresh_button.setToolTip("List the microphones again")
+        engine_label = QLabel("&Engine:", central)
+        self.engine_picker = QComboBox(central)
+        self.engine_picker.setObjectName("enginePicker")
+        self.engine_picker.setAccessibleName("Speech engine")
+        for choice, text in _ENGINES.items():
+            self.engine_picker.addItem(text, choice.value)
+        self.engine_picker.setCurrentIndex(
+            self.engine_picker.findData(self.controller.settings.engine.value))
+        self.engine_picker.setVisible(self.controller.offline_available)
+        engine_label.setVisible(self.controller.offline_available)
+        engine_label.setBuddy(self.engine_picker)
         self.level_meter = LevelMeter(central)
         self.auth_indicator = AuthIndicator(self.controller.auth_status, central)
         self.settings_button = QPushButton("Se&ttings…", central)
         self.settings_button.setObjectName("settingsButton")
         self.settings_button.setAccessibleName("Settings")
-        for widget in (device_label, self.device_picker, self.refresh_button):
+        for widget in (device_label, self.device_picker, self.refresh_button, engine_label,
+                       self.engine_picker):
             top.addWidget(widget)
         top.addWidget(self.level_meter, 1)
         top.addWidget(self.auth_indicator)
@@ -161,7 +179,8 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.autosave_label)
 
         self.setTabOrder(self.device_picker, self.refresh_button)
-        self.setTabOrder(self.refresh_button, self.settings_button)
+        self.setTabOrder(self.refresh_button, self.engine_picker)
+        self.setTabOrder(self.engine_picker, self.settings_button)
         self.setTabOrder(self.settings_button, self.transcript_view)
         self.setTabOrder(self.transcript_view, self.record_button)
         self.setTabOrder(self.record_button, self.copy_button)
@@ -201,6 +220,7 @@ class MainWindow(QMainWindow):
         self.record_button.clicked.connect(self._record_clicked)
         self.refresh_button.clicked.connect(lambda: c.spawn(c.refresh_devices()))
         self.device_picker.activated.connect(self._device_chosen)
+        self.engine_picker.activated.connect(self._engine_chosen)
         self.copy_button.clicked.connect(self.copy_all)
         self.save_button.clicked.connect(self.save_dialog)
         self.clear_button.clicked.connect(self.clear_with_confirmation)
@@ -214,6 +234,7 @@ class MainWindow(QMainWindow):
         self.record_button.setText("&Stop recording" if recording else "&Start recording")
         self.record_button.setEnabled(not state.busy)
         self.device_picker.setEnabled(state is RecorderState.IDLE)
+        self.engine_picker.setEnabled(state is RecorderState.IDLE)
         self.refresh_button.setEnabled(state is RecorderState.IDLE)
         self.clear_button.setEnabled(state is RecorderState.IDLE)
         self.connection_label.setText(_STATE_TEXT[state])
@@ -271,6 +292,10 @@ class MainWindow(QMainWindow):
         if isinstance(device_id, str):
             self.controller.select_device(device_id)
             self.preferences.save(self.controller.remember_device(device_id))
+
+    def _engine_chosen(self, index: int) -> None:
+        value = self.engine_picker.itemData(index)
+        self.preferences.save(self.controller.set_engine(EngineChoice(str(value))))
 
     def copy_all(self) -> None:
         QGuiApplication.clipboard().setText(self.controller.model.plain_text())

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from app.core.config import AuthMode, Region, Settings
+from app.core.config import AuthMode, EngineChoice, Region, Settings
 
 
 class Preferences:
@@ -22,11 +22,14 @@ class Preferences:
         region = _enum(Region, self._store.value("service/region", Region.US.value), Region.US)
         mode = _enum(AuthMode, self._store.value("service/auth_mode", AuthMode.HEADER.value),
                      AuthMode.HEADER)
+        engine = _enum(EngineChoice, self._store.value("service/engine", EngineChoice.AUTO.value),
+                       EngineChoice.AUTO)
         terms = self._store.value("service/keyterms", "")
         device = self._store.value("audio/device_id", "")
         return Settings(
             region=region,
             auth_mode=mode,
+            engine=engine,
             format_turns=_bool(self._store.value("service/format_turns", True)),
             keyterms=tuple(t.strip() for t in str(terms or "").split("\n") if t.strip()),
             device_id=str(device) or None,
@@ -35,6 +38,7 @@ class Preferences:
     def save(self, settings: Settings) -> None:
         self._store.setValue("service/region", settings.region.value)
         self._store.setValue("service/auth_mode", settings.auth_mode.value)
+        self._store.setValue("service/engine", settings.engine.value)
         self._store.setValue("service/format_turns", settings.format_turns)
         self._store.setValue("service/keyterms", "\n".join(settings.keyterms))
         self._store.setValue("audio/device_id", settings.device_id or "")
@@ -69,7 +73,7 @@ def _bool(value: object) -> bool:
     return bool(value)
 
 
-E = TypeVar("E", Region, AuthMode)
+E = TypeVar("E", Region, AuthMode, EngineChoice)
 
 
 def _enum(kind: type[E], value: object, default: E) -> E:

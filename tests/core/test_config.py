@@ -85,3 +85,13 @@ def test_settings_never_hold_a_key() -> None:
     assert not any("key" in name and "keyterm" not in name for name in vars(Settings()))
     params = Settings(keyterms=("a",), format_turns=False).streaming_params()
     assert params.keyterms_prompt == ("a",) and params.format_turns is False
+
+
+def test_engine_choice_defaults_to_offline_without_a_key() -> None:
+    from app.core.config import EngineChoice, effective_engine
+
+    assert effective_engine(EngineChoice.AUTO, has_key=False) is EngineChoice.OFFLINE
+    assert effective_engine(EngineChoice.AUTO, has_key=True) is EngineChoice.CLOUD
+    assert effective_engine(EngineChoice.CLOUD, has_key=False) is EngineChoice.CLOUD
+    assert effective_engine(EngineChoice.OFFLINE, has_key=True) is EngineChoice.OFFLINE
+    assert Settings().engine is EngineChoice.AUTO
