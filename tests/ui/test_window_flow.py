@@ -280,3 +280,32 @@ def test_clear_asks_before_dropping_unsaved_text(
     window.clear_button.click()
     assert controller.model.word_count == 0
     assert window.transcript_view.toPlainText() == ""
+
+
+def test_device_picker_follows_hot_plug(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    pulse_server: PulseServer,
+) -> None:
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
+    picker = window.device_picker
+
+    def ids() -> list[str]:
+        return [str(picker.itemData(i)) for i in range(picker.count())]
+
+    async def scenario() -> None:
+        await window.controller.initialize()
+        assert "vplugged.monitor" not in ids()
+        sink = await asyncio.to_thread(pulse_server.load_sink, "vplugged")
+        try:
+            await signal_until(window.controller.devices_changed,
+                               lambda devices, choice: any(d.id == sink.monitor
+                                                           for d in devices))
+            assert sink.monitor in ids()
+        finally:
+            await asyncio.to_thread(pulse_server.unload, sink)
+        await signal_until(window.controller.devices_changed,
+                           lambda devices, choice: all(d.id != sink.monitor for d in devices))
+        assert sink.monitor not in ids()
+        await window.controller.shutdown()
+
+    qt_loop.run(scenario())
