@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import tempfile
 import time
@@ -232,19 +231,11 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> N
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="lt-bench-"))
     server = PulseServer(folder)
-    server.start()
-    saved = {k: os.environ.get(k) for k in ("PULSE_SERVER", "PULSE_RUNTIME_PATH")}
-    os.environ.update({k: server.env[k] for k in saved})
     try:
-        server.set_default_source(server.load_sink("vspeaker").monitor)
-        results = asyncio.run(run(server, args.seconds, folder))
+        with server.serving():
+            server.set_default_source(server.load_sink("vspeaker").monitor)
+            results = asyncio.run(run(server, args.seconds, folder))
     finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         shutil.rmtree(folder, ignore_errors=True)
     out(HEADER)
     for result in results:

@@ -20,6 +20,7 @@ run_packages=(
 test_packages=(
   xvfb xdotool pulseaudio pulseaudio-utils sox gnome-keyring dbus-x11 libglib2.0-bin
   libsecret-tools desktop-file-utils flite
+  dbus-daemon at-spi2-core python3-pyatspi xclip
 )
 
 packages=("${run_packages[@]}")

@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
 
         top = QHBoxLayout()
-        device_label = QLabel("&Microphone:", central)
+        device_label = QLabel("&Input device:", central)
         self.device_picker = QComboBox(central)
         self.device_picker.setObjectName("devicePicker")
         self.device_picker.setAccessibleName("Input device")
@@ -139,14 +139,13 @@ class MainWindow(QMainWindow):
         bottom = QHBoxLayout()
         self.record_button = QPushButton(central)
         self.record_button.setObjectName("recordButton")
-        self.record_button.setCheckable(True)
         self.record_button.setMinimumWidth(150)
         self.elapsed_label = QLabel("00:00", central)
         self.elapsed_label.setObjectName("elapsedTime")
         self.dropped_label = QLabel(central)
         self.dropped_label.setObjectName("droppedFrames")
         self.dropped_label.hide()
-        self.copy_button = QPushButton("&Copy all", central)
+        self.copy_button = QPushButton("&Copy transcript", central)
         self.copy_button.setObjectName("copyButton")
         self.copy_button.setAccessibleName("Copy transcript")
         self.save_button = QPushButton("Sa&ve…", central)
@@ -230,7 +229,6 @@ class MainWindow(QMainWindow):
 
     def _render_state(self, state: RecorderState) -> None:
         recording = state in (RecorderState.STARTING, RecorderState.RECORDING)
-        self.record_button.setChecked(recording)
         self.record_button.setText("&Stop recording" if recording else "&Start recording")
         self.record_button.setEnabled(not state.busy)
         self.device_picker.setEnabled(state is RecorderState.IDLE)
@@ -264,7 +262,7 @@ class MainWindow(QMainWindow):
         self.device_picker.clear()
         for device in devices:
             label = device.name + (" (system default)" if device.is_default else "")
-            if device.is_monitor:
+            if device.is_monitor and "monitor" not in device.name.lower():
                 label += " — monitor"
             self.device_picker.addItem(label, device.id)
         if choice.device is not None:

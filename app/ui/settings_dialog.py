@@ -40,9 +40,7 @@ class SettingsDialog(QDialog):
         self.key_edit.setObjectName("apiKeyEdit")
         self.key_edit.setAccessibleName("AssemblyAI API key")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText(
-            "Stored key hidden — paste a new one to replace it" if controller.has_key
-            else "Paste your AssemblyAI API key")
+        self.key_edit.setPlaceholderText(_placeholder(controller))
         self.show_key = QToolButton(self)
         self.show_key.setObjectName("showKeyButton")
         self.show_key.setText("Show")
@@ -51,7 +49,9 @@ class SettingsDialog(QDialog):
         self.show_key.toggled.connect(self._toggle_visible)
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(self.show_key)
-        form.addRow("API &key:", key_row)
+        key_label = QLabel("API &key:", self)
+        key_label.setBuddy(self.key_edit)  # Alt+K, and the field is announced with its label
+        form.addRow(key_label, key_row)
 
         buttons_row = QHBoxLayout()
         self.validate_button = QPushButton("&Validate and save", self)
@@ -134,7 +134,7 @@ class SettingsDialog(QDialog):
         self.last_check = check
         if check.status is KeyStatus.VALID and check.error is None:
             self.key_edit.clear()
-            self.key_edit.setPlaceholderText("Stored key hidden — paste a new one to replace it")
+            self.key_edit.setPlaceholderText(_placeholder(self.controller))
             self.key_status.setText(f"Key valid and saved in {self.controller.store_description}.")
         elif check.error is not None:
             self.key_status.setText(f"Not saved. {check.error}")
@@ -161,3 +161,11 @@ class SettingsDialog(QDialog):
             keyterms=terms,
         )
         self.accept()
+
+
+def _placeholder(controller: AppController) -> str:
+    if controller.env_key_in_use:
+        return "Using ASSEMBLYAI_API_KEY from the environment — paste a key to store one"
+    if controller.has_key:
+        return "Stored key hidden — paste a new one to replace it"
+    return "Paste your AssemblyAI API key"

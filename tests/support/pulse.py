@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,23 @@ class PulseServer:
         if pid_file.exists():
             self._pid = int(pid_file.read_text().split()[0])
         self.pactl("info")  # answers once the daemon is ready (--daemonize waits for it)
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Start the daemon and point this process at it; stop it and restore the
+        environment afterwards."""
+        saved = {k: os.environ.get(k) for k in ("PULSE_SERVER", "PULSE_RUNTIME_PATH")}
+        try:
+            self.start()
+            os.environ.update({k: self.env[k] for k in saved})
+            yield
+        finally:
+            self.stop()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     def stop(self) -> None:
         subprocess.run(["pulseaudio", "--kill"], env=self.env, timeout=10, capture_output=True,
@@ -105,18 +123,10 @@ def pulse_server() -> Iterator[PulseServer]:
         pytest.fail("pulseaudio is not installed: run the tests through `make test`")
     runtime = Path(tempfile.mkdtemp(prefix="lt-pulse-"))
     server = PulseServer(runtime)
-    server.start()
-    saved = {k: os.environ.get(k) for k in ("PULSE_SERVER", "PULSE_RUNTIME_PATH")}
-    os.environ.update({k: server.env[k] for k in saved})
     try:
-        mic = server.load_sink("vspeaker")
-        server.set_default_source(mic.monitor)
-        yield server
+        with server.serving():
+            mic = server.load_sink("vspeaker")
+            server.set_default_source(mic.monitor)
+            yield server
     finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         shutil.rmtree(runtime, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""The real window read and driven over the AT-SPI accessibility bus, as a screen reader would."""
