@@ -142,7 +142,11 @@ class AppController(QObject):
         """Load the key (off the UI thread), check it, list devices, watch for hot-plug."""
         self._loop = asyncio.get_running_loop()
         await asyncio.gather(self._load_key(), self.refresh_devices())
-        self._services.device_provider.start_watching(self._devices_changed_elsewhere)
+        try:
+            await asyncio.to_thread(self._services.device_provider.start_watching,
+                                    self._devices_changed_elsewhere)
+        except LiveTranscriberError as exc:  # no sound server: the list just won't follow
+            log.warning("device hot-plug unavailable: %s", exc)
 
     async def shutdown(self) -> None:
         """Stop a recording (keeping its last words), stop watching devices, end tasks."""

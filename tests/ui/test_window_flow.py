@@ -309,3 +309,21 @@ def test_device_picker_follows_hot_plug(
         await window.controller.shutdown()
 
     qt_loop.run(scenario())
+
+
+def test_no_sound_server_is_explained_not_fatal(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+) -> None:
+    from app.io.devices_pulse import PulseDeviceProvider
+
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
+                         device_provider=PulseDeviceProvider(server="unix:/nonexistent/pulse"))
+
+    async def scenario() -> None:
+        await window.controller.initialize()
+        await window.controller.shutdown()
+
+    qt_loop.run(scenario())
+    assert "Could not reach the sound server" in window.error_label.text()
+    assert "No microphone was found" in window.device_notice.text()
+    assert window.device_picker.count() == 0
