@@ -12,9 +12,10 @@ import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QtMsgType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.auth import AuthState
@@ -154,6 +155,7 @@ def test_record_stop_copy_and_save_every_format(
 
 def test_closing_mid_recording_keeps_the_last_words_and_leaves_nothing_running(
     qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    qtlog: Any, caplog: pytest.LogCaptureFixture,
 ) -> None:
     window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
                          env_key=KEY)
@@ -171,6 +173,10 @@ def test_closing_mid_recording_keeps_the_last_words_and_leaves_nothing_running(
 
     qt_loop.run(scenario())
     assert not window.isVisible()
+    qt_warnings = [r.message for r in qtlog.records if r.type != QtMsgType.QtDebugMsg
+                   and "propagateSizeHints" not in r.message]  # offscreen plugin noise
+    assert qt_warnings == []
+    assert "Task was destroyed" not in caplog.text
     (session,) = emulator.wait_sessions_closed(1)
     assert session.text_messages_received == ['{"type":"Terminate"}']
     assert session.close_code == 1000
