@@ -26,6 +26,7 @@ The tree::
     │   └── ServerError             the service failed on its side (3005, 1011, 1013, HTTP 5xx)
     ├── ConnectionFailedError     the service could not be reached, or the connection dropped
     ├── AudioError                the microphone failed (busy, unplugged, unsupported format)
+    ├── OfflineModelError         the offline speech model is missing, damaged or failed to run
     ├── SecretStoreError          the OS keyring failed or is missing
     └── ExportError               a transcript could not be written
 
@@ -148,6 +149,10 @@ class ConnectionFailedError(LiveTranscriberError):
 
 class AudioError(LiveTranscriberError):
     """The microphone could not be opened or stopped delivering audio."""
+
+
+class OfflineModelError(LiveTranscriberError):
+    """The offline speech model is missing, damaged or failed to run."""
 
 
 class SecretStoreError(LiveTranscriberError):

@@ -10,10 +10,10 @@ import asyncio
 import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .config import EmulatorConfig, SessionParams
-from .recognizers import DEFAULT_SCRIPT, Recognizer, ScriptedRecognizer
+from .recognizers import DEFAULT_SCRIPT, OfflineRecognizer, Recognizer, ScriptedRecognizer
 from .server import run_emulator
 
 
@@ -37,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="accepted API key (repeatable; default: test-key)",
     )
-    parser.add_argument("--recognizer", choices=("scripted", "offline"), default="scripted")
+    parser.add_argument(
+        "--recognizer",
+        choices=("scripted", "offline"),
+        default="scripted",
+        help="offline: real recognition with the app's offline engine (Whisper tiny.en)",
+    )
     parser.add_argument("--script-text", help="sentences for the scripted recogniser")
     parser.add_argument("--ms-per-word", type=int, default=200)
     parser.add_argument(
@@ -62,14 +67,25 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    factory: Callable[[SessionParams], Recognizer]
     if args.recognizer == "offline":
-        print("offline recogniser not available yet", file=sys.stderr, flush=True)
-        return 2
-    sentences = _sentences(args.script_text) if args.script_text else DEFAULT_SCRIPT
-    ms_per_word: int = args.ms_per_word
+        from app.core.errors import OfflineModelError
+        from app.io.whisper_model import WhisperModelLoader
 
-    def factory(params: SessionParams) -> Recognizer:
-        return ScriptedRecognizer(sentences, ms_per_word=ms_per_word)
+        try:
+            recogniser = WhisperModelLoader().load_blocking()  # once, shared by all sessions
+        except OfflineModelError as exc:
+            print(f"offline recogniser unavailable: {exc}", file=sys.stderr, flush=True)
+            return 2
+
+        def factory(params: SessionParams) -> Recognizer:
+            return OfflineRecognizer(recogniser)
+    else:
+        sentences = _sentences(args.script_text) if args.script_text else DEFAULT_SCRIPT
+        ms_per_word: int = args.ms_per_word
+
+        def factory(params: SessionParams) -> Recognizer:
+            return ScriptedRecognizer(sentences, ms_per_word=ms_per_word)
 
     config = EmulatorConfig(
         api_keys=frozenset(args.api_keys or ["test-key"]),

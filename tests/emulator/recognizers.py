@@ -1,4 +1,4 @@
-"""Recogniser interface and the deterministic scripted recogniser.
+"""Recogniser interface, the deterministic scripted recogniser and the real offline one.
 
 The real service emits, for Universal-Streaming, a Turn each time a word is added or
 finalised, then an end-of-turn Turn (PROTOCOL.md §4.1 "Sequencing facts").  A recogniser here
@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from app.core.agreement import TurnRules
+    from app.core.messages import Turn
+    from app.io.whisper_model import WhisperRecogniser
 
 DEFAULT_SCRIPT: tuple[str, ...] = (
     "hello world this is a test",
@@ -129,3 +134,48 @@ def _finalised(word: EmuWord) -> EmuWord:
     if word.is_final:
         return word
     return EmuWord(word.text, word.start_ms, word.end_ms, word.confidence, True)
+
+
+class OfflineRecognizer:
+    """Real recognition for end-to-end tests: the app's own offline transcriber (Whisper
+    ``tiny.en``, VAD, LocalAgreement-2) behind this protocol, so the cloud path can be tested
+    with words that were really heard. The emulator calls it from a worker thread, one call at
+    a time, as the offline engine's decoder thread does.
+
+    Audio is handed on every ``poll_ms`` (as the engine's runner does), not per 50 ms frame:
+    the transcriber runs VAD on each call.
+    """
+
+    def __init__(self, recogniser: WhisperRecogniser, rules: TurnRules | None = None,
+                 poll_ms: int = 250) -> None:
+        from app.io.offline_transcriber import OfflineTranscriber
+
+        self._transcriber = OfflineTranscriber(recogniser, rules)
+        self._pending = bytearray()
+        self._poll_bytes = poll_ms * 32
+
+    def feed(self, pcm: bytes, audio_ms_total: int) -> list[TurnUpdate]:
+        self._pending += pcm
+        if len(self._pending) < self._poll_bytes:
+            return []
+        return _updates(self._transcriber.push(self._take()))
+
+    def force_endpoint(self) -> list[TurnUpdate]:
+        return _updates(self._transcriber.push(self._take()) + self._transcriber.end_turn())
+
+    def finish(self) -> list[TurnUpdate]:
+        return _updates(self._transcriber.finish(self._take()))
+
+    def _take(self) -> bytes:
+        pcm = bytes(self._pending)
+        self._pending.clear()
+        return pcm
+
+
+def _updates(turns: list[Turn]) -> list[TurnUpdate]:
+    # The session assigns turn_order itself; the transcriber's order follows the same rule
+    # (a new turn after every end of turn), so only the words and the end flag are needed.
+    return [TurnUpdate(words=tuple(EmuWord(w.text, w.start, w.end, w.confidence, w.word_is_final)
+                                   for w in turn.words),
+                       end_of_turn=turn.end_of_turn)
+            for turn in turns]

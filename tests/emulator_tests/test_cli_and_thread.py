@@ -65,14 +65,6 @@ async def test_cli_sigint_exits_0() -> None:
     assert process.returncode == 0
 
 
-async def test_cli_offline_recognizer_not_available() -> None:
-    process = await _spawn("--port", "0", "--recognizer", "offline")
-    async with asyncio.timeout(10):
-        _, stderr = await process.communicate()
-    assert process.returncode == 2
-    assert b"offline recogniser not available yet" in stderr
-
-
 def test_emulator_thread_sync_session() -> None:
     with EmulatorThread(EmulatorConfig(api_keys=frozenset({KEY}))) as emulator:
         assert emulator.url.startswith("ws://127.0.0.1:")

@@ -1,0 +1,285 @@
+"""Streaming on top of a batch recogniser: the LocalAgreement-2 policy and the turn rules.
+
+Pure: words with times in, decisions and ``Turn`` messages out. The offline engine
+(``app/io/offline_transcriber.py``) owns the audio, the voice-activity detector and the
+decoder, and asks this module what to do.
+
+LocalAgreement-2 (Macháček, Dabre and Bojar, 2023, "Turning Whisper into Real-Time
+Transcription System"): the current utterance is re-decoded from its start at a steady step.
+Words are *committed* once two consecutive hypotheses agree on them — the longest common
+prefix of the last two hypotheses beyond what is already committed. Committed words never
+change; the rest of the newest hypothesis is the unstable tail, shown as the partial.
+
+Turn rules (:func:`plan_step`, :func:`split_point`): decode every ``step_ms`` while speech
+goes on, and at once when a pause begins, so that when the pause turns out to be the end of
+speech the utterance is usually decoded already and the final Turn needs no further decode.
+A turn ends at the end of speech (``end_silence_ms`` of silence), or, when the speaker goes on
+past ``max_turn_ms``, at the last committed sentence end (so the decoded buffer, whose cost
+grows with its length, stays short); past ``hard_max_turn_ms`` without any sentence end,
+after the last committed word.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.core.messages import Turn, Word
+
+_SENTENCE_ENDS = (".", "?", "!")
+
+
+@dataclass(frozen=True)
+class TimedWord:
+    """One recognised word; times in ms on the stream's clock."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+    confidence: float = 1.0
+
+    @property
+    def key(self) -> str:
+        """What two hypotheses must share for the word to count as agreed."""
+        return normalise(self.text)
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters, digits and apostrophes only.
+
+    Whisper re-punctuates and re-capitalises the end of a growing buffer ("lunch." becomes
+    "lunch," once more words follow); that must not count as disagreement.
+    """
+    return "".join(c for c in text.lower() if c.isalnum() or c == "'")
+
+
+def ends_sentence(word: TimedWord) -> bool:
+    return word.text.rstrip("\"')]").endswith(_SENTENCE_ENDS)
+
+
+class LocalAgreement:
+    """LocalAgreement-2 over the hypotheses of one turn.
+
+    ``carried`` are words committed before the turn was split (they open this turn);
+    ``previous`` is the unconfirmed tail of the last hypothesis before the split.
+    """
+
+    def __init__(self, carried: Sequence[TimedWord] = (), previous: Sequence[TimedWord] = (),
+                 *, overlap_ms: int = 200, max_ngram: int = 5) -> None:
+        self._committed: list[TimedWord] = list(carried)
+        self._tail: tuple[TimedWord, ...] = tuple(previous)
+        self._overlap_ms = overlap_ms
+        self._max_ngram = max_ngram
+
+    @property
+    def committed(self) -> tuple[TimedWord, ...]:
+        return tuple(self._committed)
+
+    @property
+    def tail(self) -> tuple[TimedWord, ...]:
+        return self._tail
+
+    def insert(self, hypothesis: Sequence[TimedWord]) -> int:
+        """Take a new hypothesis of the whole turn; returns how many words it committed."""
+        new = self.new_part(hypothesis)
+        agreed = 0
+        for mine, previous in zip(new, self._tail, strict=False):
+            if mine.key != previous.key:
+                break
+            agreed += 1
+        # The newest wording of an agreed word wins: it was decoded with more context.
+        self._committed.extend(new[:agreed])
+        self._tail = tuple(new[agreed:])
+        return agreed
+
+    def new_part(self, hypothesis: Sequence[TimedWord]) -> list[TimedWord]:
+        """The words of ``hypothesis`` that come after the committed ones."""
+        committed = self._committed
+        if not committed:
+            return list(hypothesis)
+        count = len(committed)
+        if [w.key for w in hypothesis[:count]] == [w.key for w in committed]:
+            return list(hypothesis[count:])
+        # The decoder re-segmented the committed part: fall back to times, then drop a repeat
+        # of the last committed words (the whisper_streaming rule).
+        horizon = committed[-1].end_ms - self._overlap_ms
+        later = [w for w in hypothesis if w.start_ms > horizon]
+        for size in range(min(len(later), count, self._max_ngram), 0, -1):
+            if [w.key for w in committed[-size:]] == [w.key for w in later[:size]]:
+                return later[size:]
+        return later
+
+    def finish(self, hypothesis: Sequence[TimedWord] | None) -> tuple[TimedWord, ...]:
+        """Every word of the ended turn: the committed ones, then the rest of ``hypothesis``
+        (the last decode of the whole turn), or of the last tail when there is none."""
+        rest = self._tail if hypothesis is None else tuple(self.new_part(hypothesis))
+        return (*self._committed, *rest)
+
+    def split(self, keep: int) -> tuple[tuple[TimedWord, ...], LocalAgreement]:
+        """End the turn after committed word ``keep``: its words, and the next turn's state."""
+        if not 0 < keep <= len(self._committed):
+            raise ValueError("keep must select at least one committed word")
+        ended = tuple(self._committed[:keep])
+        following = LocalAgreement(self._committed[keep:], self._tail,
+                                   overlap_ms=self._overlap_ms, max_ngram=self._max_ngram)
+        return ended, following
+
+
+def sentence_cut(words: Sequence[TimedWord]) -> int:
+    """How many of ``words`` end with the last complete sentence among them (0: none)."""
+    for index in range(len(words) - 1, -1, -1):
+        if ends_sentence(words[index]):
+            return index + 1
+    return 0
+
+
+# --- when to decode, when to end a turn ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnRules:
+    step_ms: int = 1000  # re-decode cadence while someone speaks
+    first_decode_ms: int = 500  # speech needed before the first decode of a turn
+    pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
+    end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
+    pad_ms: int = 200  # audio kept before and after speech
+    max_turn_ms: int = 15_000  # beyond this, end the turn at a committed sentence end
+    hard_max_turn_ms: int = 25_000  # beyond this, after the last committed word
+
+    def __post_init__(self) -> None:
+        if not 0 < self.pause_ms <= self.end_silence_ms:
+            raise ValueError("pause_ms must be positive and at most end_silence_ms")
+        if self.pad_ms > self.pause_ms:
+            raise ValueError("pad_ms must not exceed pause_ms")
+        if not 0 < self.max_turn_ms <= self.hard_max_turn_ms:
+            raise ValueError("max_turn_ms must be positive and at most hard_max_turn_ms")
+
+
+@dataclass(frozen=True)
+class SpeechSpan:
+    """Speech found in the buffer, ms from the buffer's start. Spans are at least
+    ``pause_ms`` apart; ``ended``: at least ``pause_ms`` of silence followed the span (else
+    it runs to the end of the buffer)."""
+
+    start_ms: int
+    end_ms: int
+    ended: bool
+
+
+class Action(enum.Enum):
+    WAIT = "wait"  # not enough new audio yet
+    DISCARD = "discard"  # drop the audio before ``at_ms`` (silence)
+    DECODE = "decode"  # re-decode the buffer and update the partial
+    FINALISE = "finalise"  # the turn ends at ``at_ms``
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    at_ms: int = 0
+
+
+def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan]) -> int | None:
+    """Where the first utterance in the buffer ended (``end_silence_ms`` of silence after
+    it), or None while it goes on."""
+    for span, following in zip(spans, spans[1:], strict=False):
+        if following.start_ms - span.end_ms >= rules.end_silence_ms:
+            return span.end_ms
+    last = spans[-1] if spans else None
+    if last is not None and last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms:
+        return last.end_ms
+    return None
+
+
+def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
+              turn_open: bool, decoded_ms: int | None) -> Step:
+    """What to do with the buffer now.
+
+    ``turn_open``: the turn already has words on screen (or carried over), so its audio must
+    stay. ``decoded_ms``: how much of the buffer this turn's last decode covered (None: no
+    decode yet).
+    """
+    if not spans:
+        if turn_open:  # the detector changed its mind about the whole buffer: settle the turn
+            return Step(Action.FINALISE, buffer_ms)
+        return Step(Action.DISCARD, max(0, buffer_ms - rules.pad_ms))
+    leading = spans[0].start_ms - rules.pad_ms
+    if not turn_open and leading > 0:
+        return Step(Action.DISCARD, leading)
+    end = utterance_end(rules, buffer_ms, spans)
+    if end is not None:
+        return Step(Action.FINALISE, min(buffer_ms, end + rules.pad_ms))
+    last = spans[-1]
+    if last.ended and (decoded_ms is None or decoded_ms < last.end_ms + rules.pad_ms):
+        # A pause: decode now. If it grows into the end of the utterance this decode is the
+        # final one, so the final Turn follows the end of speech by one detector step.
+        return Step(Action.DECODE)
+    if decoded_ms is None:
+        due = buffer_ms - spans[0].start_ms >= rules.first_decode_ms
+    else:
+        due = buffer_ms - decoded_ms >= rules.step_ms
+    return Step(Action.DECODE) if due else Step(Action.WAIT)
+
+
+def split_point(rules: TurnRules, *, buffer_ms: int,
+                committed: Sequence[TimedWord]) -> int | None:
+    """After a decode: how many committed words end the turn early, or None to go on.
+
+    0 means the turn must end although nothing was agreed on yet: with the latest hypothesis.
+    """
+    if buffer_ms <= rules.max_turn_ms:
+        return None
+    cut = sentence_cut(committed)
+    if cut:
+        return cut
+    if buffer_ms > rules.hard_max_turn_ms:
+        return len(committed)
+    return None
+
+
+# --- the messages --------------------------------------------------------------------------
+
+
+def _words(words: Sequence[TimedWord], finals: int) -> tuple[Word, ...]:
+    """Message words: the first ``finals`` final, the turn's first letter upper case (a turn
+    starts a sentence; Whisper lower-cases a first word it heard with little context)."""
+    out = []
+    for index, word in enumerate(words):
+        text = word.text[:1].upper() + word.text[1:] if index == 0 else word.text
+        out.append(Word(text=text, start=word.start_ms, end=word.end_ms,
+                        confidence=round(word.confidence, 4), word_is_final=index < finals))
+    return tuple(out)
+
+
+def _text(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def partial_turn(order: int, committed: Sequence[TimedWord],
+                 tail: Sequence[TimedWord]) -> Turn:
+    """A turn in progress, shaped like Universal-Streaming's: ``transcript`` holds only the
+    committed words, ``words`` all of them with the tail marked not final."""
+    words = _words((*committed, *tail), len(committed))
+    return Turn(
+        turn_order=order,
+        turn_is_formatted=True,  # Whisper writes case and punctuation itself
+        end_of_turn=False,
+        transcript=_text(words[:len(committed)]),
+        end_of_turn_confidence=0.0,
+        words=words,
+    )
+
+
+def final_turn(order: int, words: Sequence[TimedWord]) -> Turn:
+    message_words = _words(words, len(words))
+    text = _text(message_words)
+    return Turn(
+        turn_order=order,
+        turn_is_formatted=True,
+        end_of_turn=True,
+        transcript=text,
+        end_of_turn_confidence=1.0,
+        words=message_words,
+        utterance=text,
+    )

@@ -1,0 +1,273 @@
+"""The offline engine: live transcription on this computer, no key and no network.
+
+Implements :class:`app.core.ports.TranscriptionEngine` with Whisper (``tiny.en`` by default)
+and emits the same events as the cloud session, so the recorder, the transcript model and the
+window cannot tell them apart::
+
+    start()  CONNECTING while the model is verified and loaded (worker thread; instant once
+             the process has loaded it), then a synthetic Begin ("offline-<uuid>") and
+             STREAMING. Audio handed in meanwhile is kept.
+    send_audio(pcm)  appends to a bounded backlog and returns; never blocks. Every
+             ``poll_ms`` of new audio wakes the runner task, which hands the whole backlog to
+             the decoder thread (OfflineTranscriber: VAD, re-decode, LocalAgreement-2).
+             While a decode runs, audio keeps queuing; the next call takes all of it, so a
+             slow decode lengthens the step instead of blocking capture.
+    stop()   the decoder finishes the rest (last decode, final Turn), then Termination and
+             CLOSED. Never raises; bounded by ``stop_timeout``.
+
+Threads: one dedicated decoder thread per engine; its results come back through the awaited
+executor future, so every event reaches the sink on the event loop's thread.
+
+Errors: a model that is missing, damaged or fails to load, and a decoder that fails while
+running, become :class:`app.core.errors.OfflineModelError`, reported once through the
+sink as ``SessionFailed`` and raised by ``start`` / ``wait_closed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, Protocol, TypeVar
+
+from app.core.agreement import TurnRules
+from app.core.errors import LiveTranscriberError, OfflineModelError
+from app.core.messages import Begin, Termination, Turn
+from app.core.ports import EventSink, SessionFailed, StateChanged
+from app.core.session import SessionEvent, SessionState, SessionStateMachine
+from app.io.offline_transcriber import OfflineTranscriber, TranscriberStats
+from app.io.whisper_model import WhisperRecogniser
+
+log = logging.getLogger(__name__)
+
+BYTES_PER_MS: Final = 32  # 16 kHz mono s16le
+# Offline sessions never expire; Begin still carries a time, as the cloud's does.
+_SESSION_SECONDS: Final = 24 * 3600
+_T = TypeVar("_T")
+
+
+class ModelSource(Protocol):
+    """Where the engine gets its model (``WhisperModelLoader``: verified, loaded once)."""
+
+    async def load(self) -> WhisperRecogniser: ...
+
+
+@dataclass(frozen=True)
+class OfflineOptions:
+    rules: TurnRules = field(default_factory=TurnRules)
+    poll_ms: int = 250  # new audio that wakes the decoder for a voice-activity check
+    max_backlog_ms: int = 60_000  # audio waiting for the decoder; beyond it the oldest goes
+    stop_timeout: float = 30.0  # the last decode at stop, plus a load still running
+
+
+class OfflineEngine:
+    """One recording's offline transcription session."""
+
+    def __init__(self, source: ModelSource, sink: EventSink, *,
+                 options: OfflineOptions | None = None) -> None:
+        self._source = source
+        self._sink = sink
+        self._options = options or OfflineOptions()
+        self._machine = SessionStateMachine(self._state_changed)
+        self._backlog: collections.deque[bytes] = collections.deque()
+        self._backlog_bytes = 0
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._closed = asyncio.Event()
+        self._loading: asyncio.Future[WhisperRecogniser] | None = None
+        self._transcriber: OfflineTranscriber | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._error: LiveTranscriberError | None = None
+        self._started_at = time.monotonic()
+        self.session_id: str | None = None
+        self.dropped_ms = 0
+
+    # --- public API ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        return self._machine.state
+
+    @property
+    def error(self) -> LiveTranscriberError | None:
+        return self._error
+
+    @property
+    def stats(self) -> TranscriberStats | None:
+        """Decoder counters (decodes, time spent); None before the model is loaded."""
+        return None if self._transcriber is None else self._transcriber.stats
+
+    async def start(self) -> None:
+        self._machine.handle(SessionEvent.CONNECT)
+        self._started_at = time.monotonic()
+        self._loading = asyncio.ensure_future(self._source.load())
+        try:
+            # Shielded: a cancelled start leaves the load to finish for stop() to use.
+            recogniser = await asyncio.shield(self._loading)
+        except LiveTranscriberError as exc:
+            self._fail(exc)
+            raise
+        self._open(recogniser)
+
+    def send_audio(self, pcm: bytes) -> None:
+        """Queue 16 kHz mono s16le audio of any length for the decoder. Never blocks."""
+        if not self.state.is_active or not pcm:
+            return
+        self._backlog.append(pcm)
+        self._backlog_bytes += len(pcm)
+        limit = self._options.max_backlog_ms * BYTES_PER_MS
+        while self._backlog_bytes > limit and len(self._backlog) > 1:
+            dropped = self._backlog.popleft()
+            self._backlog_bytes -= len(dropped)
+            self.dropped_ms += len(dropped) // BYTES_PER_MS
+        if self._backlog_bytes >= self._options.poll_ms * BYTES_PER_MS:
+            self._idle.clear()
+            self._wake.set()
+
+    async def stop(self) -> None:
+        if self.state is SessionState.IDLE:
+            self._machine.handle(SessionEvent.FAIL)  # as the cloud session: never started
+            self._closed.set()
+            return
+        if self.state.is_final:
+            return
+        if self.state is SessionState.STOPPING:
+            await self._closed.wait()
+            return
+        self._machine.handle(SessionEvent.STOP)
+        self._wake.set()
+        try:
+            async with asyncio.timeout(self._options.stop_timeout):
+                if self._runner is None and self._loading is not None:
+                    self._open(await asyncio.shield(self._loading))  # start() was cancelled
+                await self._closed.wait()
+        except LiveTranscriberError as exc:
+            self._fail(exc)
+        except TimeoutError:
+            self._fail(OfflineModelError(
+                "The offline engine did not finish the last words in time; they may be "
+                "missing.", remedy="Start recording again.", retryable=True))
+        await self._shutdown()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+        if self._error is not None:
+            raise self._error
+
+    async def drain(self) -> None:
+        """Return once the decoder has processed every byte handed in so far.
+
+        For tests and benchmarks that feed audio faster than real time: the app itself never
+        needs it (``stop`` flushes).
+        """
+        while not self._closed.is_set():
+            if self._backlog_bytes:
+                self._idle.clear()
+                self._wake.set()
+            elif self._idle.is_set():
+                return
+            waiting = asyncio.ensure_future(self._idle.wait())
+            closing = asyncio.ensure_future(self._closed.wait())
+            try:
+                await asyncio.wait({waiting, closing}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiting.cancel()
+                closing.cancel()
+
+    # --- running -------------------------------------------------------------------------
+
+    def _open(self, recogniser: WhisperRecogniser) -> None:
+        if self._runner is not None or self.state.is_final:
+            return
+        self._transcriber = OfflineTranscriber(recogniser, self._options.rules)
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="offline-decoder")
+        self.session_id = f"offline-{uuid.uuid4()}"
+        self._machine.handle(SessionEvent.BEGIN)
+        self._sink(Begin(id=self.session_id, expires_at=int(time.time()) + _SESSION_SECONDS,
+                         configuration={"engine": "offline", "model": recogniser.spec.name}))
+        self._runner = asyncio.create_task(self._run(self._transcriber), name="offline-decoder")
+
+    async def _run(self, transcriber: OfflineTranscriber) -> None:
+        try:
+            while True:
+                if not self._wake.is_set():
+                    self._idle.set()
+                await self._wake.wait()
+                self._wake.clear()
+                stopping = self.state is not SessionState.STREAMING
+                pcm = self._take_backlog()
+                if not pcm and not stopping:
+                    continue
+                try:
+                    turns = await self._in_worker(
+                        transcriber.finish if stopping else transcriber.push, pcm)
+                except Exception as exc:  # the decoder failed: report it, never die silently
+                    log.exception("offline decoding failed")
+                    self._fail(OfflineModelError(
+                        "Offline transcription stopped because the speech model failed.",
+                        remedy="Start recording again; if it keeps happening, report it with "
+                        "the app's log.", retryable=True, detail=f"{type(exc).__name__}: {exc}"))
+                    return
+                if self.state.is_final:
+                    return  # failed meanwhile (stop timed out): nothing more goes out
+                self._emit(turns)
+                if stopping:
+                    break
+            self._sink(Termination(
+                audio_duration_seconds=round(transcriber.received_ms / 1000),
+                session_duration_seconds=round(time.monotonic() - self._started_at)))
+            self._machine.handle(SessionEvent.TERMINATED)
+        finally:
+            # Whatever ended the loop (even a bug in the owner's sink), stop() and
+            # wait_closed() must not wait forever.
+            self._idle.set()
+            self._closed.set()
+
+    async def _in_worker(self, call: Callable[[bytes], _T], pcm: bytes) -> _T:
+        assert self._executor is not None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, call, pcm)
+
+    def _take_backlog(self) -> bytes:
+        pcm = b"".join(self._backlog)
+        self._backlog.clear()
+        self._backlog_bytes = 0
+        return pcm
+
+    def _emit(self, turns: list[Turn]) -> None:
+        for turn in turns:
+            self._sink(turn)
+
+    # --- ending --------------------------------------------------------------------------
+
+    def _state_changed(self, old: SessionState, new: SessionState) -> None:
+        self._sink(StateChanged(old, new))
+
+    def _fail(self, error: LiveTranscriberError) -> None:
+        if self.state.is_final:
+            return
+        self._error = error
+        self._machine.handle(SessionEvent.FAIL)
+        self._closed.set()
+        self._wake.set()
+        self._sink(SessionFailed(error))
+
+    async def _shutdown(self) -> None:
+        runner = self._runner
+        if runner is not None and not runner.done():
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        elif runner is not None and not runner.cancelled() and runner.exception() is not None:
+            log.error("the offline engine's runner failed", exc_info=runner.exception())
+        if self._executor is not None:
+            # A decode still running (after a timeout) finishes in its thread; nothing waits.
+            self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,220 @@
+"""Live transcription with a batch model: the blocking core of the offline engine.
+
+:class:`OfflineTranscriber` takes 16 kHz mono s16le audio in pieces of any size and returns the
+``Turn`` messages it produced. Each call runs Silero VAD over the current buffer (the audio
+since the current turn began, ~10-40 ms), then does what :func:`app.core.agreement.plan_step`
+says: drop silence, end the turn at the end of speech, or re-decode the whole utterance so far
+and feed the words to LocalAgreement-2. A decode costs ~0.7 s whatever the length (Whisper
+pads to 30 s windows), so it happens at most once per ``step_ms`` of audio; a caller that hands
+over more audio per call (because the last decode took long) gets a longer step for free.
+
+Blocking and not thread-safe: one thread at a time calls it (the offline engine's decoder
+thread, or the test emulator's worker). Shared by both, so the emulator's ``--recognizer
+offline`` runs exactly the app's streaming logic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.agreement import (
+    Action,
+    LocalAgreement,
+    SpeechSpan,
+    TimedWord,
+    TurnRules,
+    final_turn,
+    partial_turn,
+    plan_step,
+    split_point,
+)
+from app.core.messages import Turn
+from app.io.whisper_model import SAMPLE_RATE, Audio, WhisperRecogniser
+
+_PER_MS = SAMPLE_RATE // 1000
+_MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or stops
+
+
+@dataclass
+class TranscriberStats:
+    decodes: int = 0
+    decode_seconds: float = 0.0
+    longest_decode: float = 0.0
+    vad_seconds: float = 0.0
+
+
+class OfflineTranscriber:
+    """Audio in, partial and final ``Turn`` messages out, for one session."""
+
+    def __init__(self, recogniser: WhisperRecogniser, rules: TurnRules | None = None) -> None:
+        self.rules = rules or TurnRules()
+        self.stats = TranscriberStats()
+        self._recogniser = recogniser
+        self._audio: Audio = np.zeros(0, dtype=np.float32)
+        self._origin = 0  # stream sample index of the buffer's first sample
+        self._odd = b""  # half a sample left over from the last call
+        self._order = 0
+        self._agreement = LocalAgreement()
+        self._shown: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        self._hypothesis: list[TimedWord] = []  # the last decode of this turn
+        self._decoded_until: int | None = None  # stream sample where that decode ended
+
+    @property
+    def received_ms(self) -> int:
+        return (self._origin + self._audio.size) // _PER_MS
+
+    @property
+    def buffered_ms(self) -> int:
+        return self._audio.size // _PER_MS
+
+    def push(self, pcm: bytes) -> list[Turn]:
+        """Take more audio; returns the turns it completed or updated."""
+        self._append(pcm)
+        return self._advance(flush=False)
+
+    def end_turn(self) -> list[Turn]:
+        """End the current turn now (a forced endpoint); audio keeps coming afterwards."""
+        return self._advance(flush=True)
+
+    def finish(self, pcm: bytes = b"") -> list[Turn]:
+        """The last audio: decode what is left and end the turn."""
+        self._append(pcm)
+        return self._advance(flush=True)
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def _advance(self, *, flush: bool) -> list[Turn]:
+        turns: list[Turn] = []
+        spans = self._spans()
+        for _ in range(_MAX_ROUNDS):
+            step = plan_step(self.rules, buffer_ms=self.buffered_ms, spans=spans,
+                             turn_open=self._turn_open, decoded_ms=self._decoded_ms)
+            if step.action is Action.DISCARD and step.at_ms > 0:
+                self._trim(step.at_ms * _PER_MS)
+            elif step.action is Action.FINALISE:
+                turns += self._finalise(step.at_ms)
+            elif step.action is Action.DECODE and not flush:
+                return turns + self._decode_partial()
+            else:
+                break
+            spans = _shifted(spans, step.at_ms)
+        if flush:
+            if self._turn_open or spans:
+                turns += self._finalise(self.buffered_ms)
+            self._trim(self._audio.size)
+        return turns
+
+    @property
+    def _turn_open(self) -> bool:
+        return self._shown is not None or bool(self._agreement.committed)
+
+    @property
+    def _decoded_ms(self) -> int | None:
+        if self._decoded_until is None:
+            return None
+        return max(0, self._decoded_until - self._origin) // _PER_MS
+
+    def _spans(self) -> list[SpeechSpan]:
+        started = time.perf_counter()
+        spans = self._recogniser.speech_spans(self._audio, min_silence_ms=self.rules.pause_ms)
+        self.stats.vad_seconds += time.perf_counter() - started
+        return spans
+
+    # --- decoding ----------------------------------------------------------------------------
+
+    def _decode(self, samples: int) -> list[TimedWord]:
+        """Decode the first ``samples`` of the buffer; words on the stream's clock."""
+        started = time.perf_counter()
+        words = self._recogniser.transcribe(self._audio[:samples])
+        elapsed = time.perf_counter() - started
+        self.stats.decodes += 1
+        self.stats.decode_seconds += elapsed
+        self.stats.longest_decode = max(self.stats.longest_decode, elapsed)
+        offset = self._origin // _PER_MS
+        return [TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
+                for w in words]
+
+    def _decode_partial(self) -> list[Turn]:
+        self._hypothesis = self._decode(self._audio.size)
+        self._decoded_until = self._origin + self._audio.size
+        self._agreement.insert(self._hypothesis)
+        turns = self._partial()
+        keep = split_point(self.rules, buffer_ms=self.buffered_ms,
+                           committed=self._agreement.committed)
+        if keep is not None:
+            turns += self._split(keep)
+        return turns
+
+    def _partial(self) -> list[Turn]:
+        committed, tail = self._agreement.committed, self._agreement.tail
+        shown = (tuple(w.text for w in committed), tuple(w.text for w in tail))
+        if shown == self._shown or not (committed or tail):
+            return []
+        self._shown = shown
+        return [partial_turn(self._order, committed, tail)]
+
+    # --- ending turns ------------------------------------------------------------------------
+
+    def _finalise(self, at_ms: int) -> list[Turn]:
+        """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio."""
+        cut = min(at_ms * _PER_MS, self._audio.size)
+        end_ms = (self._origin + cut) // _PER_MS
+        if self._decoded_until is not None and self._decoded_until >= self._origin + cut:
+            # The last partial decode already heard the whole utterance: no second decode.
+            hypothesis = [w for w in self._hypothesis if w.start_ms < end_ms]
+        else:
+            hypothesis = self._decode(cut) if cut else []
+        # Committed words are never dropped: any the detector now places after the end (it
+        # re-reads the whole buffer each time) open the next turn instead.
+        words = [w for w in self._agreement.finish(hypothesis) if w.start_ms < end_ms]
+        carried = [w for w in self._agreement.committed if w.start_ms >= end_ms]
+        turns = [final_turn(self._order, words)] if words or self._shown else []
+        if turns:
+            self._order += 1
+        self._agreement = LocalAgreement(carried)
+        self._shown = None
+        self._hypothesis = []
+        self._decoded_until = None
+        self._trim(cut)
+        return turns
+
+    def _split(self, keep: int) -> list[Turn]:
+        """The turn grew too long: end it after ``keep`` committed words (0: all of the last
+        hypothesis) and carry the rest into the next turn."""
+        if keep == 0:
+            return self._finalise(self.buffered_ms)
+        ended, following = self._agreement.split(keep)
+        turns = [final_turn(self._order, ended)]
+        self._order += 1
+        nxt = (*following.committed, *following.tail)
+        # Cut in the gap after the last word kept, so no audio of the next word is lost.
+        cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
+        self._agreement = following
+        self._shown = None
+        self._hypothesis = [w for w in self._hypothesis if w.start_ms >= cut_ms]
+        self._trim(cut_ms * _PER_MS - self._origin)
+        return turns + self._partial()
+
+    def _trim(self, samples: int) -> None:
+        """Drop the first ``samples`` of the buffer."""
+        samples = min(samples, self._audio.size)
+        if samples > 0:
+            self._audio = self._audio[samples:]
+            self._origin += samples
+
+    def _append(self, pcm: bytes) -> None:
+        data = self._odd + pcm
+        whole = len(data) - len(data) % 2
+        self._odd = data[whole:]
+        if whole:
+            samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / 32768.0
+            self._audio = np.concatenate((self._audio, samples))
+
+
+def _shifted(spans: list[SpeechSpan], ms: int) -> list[SpeechSpan]:
+    """``spans`` seen from ``ms`` later in the buffer (after dropping its first ``ms``)."""
+    return [SpeechSpan(max(0, s.start_ms - ms), s.end_ms - ms, s.ended)
+            for s in spans if s.end_ms > ms]

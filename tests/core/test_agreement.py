@@ -1,0 +1,235 @@
+"""LocalAgreement-2 and the turn rules, with no audio and no model."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.core.agreement import (
+    Action,
+    LocalAgreement,
+    SpeechSpan,
+    Step,
+    TimedWord,
+    TurnRules,
+    final_turn,
+    normalise,
+    partial_turn,
+    plan_step,
+    sentence_cut,
+    split_point,
+    utterance_end,
+)
+
+RULES = TurnRules()
+
+
+def words(text: str, start: int = 0, step: int = 300) -> list[TimedWord]:
+    """``text`` as words of ``step`` ms each from ``start``, 50 ms gaps."""
+    return [TimedWord(t, start + i * step, start + i * step + step - 50, 0.9)
+            for i, t in enumerate(text.split())]
+
+
+def texts(seq: tuple[TimedWord, ...] | list[TimedWord]) -> str:
+    return " ".join(w.text for w in seq)
+
+
+# --- LocalAgreement ------------------------------------------------------------------------
+
+
+def test_first_hypothesis_commits_nothing_and_is_the_tail() -> None:
+    agreement = LocalAgreement()
+    assert agreement.insert(words("the library")) == 0
+    assert agreement.committed == ()
+    assert texts(agreement.tail) == "the library"
+
+
+def test_two_hypotheses_commit_their_longest_common_prefix() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words("the small bo"))
+    assert agreement.insert(words("the small boat drifted")) == 2
+    assert texts(agreement.committed) == "the small"
+    assert texts(agreement.tail) == "boat drifted"
+    assert agreement.insert(words("the small boat drifted slowly")) == 2
+    assert texts(agreement.committed) == "the small boat drifted"
+    assert texts(agreement.tail) == "slowly"
+
+
+def test_case_and_punctuation_changes_still_agree_and_the_newest_wording_is_kept() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words("bring your notebook."))
+    agreement.insert(words("Bring your notebook, we will"))
+    assert texts(agreement.committed) == "Bring your notebook,"
+    assert normalise("Notebook,") == normalise("notebook.") == "notebook"
+    assert normalise("don't!") == "don't"
+
+
+def test_a_decoder_that_repeats_the_committed_words_differently_is_aligned_by_time() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words("please remember to"))
+    agreement.insert(words("please remember to bring"))
+    assert texts(agreement.committed) == "please remember to"
+    # The decoder now hears "pleased" at the start: no longer a prefix match.
+    changed = words("pleased remember to bring your")
+    assert agreement.new_part(changed) == changed[3:]
+    assert agreement.insert(changed) == 1  # "bring" agreed with the last tail
+    assert texts(agreement.committed) == "please remember to bring"
+
+
+def test_a_repeat_of_the_last_committed_words_at_the_boundary_is_dropped() -> None:
+    agreement = LocalAgreement(carried=words("in the morning", start=0))
+    # Times put "the morning" after the horizon; the n-gram rule removes the repeat.
+    hypothesis = [*words("the morning", start=700), *words("and closes", start=1300)]
+    assert texts(agreement.new_part(hypothesis)) == "and closes"
+
+
+def test_finish_takes_the_rest_of_the_last_decode_or_the_last_tail() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words("after lunch"))
+    agreement.insert(words("after lunch today we"))
+    assert texts(agreement.finish(words("after lunch today we meet."))) == \
+        "after lunch today we meet."
+    assert texts(agreement.finish(None)) == "after lunch today we"
+    assert texts(agreement.finish([])) == "after lunch"
+
+
+def test_split_ends_the_turn_and_carries_the_rest() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words("it rained. we stayed in and"))
+    agreement.insert(words("it rained. we stayed in and read"))
+    ended, following = agreement.split(sentence_cut(agreement.committed))
+    assert texts(ended) == "it rained."
+    assert texts(following.committed) == "we stayed in and"
+    assert texts(following.tail) == "read"
+    with pytest.raises(ValueError):
+        agreement.split(0)
+    with pytest.raises(ValueError):
+        agreement.split(len(agreement.committed) + 1)
+
+
+def test_sentence_cut() -> None:
+    assert sentence_cut(words("no end here")) == 0
+    assert sentence_cut(words("one. two? three! four")) == 3
+    assert sentence_cut(words('he said "stop." then')) == 3
+    assert sentence_cut([]) == 0
+
+
+vocabulary = st.sampled_from(["a", "b", "c", "A.", "b,", "the", "The"])
+
+
+@given(st.lists(st.lists(vocabulary, max_size=8), min_size=1, max_size=12))
+def test_committed_words_only_ever_grow(hypotheses: list[list[str]]) -> None:
+    agreement = LocalAgreement()
+    before: tuple[TimedWord, ...] = ()
+    for text in hypotheses:
+        agreement.insert(words(" ".join(text)))
+        assert agreement.committed[:len(before)] == before
+        before = agreement.committed
+    final = agreement.finish(None)
+    assert final[:len(before)] == before
+
+
+@given(st.data())
+def test_noisy_growing_prefixes_commit_only_true_words(data: st.DataObject) -> None:
+    truth = words(" ".join(f"w{i}" for i in range(12)))
+    agreement = LocalAgreement()
+    length = 0
+    for round_ in range(data.draw(st.integers(1, 15))):
+        length = min(len(truth), length + data.draw(st.integers(0, 3)))
+        noisy = data.draw(st.integers(0, min(2, length)))
+        # The last `noisy` words are misheard, differently in every round.
+        hypothesis = [*truth[:length - noisy],
+                      *(TimedWord(f"x{round_}{j}", w.start_ms, w.end_ms)
+                        for j, w in enumerate(truth[length - noisy:length]))]
+        agreement.insert(hypothesis)
+        assert agreement.committed == tuple(truth[:len(agreement.committed)])
+    assert agreement.finish(truth) == tuple(truth)
+
+
+# --- when to decode and when to end a turn ----------------------------------------------------
+
+
+def span(start: int, end: int, ended: bool = True) -> SpeechSpan:
+    return SpeechSpan(start, end, ended)
+
+
+def plan(buffer_ms: int, spans: list[SpeechSpan], *, turn_open: bool = False,
+         decoded_ms: int | None = None) -> Step:
+    return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=turn_open,
+                     decoded_ms=decoded_ms)
+
+
+def test_silence_is_dropped_but_a_pad_is_kept_for_the_next_onset() -> None:
+    assert plan(1000, []) == Step(Action.DISCARD, 800)
+    assert plan(150, []) == Step(Action.DISCARD, 0)
+    assert plan(3000, [span(1500, 3000, ended=False)]) == Step(Action.DISCARD, 1300)
+
+
+def test_a_turn_with_words_but_no_speech_left_is_settled() -> None:
+    assert plan(2000, [], turn_open=True) == Step(Action.FINALISE, 2000)
+
+
+def test_the_first_decode_waits_for_enough_speech() -> None:
+    assert plan(600, [span(200, 600, ended=False)]) == Step(Action.WAIT)
+    assert plan(700, [span(200, 700, ended=False)]) == Step(Action.DECODE)
+
+
+def test_later_decodes_follow_the_step() -> None:
+    ongoing = [span(200, 2500, ended=False)]
+    assert plan(2500, ongoing, turn_open=True, decoded_ms=1600) == Step(Action.WAIT)
+    assert plan(2600, [span(200, 2600, ended=False)], turn_open=True,
+                decoded_ms=1600) == Step(Action.DECODE)
+
+
+def test_a_pause_triggers_the_decode_that_can_become_the_final_one() -> None:
+    paused = [span(200, 2000)]
+    assert plan(2300, paused, turn_open=True, decoded_ms=1900) == Step(Action.DECODE)
+    assert plan(2400, paused, turn_open=True, decoded_ms=2300) == Step(Action.WAIT)
+
+
+def test_end_of_speech_finalises_after_the_pad() -> None:
+    assert plan(2500, [span(200, 2000)], turn_open=True, decoded_ms=2300) == \
+        Step(Action.FINALISE, 2200)
+    # Two utterances in the buffer (a slow decode let audio pile up): the first ends first.
+    two = [span(200, 1500), span(2100, 3000, ended=False)]
+    assert plan(3000, two, turn_open=True) == Step(Action.FINALISE, 1700)
+    # A short pause inside one utterance does not end it.
+    assert utterance_end(RULES, 3000, [span(200, 1500), span(1800, 3000, ended=False)]) is None
+
+
+def test_split_point_prefers_a_committed_sentence_end() -> None:
+    committed = words("it rained. we stayed in")
+    assert split_point(RULES, buffer_ms=14_000, committed=committed) is None
+    assert split_point(RULES, buffer_ms=16_000, committed=committed) == 2
+    assert split_point(RULES, buffer_ms=16_000, committed=words("no end yet")) is None
+    assert split_point(RULES, buffer_ms=26_000, committed=words("no end yet")) == 3
+    assert split_point(RULES, buffer_ms=26_000, committed=[]) == 0
+
+
+def test_rules_are_consistent() -> None:
+    with pytest.raises(ValueError):
+        TurnRules(pause_ms=600, end_silence_ms=500)
+    with pytest.raises(ValueError):
+        TurnRules(pad_ms=300, pause_ms=250)
+    with pytest.raises(ValueError):
+        TurnRules(max_turn_ms=30_000)
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def test_partial_turn_is_shaped_like_the_cloud_one() -> None:
+    turn = partial_turn(3, words("the library"), words("opens early", start=600))
+    assert (turn.turn_order, turn.end_of_turn, turn.turn_is_formatted) == (3, False, True)
+    assert turn.transcript == "The library"  # committed words only
+    assert turn.text == "The library opens early"
+    assert [w.word_is_final for w in turn.words] == [True, True, False, False]
+    assert [(w.start, w.end) for w in turn.words][:2] == [(0, 250), (300, 550)]
+
+
+def test_final_turn_has_only_final_words() -> None:
+    turn = final_turn(0, words("hello there."))
+    assert turn.end_of_turn and turn.transcript == turn.utterance == "Hello there."
+    assert all(w.word_is_final for w in turn.words)
+    assert final_turn(1, []).transcript == ""

@@ -1,0 +1,366 @@
+"""The offline engine with the real bundled model on real (synthesised) speech.
+
+Audio is fed one second at a time, each second handed over once the decoder has finished the
+previous one (``OfflineEngine.drain``): the engine's step logic runs exactly as live (a decode
+per second of speech, VAD at every push) but faster than real time and deterministically.
+The model is loaded once per process (``WhisperModelLoader`` caches it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.core.agreement import SpeechSpan, TimedWord, TurnRules
+from app.core.errors import OfflineModelError
+from app.core.messages import Begin, Termination, Turn
+from app.core.ports import EngineEvent, SessionFailed, StateChanged
+from app.core.session import SessionState
+from app.io import whisper_model
+from app.io.offline_engine import OfflineEngine, OfflineOptions
+from app.io.whisper_model import (
+    WhisperModelLoader,
+    WhisperRecogniser,
+    bundled_model_folder,
+)
+from tests.support.speech import OFFLINE_FIXTURES, load_fixture, word_error_rate
+
+S = SessionState
+STEP_MS = 1000
+# Measured (the four fixtures, 56 words, flite rms voice, tiny.en int8): one-shot 0.018 ("A
+# small boat" heard as "The small boat"), streamed 0.036 (also "closes" committed as
+# "closest" from two partial decodes that agreed on it). The bound leaves room for another
+# CPU's arithmetic without letting a broken engine through.
+WER_BOUND = 0.08
+
+
+def silence(ms: int) -> bytes:
+    return bytes(ms * 32)
+
+
+def audio(pcm: bytes) -> np.ndarray:
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+@dataclass
+class Sink:
+    events: list[EngineEvent] = field(default_factory=list)
+    threads: set[int] = field(default_factory=set)
+
+    def __call__(self, event: EngineEvent) -> None:
+        self.events.append(event)
+        self.threads.add(threading.get_ident())
+
+    @property
+    def turns(self) -> list[Turn]:
+        return [e for e in self.events if isinstance(e, Turn)]
+
+    @property
+    def finals(self) -> list[Turn]:
+        return [t for t in self.turns if t.end_of_turn]
+
+    @property
+    def states(self) -> list[SessionState]:
+        return [e.new for e in self.events if isinstance(e, StateChanged)]
+
+    @property
+    def failures(self) -> list[SessionFailed]:
+        return [e for e in self.events if isinstance(e, SessionFailed)]
+
+
+async def feed(engine: OfflineEngine, pcm: bytes, step_ms: int = STEP_MS) -> None:
+    for offset in range(0, len(pcm), step_ms * 32):
+        engine.send_audio(pcm[offset:offset + step_ms * 32])
+        await engine.drain()
+
+
+class ReadySource:
+    """A model source that is already loaded (the app's loader, after the first recording)."""
+
+    def __init__(self, recogniser: WhisperRecogniser) -> None:
+        self.recogniser = recogniser
+
+    async def load(self) -> WhisperRecogniser:
+        return self.recogniser
+
+
+class GatedSource(ReadySource):
+    """Loading takes until the test says so."""
+
+    def __init__(self, recogniser: WhisperRecogniser) -> None:
+        super().__init__(recogniser)
+        self.loading = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def load(self) -> WhisperRecogniser:
+        self.loading.set()
+        await self.release.wait()
+        return self.recogniser
+
+
+@pytest.fixture(scope="session")
+def recogniser() -> WhisperRecogniser:
+    return WhisperModelLoader().load_blocking()
+
+
+# --- four utterances in one session --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Streamed:
+    sink: Sink
+    loop_thread: int
+    references: list[str]
+    one_shot: list[str]
+    fed_ms: int
+
+
+@pytest.fixture(scope="module")
+def streamed(recogniser: WhisperRecogniser) -> Streamed:
+    fixtures = [load_fixture(name) for name in OFFLINE_FIXTURES]
+    pcm = silence(500) + b"".join(f.pcm + silence(1200) for f in fixtures)
+
+    async def run() -> Streamed:
+        sink = Sink()
+        engine = OfflineEngine(WhisperModelLoader(), sink)
+        await engine.start()
+        await feed(engine, pcm)
+        await engine.stop()
+        await engine.wait_closed()
+        one_shot = [" ".join(w.text for w in recogniser.transcribe(audio(f.pcm)))
+                    for f in fixtures]
+        return Streamed(sink, threading.get_ident(), [f.reference for f in fixtures], one_shot,
+                        len(pcm) // 32)
+
+    return asyncio.run(run())
+
+
+def test_session_life_cycle_matches_the_cloud_engine(streamed: Streamed) -> None:
+    sink = streamed.sink
+    assert sink.states == [S.CONNECTING, S.STREAMING, S.STOPPING, S.CLOSED]
+    begins = [e for e in sink.events if isinstance(e, Begin)]
+    assert len(begins) == 1 and begins[0].id.startswith("offline-")
+    assert begins[0].configuration == {"engine": "offline", "model": "tiny.en"}
+    assert isinstance(sink.events[-2], Termination)
+    assert sink.events[-2].audio_duration_seconds == round(streamed.fed_ms / 1000)
+    assert sink.failures == []
+    assert sink.threads == {streamed.loop_thread}  # every event on the loop's thread
+
+
+def test_one_final_turn_per_utterance(streamed: Streamed) -> None:
+    finals = streamed.sink.finals
+    assert [t.turn_order for t in finals] == [0, 1, 2, 3]
+    assert all(t.turn_is_formatted and t.words for t in finals)
+    assert all(w.word_is_final for t in finals for w in t.words)
+    starts = [t.words[0].start for t in finals]
+    assert starts == sorted(starts) and starts[0] >= 300  # stream clock, after the lead-in
+
+
+def test_streaming_wer_is_close_to_the_one_shot_decode(streamed: Streamed) -> None:
+    streaming = word_error_rate(streamed.references,
+                                [t.transcript for t in streamed.sink.finals])
+    one_shot = word_error_rate(streamed.references, streamed.one_shot)
+    print(f"\nWER streaming {streaming:.3f}, one-shot {one_shot:.3f}")
+    assert one_shot <= WER_BOUND
+    assert streaming <= WER_BOUND
+    assert streaming <= one_shot + 0.05
+
+
+def test_partials_arrive_before_each_final(streamed: Streamed) -> None:
+    turns = streamed.sink.turns
+    for final in streamed.sink.finals:  # every utterance lasts 3.7-6.6 s
+        partials = [i for i, t in enumerate(turns)
+                    if t.turn_order == final.turn_order and not t.end_of_turn]
+        assert len(partials) >= 3
+        assert max(partials) < turns.index(final)
+        # The unstable tail is shown before it is committed.
+        assert any(not w.word_is_final for i in partials for w in turns[i].words)
+
+
+def test_committed_words_never_change(streamed: Streamed) -> None:
+    for order in range(4):
+        committed: tuple[object, ...] = ()
+        for turn in (t for t in streamed.sink.turns if t.turn_order == order):
+            assert turn.words[:len(committed)] == committed
+            finals = tuple(w for w in turn.words if w.word_is_final)
+            assert turn.words[:len(finals)] == finals  # committed words come first
+            assert turn.transcript == " ".join(w.text for w in finals)
+            committed = finals
+        assert committed and turn.end_of_turn
+
+
+# --- stopping, loading, failing --------------------------------------------------------------
+
+
+async def test_stop_yields_the_last_words(recogniser: WhisperRecogniser) -> None:
+    sink = Sink()
+    engine = OfflineEngine(ReadySource(recogniser), sink)
+    await engine.start()
+    await feed(engine, silence(300) + load_fixture("weather").pcm)  # no silence after it
+    assert sink.finals == [] and sink.turns  # speech has not ended: partials only
+    assert "west" not in sink.turns[-1].transcript  # not committed yet
+    await engine.stop()
+    (final,) = sink.finals
+    assert final.transcript.endswith("from the west.")
+    assert sink.events.index(final) < next(
+        i for i, e in enumerate(sink.events) if isinstance(e, Termination))
+    assert engine.state is S.CLOSED
+
+
+async def test_audio_sent_while_the_model_loads_is_transcribed(
+        recogniser: WhisperRecogniser) -> None:
+    sink, source = Sink(), GatedSource(recogniser)
+    engine = OfflineEngine(source, sink)
+    starting = asyncio.create_task(engine.start())
+    await source.loading.wait()
+    assert engine.state is S.CONNECTING and sink.states == [S.CONNECTING]  # "loading model"
+    hello = load_fixture("hello")
+    engine.send_audio(silence(300) + hello.pcm + silence(1000))
+    source.release.set()
+    await starting
+    await engine.drain()
+    (final,) = sink.finals
+    assert word_error_rate([hello.reference], [final.transcript]) <= 0.15
+    await engine.stop()
+    assert sink.states == [S.CONNECTING, S.STREAMING, S.STOPPING, S.CLOSED]
+
+
+async def test_stop_while_loading_still_transcribes_what_was_captured(
+        recogniser: WhisperRecogniser) -> None:
+    sink, source = Sink(), GatedSource(recogniser)
+    engine = OfflineEngine(source, sink)
+    starting = asyncio.create_task(engine.start())
+    await source.loading.wait()
+    hello = load_fixture("hello")
+    engine.send_audio(hello.pcm)
+    stopping = asyncio.create_task(engine.stop())
+    source.release.set()
+    await asyncio.gather(starting, stopping)
+    assert sink.states == [S.CONNECTING, S.STOPPING, S.CLOSED]
+    (final,) = sink.finals
+    assert word_error_rate([hello.reference], [final.transcript]) <= 0.15
+
+
+def _damaged_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "tiny.en"
+    shutil.copytree(bundled_model_folder(), folder)
+    config = folder / "config.json"
+    data = bytearray(config.read_bytes())
+    data[10] ^= 0x01
+    config.write_bytes(bytes(data))
+    return folder
+
+
+async def test_a_damaged_model_is_refused_and_nothing_is_loaded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    constructed: list[Path] = []
+    monkeypatch.setattr(whisper_model, "_construct_model",
+                        lambda folder, threads: constructed.append(folder))
+    loader = WhisperModelLoader(folder=_damaged_copy(tmp_path))
+    sink = Sink()
+    engine = OfflineEngine(loader, sink)
+    with pytest.raises(OfflineModelError) as raised:
+        await engine.start()
+    error = raised.value
+    assert "config.json" in error.message and "digest" in error.message
+    assert error.remedy and str(tmp_path) in error.detail
+    assert constructed == [] and loader.loaded is None
+    assert sink.states == [S.CONNECTING, S.FAILED]
+    assert [f.error for f in sink.failures] == [error]
+    await engine.stop()  # never raises
+    with pytest.raises(OfflineModelError):
+        await engine.wait_closed()
+
+
+class FailingRecogniser(WhisperRecogniser):
+    def __init__(self, real: WhisperRecogniser) -> None:
+        super().__init__(real.spec, real.folder, model=None)
+        self._real = real
+
+    def speech_spans(self, audio: np.ndarray, *, min_silence_ms: int,
+                     min_speech_ms: int = 120) -> list[SpeechSpan]:
+        return self._real.speech_spans(audio, min_silence_ms=min_silence_ms,
+                                       min_speech_ms=min_speech_ms)
+
+    def transcribe(self, audio: np.ndarray) -> list[TimedWord]:
+        raise RuntimeError("CTranslate2 ran out of memory")
+
+
+async def test_a_decoder_failure_ends_the_session_with_a_typed_error(
+        recogniser: WhisperRecogniser) -> None:
+    sink = Sink()
+    engine = OfflineEngine(ReadySource(FailingRecogniser(recogniser)), sink)
+    await engine.start()
+    await feed(engine, load_fixture("hello").pcm)
+    (failure,) = sink.failures
+    assert isinstance(failure.error, OfflineModelError)
+    assert "out of memory" in failure.error.detail
+    assert engine.state is S.FAILED
+    engine.send_audio(silence(500))  # ignored, no error
+    await engine.stop()
+    with pytest.raises(OfflineModelError):
+        await engine.wait_closed()
+
+
+class StuckRecogniser(FailingRecogniser):
+    """Decodes only once the test lets it, so the decoder thread is busy meanwhile."""
+
+    def __init__(self, real: WhisperRecogniser) -> None:
+        super().__init__(real)
+        self.entered = threading.Event()
+        self.go_on = threading.Event()
+
+    def transcribe(self, audio: np.ndarray) -> list[TimedWord]:
+        self.entered.set()
+        self.go_on.wait(30)
+        return self._real.transcribe(audio)
+
+
+@pytest.fixture
+def stuck(recogniser: WhisperRecogniser) -> Iterator[StuckRecogniser]:
+    stuck = StuckRecogniser(recogniser)
+    yield stuck
+    stuck.go_on.set()  # never leave the decoder thread waiting
+
+
+async def test_capture_never_waits_for_a_slow_decode(stuck: StuckRecogniser) -> None:
+    sink = Sink()
+    engine = OfflineEngine(ReadySource(stuck), sink, options=OfflineOptions(max_backlog_ms=2000))
+    await engine.start()
+    hello = load_fixture("hello")
+    engine.send_audio(silence(200) + hello.pcm[:32_000])
+    await asyncio.to_thread(stuck.entered.wait, 10)  # the decoder is now stuck in a decode
+    for _ in range(100):  # 5 s of 50 ms frames while it is stuck: all accepted at once
+        engine.send_audio(silence(50))
+    assert engine.dropped_ms == 3000  # the backlog keeps its newest 2 s
+    stuck.go_on.set()
+    await engine.stop()
+    assert engine.state is S.CLOSED and sink.finals
+
+
+async def test_a_long_turn_ends_at_a_committed_sentence_end(
+        recogniser: WhisperRecogniser) -> None:
+    # Two sentences with a pause too short to end the utterance, and a 2 s turn limit.
+    meeting = load_fixture("meeting")
+    sink = Sink()
+    rules = TurnRules(max_turn_ms=2000, hard_max_turn_ms=20_000)
+    engine = OfflineEngine(ReadySource(recogniser), sink, options=OfflineOptions(rules=rules))
+    await engine.start()
+    await feed(engine, silence(300) + meeting.pcm + silence(1000))
+    await engine.stop()
+    finals = sink.finals
+    assert [t.turn_order for t in finals] == [0, 1]
+    assert finals[0].transcript == "The meeting is over."
+    # The words after the cut went on in the next turn at once, not lost.
+    after = sink.turns[sink.turns.index(finals[0]) + 1]
+    assert after.turn_order == 1 and not after.end_of_turn and after.words
+    assert finals[1].transcript.startswith("Thank you")
+    joined = " ".join(t.transcript for t in finals)
+    assert word_error_rate([meeting.reference], [joined]) <= WER_BOUND

@@ -1,0 +1,220 @@
+"""The optional-model catalog and its downloader, against a local stand-in for Hugging Face on
+127.0.0.1 serving a small fake model. The real URLs are only formatted, never contacted."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.errors import ConnectionFailedError, OfflineModelError
+from app.io.offline_models import DEFAULT_MANIFEST, ModelCatalog
+from app.io.whisper_model import TINY_EN, verify_model_folder
+
+REPO, REVISION = "Example/fake-whisper", "0123456789abcdef0123456789abcdef01234567"
+BLOCK = 1 << 16
+
+
+def fake_files() -> dict[str, bytes]:
+    rng = random.Random(7)
+    return {
+        "config.json": b'{"fake": true}\n',
+        "model.bin": rng.randbytes(5 * BLOCK + 123),
+        "vocabulary.txt": b"hello\nworld\n",
+    }
+
+
+def manifest(files: dict[str, bytes]) -> dict[str, Any]:
+    return {"models": [{
+        "name": "fake.en", "description": "a test model", "repository": REPO,
+        "revision": REVISION,
+        "files": [{"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                  for name, data in files.items()],
+    }]}
+
+
+class FakeHub:
+    """Serves ``/<repo>/resolve/<revision>/<file>``; can pause after a file's first block."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.status: dict[str, int] = {}
+        self.requests: list[str] = []
+        self.hold: str | None = None
+        self.release = threading.Event()
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                hub.requests.append(self.path)
+                name = self.path.rsplit("/", 1)[-1]
+                prefix = f"/{REPO}/resolve/{REVISION}/"
+                status = hub.status.get(name, 200)
+                if not self.path.startswith(prefix) or name not in hub.files or status != 200:
+                    self.send_error(status if status != 200 else 404)
+                    return
+                data = hub.files[name]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if name == hub.hold:
+                    self.wfile.write(data[:BLOCK])
+                    self.wfile.flush()
+                    hub.release.wait(10)
+                    data = data[BLOCK:]
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def hub() -> Iterator[FakeHub]:
+    hub = FakeHub()
+    hub.files = fake_files()
+    # A short poll interval: shutdown() waits for the serving loop's next poll.
+    thread = threading.Thread(target=hub.server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield hub
+    hub.release.set()
+    hub.server.shutdown()
+    hub.server.server_close()
+    thread.join(5)
+
+
+def catalog_for(hub: FakeHub) -> ModelCatalog:
+    return ModelCatalog.from_manifest(manifest(fake_files()), base_url=hub.url)
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir())
+
+
+# --- the catalog ---------------------------------------------------------------------------
+
+
+def test_default_catalog_pins_base_and_small_by_revision_and_digest() -> None:
+    catalog = ModelCatalog.default()
+    assert catalog.names == ("base.en", "small.en")
+    base = catalog.get("base.en")
+    assert [f.name for f in base.spec.files] == [f.name for f in TINY_EN.files]
+    assert base.spec.size > 140_000_000 and catalog.get("small.en").spec.size > 480_000_000
+    # English models share tiny.en's tokenizer and vocabulary, byte for byte.
+    assert base.spec.files[2:] == TINY_EN.files[2:]
+    assert catalog.url(base, base.spec.files[1]) == (
+        "https://huggingface.co/Systran/faster-whisper-base.en/resolve/"
+        "3d3d5dee26484f91867d81cb899cfcf72b96be6c/model.bin")
+    with pytest.raises(OfflineModelError, match="medium.en"):
+        catalog.get("medium.en")
+
+
+@pytest.mark.parametrize("damage", [
+    lambda m: m["models"][0].pop("revision"),
+    lambda m: m["models"][0]["files"][0].update(sha256="ABC"),
+    lambda m: m["models"][0]["files"][0].update(size=0),
+    lambda m: m["models"][0]["files"][0].update(name="../evil"),
+    lambda m: m["models"][0].update(files=[]),
+])
+def test_a_malformed_manifest_is_refused(damage: Any) -> None:
+    data = manifest(fake_files())
+    damage(data)
+    with pytest.raises(ValueError, match="manifest"):
+        ModelCatalog.from_manifest(data)
+
+
+def test_the_default_manifest_is_well_formed() -> None:
+    assert ModelCatalog.from_manifest(DEFAULT_MANIFEST).names == ModelCatalog.default().names
+
+
+# --- downloading ---------------------------------------------------------------------------
+
+
+async def test_download_verifies_then_installs_with_progress(hub: FakeHub,
+                                                             tmp_path: Path) -> None:
+    catalog = catalog_for(hub)
+    folder = tmp_path / "models" / "fake.en"
+    progress: list[tuple[int, int]] = []
+    result = await catalog.download("fake.en", folder, lambda d, t: progress.append((d, t)),
+                                    asyncio.Event())
+    assert result == folder
+    files = fake_files()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == files
+    total = sum(len(b) for b in files.values())
+    assert progress[-1] == (total, total)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    assert hub.requests == [f"/{REPO}/resolve/{REVISION}/{name}" for name in files]
+    assert leftovers(folder) == ["fake.en"]  # no staging folder left
+    assert catalog.is_installed("fake.en", folder)
+    verify_model_folder(folder, catalog.get("fake.en").spec)  # what the loader checks
+
+
+async def test_a_corrupted_download_installs_nothing(hub: FakeHub, tmp_path: Path) -> None:
+    data = bytearray(hub.files["model.bin"])
+    data[1000] ^= 0xFF
+    hub.files["model.bin"] = bytes(data)
+    folder = tmp_path / "fake.en"
+    with pytest.raises(OfflineModelError) as raised:
+        await catalog_for(hub).download("fake.en", folder, lambda d, t: None, asyncio.Event())
+    assert "model.bin" in raised.value.message and "digest" in raised.value.message
+    assert leftovers(folder) == []
+
+
+async def test_cancel_stops_the_download_and_installs_nothing(hub: FakeHub,
+                                                              tmp_path: Path) -> None:
+    hub.hold = "model.bin"  # the server pauses after its first block
+    folder = tmp_path / "fake.en"
+    cancel, first = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(catalog_for(hub).download(
+        "fake.en", folder, lambda d, t: first.set(), cancel))
+    await first.wait()  # config.json is in
+    cancel.set()
+    hub.release.set()
+    assert await task is None
+    assert leftovers(folder) == []
+
+
+async def test_an_older_copy_is_replaced(hub: FakeHub, tmp_path: Path) -> None:
+    folder = tmp_path / "fake.en"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"damaged")
+    (folder / "stale.txt").write_text("old")
+    catalog = catalog_for(hub)
+    assert not catalog.is_installed("fake.en", folder)
+    await catalog.download("fake.en", folder, lambda d, t: None, asyncio.Event())
+    assert sorted(p.name for p in folder.iterdir()) == sorted(fake_files())
+
+
+async def test_server_refusals_are_typed(hub: FakeHub, tmp_path: Path) -> None:
+    hub.status["vocabulary.txt"] = 404
+    with pytest.raises(OfflineModelError) as missing:
+        await catalog_for(hub).download("fake.en", tmp_path / "a", lambda d, t: None,
+                                        asyncio.Event())
+    assert missing.value.code == 404 and "vocabulary.txt" in missing.value.message
+    hub.status["vocabulary.txt"] = 503
+    with pytest.raises(ConnectionFailedError) as failing:
+        await catalog_for(hub).download("fake.en", tmp_path / "b", lambda d, t: None,
+                                        asyncio.Event())
+    assert failing.value.code == 503 and failing.value.retryable
+    assert leftovers(tmp_path / "a") == []
+
+
+async def test_no_server_means_connection_failed(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the download: nobody listens
+    catalog = ModelCatalog.from_manifest(manifest(fake_files()), base_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(ConnectionFailedError, match="fake.en"):
+        await catalog.download("fake.en", tmp_path / "fake.en", lambda d, t: None,
+                               asyncio.Event())
+    assert leftovers(tmp_path / "fake.en") == []
