@@ -36,3 +36,17 @@ emulator: setup-test
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
+
+# Packaging (packaging/README.md): a one-folder PyInstaller bundle in dist/live-transcriber/,
+# which packaging/install.sh installs as a desktop app; and the install check of the bundle.
+.PHONY: package selftest
+PYINSTALLER := pyinstaller==6.22.3
+
+package: setup
+	$(VENV)/bin/pip install -q -c requirements/constraints.txt "$(PYINSTALLER)"
+	$(VENV)/bin/pyinstaller --noconfirm --clean packaging/live-transcriber.spec
+	dist/live-transcriber/live-transcriber --self-test 2>/dev/null
+	@du -sh dist/live-transcriber
+
+selftest: setup
+	$(PY) -m app.main --self-test

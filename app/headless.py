@@ -16,17 +16,24 @@ import sys
 import wave
 from pathlib import Path
 
-from app.core.config import Settings, api_key_from
+from app.core.config import EngineChoice, Settings, api_key_from, effective_engine
 from app.core.devices import InputDevice, choose_device
 from app.core.errors import LiveTranscriberError
-from app.core.recording import RecorderState, SourceFactory
+from app.core.recording import EngineFactory, RecorderState, SourceFactory
 from app.core.signal import SILENCE_DBFS, Level, level_dbfs
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.io.capture import PyAudioCapture
 from app.io.devices import default_provider
 from app.io.secrets import open_secret_store
-from app.wiring import cloud_engine, data_folder, microphone, recorder_factory, wav_file
+from app.wiring import (
+    cloud_engine,
+    data_folder,
+    microphone,
+    offline_engine,
+    recorder_factory,
+    wav_file,
+)
 
 
 class _Printer:
@@ -83,10 +90,16 @@ async def run_headless(settings: Settings, device_id: str | None, wav: Path | No
     stored = None if os.environ.get("ASSEMBLYAI_API_KEY") else await asyncio.to_thread(
         open_secret_store().load)
     key = api_key_from(os.environ, stored)
-    if key is None:
-        print("error: no API key. Set ASSEMBLYAI_API_KEY or save one in the app's Settings.",
-              file=sys.stderr)
+    engine: EngineFactory
+    if effective_engine(settings.engine, key is not None) is EngineChoice.OFFLINE:
+        print("engine: offline (Whisper tiny.en on this computer)", file=sys.stderr)
+        engine = offline_engine()
+    elif key is None:
+        print("error: no API key. Set ASSEMBLYAI_API_KEY, save one in the app's Settings, "
+              "or use --engine offline.", file=sys.stderr)
         return 2
+    else:
+        engine = cloud_engine(key, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -107,7 +120,7 @@ async def run_headless(settings: Settings, device_id: str | None, wav: Path | No
         source = microphone(device)
     printer = _Printer(settings.format_turns)
     recorder = recorder_factory(data_folder() / "transcripts")(TranscriptModel(), printer)
-    error = await recorder.record(source, cloud_engine(key, settings), stop)
+    error = await recorder.record(source, engine, stop)
     for watcher in watchers:
         watcher.cancel()
     return 0 if error is None else 1

@@ -10,10 +10,11 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from app import __version__
-from app.core.config import with_environment
+from app.core.config import EngineChoice, with_environment
 from app.core.errors import LiveTranscriberError
 
 
@@ -30,10 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check-mic", action="store_true", help="record a few seconds, report")
     p.add_argument("--seconds", type=float, default=5.0, help="with --check-mic: how long")
     p.add_argument("--save-wav", type=Path, help="with --check-mic: keep the recording")
+    p.add_argument("--engine", choices=["cloud", "offline"],
+                   help="speech engine (default: cloud with a key, else offline)")
+    p.add_argument("--self-test", action="store_true",
+                   help="check this installation (Qt, window, audio, keyring) and exit")
     return p
 
 
-async def _run_window(app: object) -> int:
+async def _run_window(app: object, engine: EngineChoice | None) -> int:
     from PySide6.QtCore import QStandardPaths
     from PySide6.QtGui import QGuiApplication
 
@@ -46,10 +51,12 @@ async def _run_window(app: object) -> int:
     env_key = os.environ.get("ASSEMBLYAI_API_KEY", "").strip() or None
     built = await asyncio.to_thread(services, folder, env_key)
     assert isinstance(app, QGuiApplication)
-    return await open_window(app, TranscriptModel(), built, os.environ)
+    return await open_window(app, TranscriptModel(), built, os.environ, engine)
 
 
-def _window(argv: list[str]) -> int:
+def _window(argv: list[str], engine: EngineChoice | None) -> int:
+    # qasync honours QT_API and otherwise tries PyQt5 first; some desktops export QT_API=pyqt5.
+    os.environ["QT_API"] = "pyside6"
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -58,7 +65,7 @@ def _window(argv: list[str]) -> int:
     app.setApplicationDisplayName("Live Transcriber")
     app.setDesktopFileName("live-transcriber")
     app.setQuitOnLastWindowClosed(False)  # quitting waits for the recording to end cleanly
-    return int(qasync.run(_run_window(app)))
+    return int(qasync.run(_run_window(app, engine)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,15 +75,22 @@ def main(argv: list[str] | None = None) -> int:
     from app.ui.preferences import default_settings
 
     try:
+        if args.self_test:
+            from app.selftest import run_self_test
+
+            return run_self_test()
         if args.list_devices:
             return headless.list_devices(args.json)
         if args.check_mic:
             return asyncio.run(headless.check_mic(args.device, args.seconds, args.save_wav))
+        engine = EngineChoice(args.engine) if args.engine else None
         if args.headless:
             settings = with_environment(default_settings(), os.environ)
+            if engine is not None:
+                settings = replace(settings, engine=engine)
             return asyncio.run(headless.run_headless(settings, args.device, args.wav,
                                                      realtime=not args.fast))
-        return _window(argv)
+        return _window(argv, engine)
     except LiveTranscriberError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -24,10 +24,12 @@ from app.io.capture import PyAudioCapture
 from app.io.devices import default_provider
 from app.io.file_source import WavFileSource
 from app.io.files import write_text_atomic
+from app.io.offline_engine import OfflineEngine
 from app.io.recorder import Recorder
 from app.io.secrets import open_secret_store
 from app.io.streaming import StreamingSession
 from app.io.tokens import validate_key
+from app.io.whisper_model import WhisperModelLoader
 from app.ui.controller import Services
 
 APP_NAME = "live-transcriber"
@@ -51,6 +53,15 @@ def cloud_engine(key: str, settings: Settings) -> EngineFactory:
     def build(sink: EventSink) -> StreamingSession:
         return StreamingSession(settings.endpoints(), key, settings.streaming_params(), sink,
                                 auth_mode=settings.auth_mode)
+    return build
+
+
+_MODEL = WhisperModelLoader()  # one per process: the model loads (and is verified) once
+
+
+def offline_engine() -> EngineFactory:
+    def build(sink: EventSink) -> OfflineEngine:
+        return OfflineEngine(_MODEL, sink)
     return build
 
 
@@ -82,6 +93,7 @@ def services(autosave_folder: Path, env_key: str | None) -> Services:
         make_recorder=recorder_factory(autosave_folder),
         write_file=write_text_atomic,
         env_key=env_key,
+        make_offline_engine=offline_engine,
     )
 
 

@@ -21,6 +21,7 @@ test_packages=(
   xvfb xdotool pulseaudio pulseaudio-utils sox gnome-keyring dbus-x11 libglib2.0-bin
   libsecret-tools desktop-file-utils flite
   dbus-daemon at-spi2-core python3-pyatspi xclip
+  x11-utils appstream shellcheck
 )
 
 packages=("${run_packages[@]}")
@@ -48,14 +49,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The virtual environment, re-synced whenever pyproject.toml or the lock file changes.
-stamp=.venv/.installed
+# The virtual environment, re-synced whenever pyproject.toml or the lock file changes. The test
+# profile installs a superset of the run profile, so either stamp satisfies `run`.
 want=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+synced() { [ -f ".venv/.installed-$1" ] && [ "$(cat ".venv/.installed-$1")" = "$want" ]; }
+if ! synced test && { [ "$profile" = "test" ] || ! synced run; }; then
   echo "bootstrap: installing Python dependencies into .venv"
-  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[dev]"
-  echo "$want" > "$stamp"
+  extras="dev"
+  [ "$profile" = "test" ] && extras="dev,package"
+  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[$extras]"
+  echo "$want" > ".venv/.installed-$profile"
 fi

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication, QIcon
 
-from app.core.config import with_environment
+from app.core.config import EngineChoice, with_environment
 from app.core.transcript import TranscriptModel
 from app.ui.controller import AppController, Services
 from app.ui.main_window import MainWindow
@@ -34,9 +35,13 @@ ICON = resources_folder() / "live-transcriber.svg"
 
 
 def build_window(model: TranscriptModel, services: Services, env: Mapping[str, str],
-                 preferences: Preferences | None = None) -> MainWindow:
+                 preferences: Preferences | None = None,
+                 engine: EngineChoice | None = None) -> MainWindow:
+    """The wired window. ``engine`` overrides the saved engine choice for this run only."""
     preferences = preferences or Preferences(settings_store())
     settings = with_environment(preferences.load(), env)
+    if engine is not None:
+        settings = replace(settings, engine=engine)
     controller = AppController(model, services, settings)
     window = MainWindow(controller, preferences, QIcon(str(ICON)) if ICON.exists() else None)
 
@@ -69,8 +74,8 @@ async def run_window(window: MainWindow) -> None:
 
 
 async def open_window(app: QGuiApplication, model: TranscriptModel, services: Services,
-                      env: Mapping[str, str]) -> int:
-    window = build_window(model, services, env)
+                      env: Mapping[str, str], engine: EngineChoice | None = None) -> int:
+    window = build_window(model, services, env, engine=engine)
     await run_window(window)
     app.processEvents()
     return 0

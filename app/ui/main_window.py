@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.device_picker = QComboBox(central)
         self.device_picker.setObjectName("devicePicker")
         self.device_picker.setAccessibleName("Input device")
-        self.device_picker.setMinimumContentsLength(24)
+        self.device_picker.setMinimumContentsLength(14)
         self.device_picker.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         device_label.setBuddy(self.device_picker)

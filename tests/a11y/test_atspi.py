@@ -62,11 +62,11 @@ NAMES = {
     "saveButton": "Save transcript",
     "clearButton": "Clear transcript",
 }
-OBJECT_NAMES = ("devicePicker", *NAMES)
-TAB_ORDER = ("devicePicker", "refreshDevicesButton", "settingsButton", "transcriptView",
-             "recordButton", "copyButton", "saveButton", "clearButton")
+OBJECT_NAMES = ("devicePicker", "enginePicker", *NAMES)
+TAB_ORDER = ("devicePicker", "refreshDevicesButton", "enginePicker", "settingsButton",
+             "transcriptView", "recordButton", "copyButton", "saveButton", "clearButton")
 ROLES = {
-    "devicePicker": "combo box", "refreshDevicesButton": "push button",
+    "devicePicker": "combo box", "enginePicker": "combo box", "refreshDevicesButton": "push button",
     "levelMeter": "progress bar", "settingsButton": "push button", "transcriptView": "text",
     "recordButton": "push button", "copyButton": "push button", "saveButton": "push button",
     "clearButton": "push button",

@@ -183,3 +183,17 @@ def test_headless_with_a_rejected_key_says_why(emulator: EmulatorThread, tmp_pat
     assert "AssemblyAI rejected the API key" in done.stderr
     assert "Settings" in done.stderr
     assert "wrong" not in done.stderr.replace("wrong-", "")
+
+
+def test_headless_offline_engine_needs_no_key_and_no_network(tmp_path: Path) -> None:
+    """No key, no service address: the offline engine transcribes the file on its own."""
+    from tests.support.speech import load_fixture, word_error_rate
+
+    library = load_fixture("library")
+    env = app_env(tmp_path)
+    env.pop("LIVE_TRANSCRIBER_STREAMING_URL", None)
+    done = run_app("--headless", "--engine", "offline", "--wav", str(library.wav), "--fast",
+                   env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "engine: offline" in done.stderr
+    assert word_error_rate([library.reference], [done.stdout]) <= 0.1, done.stdout

@@ -78,7 +78,8 @@ def test_a_valid_key_is_stored_and_the_field_cleared(qt_loop: QtLoop, window: Ma
     assert auth_state(window) is AuthState.VALID
     qt_loop.run(dialog.delete_key())
     assert window.controller._services.secret_store.load() is None  # noqa: SLF001
-    assert auth_state(window) is AuthState.NO_KEY
+    # Automatic engine without a key: the next recording runs offline, and the indicator says so.
+    assert auth_state(window) is AuthState.OFFLINE
     # The key never reaches the settings file.
     window.preferences.save(window.controller.settings)
     assert KEY not in (tmp_path / "settings.ini").read_text()

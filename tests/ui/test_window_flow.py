@@ -19,6 +19,7 @@ from PySide6.QtCore import QSettings, QtMsgType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.auth import AuthState
+from app.core.config import EngineChoice
 from app.core.devices import InputDevice
 from app.core.export import Format, from_json
 from app.core.recording import RecorderState
@@ -78,6 +79,10 @@ def make_window(emu: EmulatorThread | str, tmp_path: Path, preferences: Preferen
     return window
 
 
+def cloud(preferences: Preferences) -> None:
+    preferences.save(replace(preferences.load(), engine=EngineChoice.CLOUD))
+
+
 def current_state(window: MainWindow) -> AuthState:
     # A function call, so mypy does not narrow the property between two reads.
     return window.auth_indicator.status.state
@@ -93,6 +98,7 @@ def test_record_stop_copy_and_save_every_format(
     qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
     keyring_clean: None, pulse_server: PulseServer,
 ) -> None:
+    cloud(preferences)  # the person chose AssemblyAI (Automatic would start offline: no key)
     window = make_window(emulator, tmp_path, preferences)
     controller = window.controller
 
@@ -195,6 +201,7 @@ def test_auth_indicator_states(
     store = SessionOnlyStore()
     if case != "no-keyring":
         store.save("not-the-right-key" if case == "rejected" else KEY)
+    cloud(preferences)
     window = make_window(url, tmp_path, preferences, secret_store=store)
     controller = window.controller
 
@@ -219,10 +226,17 @@ def test_auth_indicator_states(
         assert store.load() == KEY
 
 
+@pytest.mark.parametrize("offline", ["not installed", "not chosen"])
 def test_start_without_a_key_says_what_to_do(
-    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    offline: str, qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path,
+    preferences: Preferences,
 ) -> None:
-    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
+    if offline == "not chosen":
+        cloud(preferences)
+        window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
+    else:
+        window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
+                             make_offline_engine=None)
 
     async def scenario() -> None:
         await window.controller.initialize()
@@ -333,3 +347,54 @@ def test_no_sound_server_is_explained_not_fatal(
     assert "Could not reach the sound server" in window.error_label.text()
     assert "No microphone was found" in window.device_notice.text()
     assert window.device_picker.count() == 0
+
+
+def test_without_a_key_the_window_transcribes_offline(
+    qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
+) -> None:
+    """A new user with no key and no network: Automatic picks the offline engine."""
+    from tests.support.speech import load_fixture, word_error_rate
+
+    library = load_fixture("library")
+    window = make_window(closed_port_url(), tmp_path, preferences,
+                         secret_store=SessionOnlyStore(),
+                         make_source=lambda device: wav_file(library.wav, realtime=False))
+    controller = window.controller
+
+    async def scenario() -> None:
+        await controller.initialize()
+        assert current_state(window) is AuthState.OFFLINE
+        assert window.auth_indicator.status.text == "Offline — no key needed"
+        assert window.engine_picker.isVisible()
+        assert window.engine_picker.currentText() == "Automatic"
+        window.record_button.click()
+        # The whole file is in the engine at once (not paced); the first partial decode
+        # means it is being recognised. Stop then finalises every word.
+        await signal_until(controller.transcript_changed, lambda c: c.kind == "partial", 60)
+        window.record_button.click()
+        await signal_until(controller.state_changed, lambda s: s is RecorderState.IDLE, 60)
+        await controller.shutdown()
+
+    qt_loop.run(scenario(), timeout=120)
+    text = controller.model.plain_text()
+    assert word_error_rate([library.reference], [text]) <= 0.1, text
+    assert current_state(window) is AuthState.OFFLINE  # no "key rejected" after offline use
+
+
+def test_choosing_offline_is_remembered(
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+) -> None:
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
+                         env_key=KEY)
+
+    async def scenario() -> None:
+        await window.controller.initialize()
+        assert current_state(window) is AuthState.VALID
+        window.engine_picker.setCurrentIndex(window.engine_picker.findData("offline"))
+        window.engine_picker.activated.emit(window.engine_picker.currentIndex())
+        await signal_until(window.controller.auth_changed,
+                           lambda s: s.state is AuthState.OFFLINE)
+        await window.controller.shutdown()
+
+    qt_loop.run(scenario())
+    assert preferences.load().engine is EngineChoice.OFFLINE
