@@ -39,8 +39,9 @@ from typing import Final, Protocol, TypeVar
 from app.core.agreement import TurnRules
 from app.core.errors import LiveTranscriberError, OfflineModelError
 from app.core.messages import Begin, Termination, Turn
-from app.core.ports import EventSink, SessionFailed, StateChanged
-from app.core.session import SessionEvent, SessionState, SessionStateMachine
+from app.core.ports import EventSink
+from app.core.session import SessionEvent, SessionState
+from app.io.engine_lifecycle import EngineLifecycle
 from app.io.offline_transcriber import OfflineTranscriber, TranscriberStats
 from app.io.whisper_model import WhisperRecogniser
 
@@ -66,38 +67,26 @@ class OfflineOptions:
     stop_timeout: float = 30.0  # the last decode at stop, plus a load still running
 
 
-class OfflineEngine:
+class OfflineEngine(EngineLifecycle):
     """One recording's offline transcription session."""
 
     def __init__(self, source: ModelSource, sink: EventSink, *,
                  options: OfflineOptions | None = None) -> None:
+        super().__init__(sink)
         self._source = source
-        self._sink = sink
         self._options = options or OfflineOptions()
-        self._machine = SessionStateMachine(self._state_changed)
         self._backlog: collections.deque[bytes] = collections.deque()
         self._backlog_bytes = 0
-        self._wake = asyncio.Event()
         self._idle = asyncio.Event()
-        self._closed = asyncio.Event()
         self._loading: asyncio.Future[WhisperRecogniser] | None = None
         self._transcriber: OfflineTranscriber | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._runner: asyncio.Task[None] | None = None
-        self._error: LiveTranscriberError | None = None
         self._started_at = time.monotonic()
         self.session_id: str | None = None
         self.dropped_ms = 0
 
     # --- public API ----------------------------------------------------------------------
-
-    @property
-    def state(self) -> SessionState:
-        return self._machine.state
-
-    @property
-    def error(self) -> LiveTranscriberError | None:
-        return self._error
 
     @property
     def stats(self) -> TranscriberStats | None:
@@ -155,11 +144,6 @@ class OfflineEngine:
                 "The offline engine did not finish the last words in time; they may be "
                 "missing.", remedy="Start recording again.", retryable=True))
         await self._shutdown()
-
-    async def wait_closed(self) -> None:
-        await self._closed.wait()
-        if self._error is not None:
-            raise self._error
 
     async def drain(self) -> None:
         """Return once the decoder has processed every byte handed in so far.
@@ -247,18 +231,6 @@ class OfflineEngine:
             self._sink(turn)
 
     # --- ending --------------------------------------------------------------------------
-
-    def _state_changed(self, old: SessionState, new: SessionState) -> None:
-        self._sink(StateChanged(old, new))
-
-    def _fail(self, error: LiveTranscriberError) -> None:
-        if self.state.is_final:
-            return
-        self._error = error
-        self._machine.handle(SessionEvent.FAIL)
-        self._closed.set()
-        self._wake.set()
-        self._sink(SessionFailed(error))
 
     async def _shutdown(self) -> None:
         runner = self._runner

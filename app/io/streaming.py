@@ -44,8 +44,9 @@ from app.core.errors import (
     error_for_http_status,
     redact,
 )
-from app.core.ports import EventSink, SessionFailed, StateChanged
-from app.core.session import SessionEvent, SessionState, SessionStateMachine
+from app.core.ports import EventSink
+from app.core.session import SessionEvent, SessionState
+from app.io.engine_lifecycle import EngineLifecycle
 from app.io.tokens import USER_AGENT, fetch_temporary_token, service_error_text
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ _WS_SECRETS = _SecretFilter()
 _WS_LOG.addFilter(_WS_SECRETS)
 
 
-class StreamingSession:
+class StreamingSession(EngineLifecycle):
     """One streaming session with AssemblyAI (implements ``app.core.ports.TranscriptionEngine``)."""
 
     def __init__(
@@ -105,13 +106,12 @@ class StreamingSession:
     ) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
+        super().__init__(sink)
         self._endpoints = endpoints
         self._api_key = api_key
         self._params = params
-        self._sink = sink
         self._auth_mode = auth_mode
         self._options = options or StreamingOptions()
-        self._machine = SessionStateMachine(self._state_changed)
         self._chunker = FrameChunker(FRAME_BYTES)
         self._queue: collections.deque[bytes] = collections.deque(
             maxlen=max(1, self._options.max_queued_ms // FRAME_MS)
@@ -120,25 +120,14 @@ class StreamingSession:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
-        self._audio_ready = asyncio.Event()
         self._begun = asyncio.Event()
         self._terminated = asyncio.Event()
-        self._closed = asyncio.Event()
         self._last_error_frame: messages.ErrorMessage | None = None
-        self._error: LiveTranscriberError | None = None
         self.session_id: str | None = None
         self.dropped_frames = 0
         self.sent_frames = 0
 
     # --- public API ----------------------------------------------------------------------
-
-    @property
-    def state(self) -> SessionState:
-        return self._machine.state
-
-    @property
-    def error(self) -> LiveTranscriberError | None:
-        return self._error
 
     async def start(self) -> None:
         self._machine.handle(SessionEvent.CONNECT)
@@ -187,7 +176,7 @@ class StreamingSession:
         if tail is not None:
             self._enqueue(tail)
         self._machine.handle(SessionEvent.STOP)
-        self._audio_ready.set()  # wake the writer: it drains, then sends Terminate
+        self._wake.set()  # wake the writer: it drains, then sends Terminate
         try:
             await asyncio.wait_for(self._closed.wait(), self._options.begin_timeout
                                    + self._options.terminate_timeout)
@@ -198,11 +187,6 @@ class StreamingSession:
                     "AssemblyAI did not confirm the end of the session; the last words may be "
                     "missing.", remedy="Check your connection."))
         await self._shutdown()
-
-    async def wait_closed(self) -> None:
-        await self._closed.wait()
-        if self._error is not None:
-            raise self._error
 
     # --- connecting ----------------------------------------------------------------------
 
@@ -266,7 +250,7 @@ class StreamingSession:
             # Whatever ended the loop (even a bug in the owner's sink), stop() and
             # wait_closed() must not wait forever.
             self._closed.set()
-            self._audio_ready.set()
+            self._wake.set()
         self._on_closed(ws)
 
     def _on_frame(self, frame: str | bytes) -> None:
@@ -275,7 +259,7 @@ class StreamingSession:
             self.session_id = message.id
             self._machine.handle(SessionEvent.BEGIN)
             self._begun.set()
-            self._audio_ready.set()
+            self._wake.set()
             self._sink(message)
         elif isinstance(message, messages.Turn):
             self._sink(message)
@@ -309,8 +293,8 @@ class StreamingSession:
         assert ws is not None
         try:
             while True:
-                await self._audio_ready.wait()
-                self._audio_ready.clear()
+                await self._wake.wait()
+                self._wake.clear()
                 if self._closed.is_set():
                     return
                 if not self._begun.is_set():
@@ -329,21 +313,9 @@ class StreamingSession:
         if len(self._queue) == self._queue.maxlen:
             self.dropped_frames += 1  # deque drops the oldest
         self._queue.append(frame)
-        self._audio_ready.set()
+        self._wake.set()
 
     # --- ending --------------------------------------------------------------------------
-
-    def _state_changed(self, old: SessionState, new: SessionState) -> None:
-        self._sink(StateChanged(old, new))
-
-    def _fail(self, error: LiveTranscriberError) -> None:
-        if self.state.is_final:
-            return
-        self._error = error
-        self._machine.handle(SessionEvent.FAIL)
-        self._closed.set()
-        self._audio_ready.set()
-        self._sink(SessionFailed(error))
 
     async def _shutdown(self) -> None:
         ws = self._ws

@@ -1,0 +1,52 @@
+"""The life cycle both engines share: the session state machine, the owner's event sink, the
+one error a session can end with, and the "closed" event ``stop``/``wait_closed`` wait on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.core.errors import LiveTranscriberError
+from app.core.ports import EventSink, SessionFailed, StateChanged
+from app.core.session import SessionEvent, SessionState, SessionStateMachine
+
+
+class EngineLifecycle:
+    """Base of ``StreamingSession`` and ``OfflineEngine``.
+
+    ``_wake`` is the event the engine's worker waits on; a failure sets it so the worker
+    notices at once.
+    """
+
+    def __init__(self, sink: EventSink) -> None:
+        self._sink = sink
+        self._machine = SessionStateMachine(self._state_changed)
+        self._closed = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._error: LiveTranscriberError | None = None
+
+    @property
+    def state(self) -> SessionState:
+        return self._machine.state
+
+    @property
+    def error(self) -> LiveTranscriberError | None:
+        return self._error
+
+    async def wait_closed(self) -> None:
+        """Return when the session has ended; raise its error if it failed."""
+        await self._closed.wait()
+        if self._error is not None:
+            raise self._error
+
+    def _state_changed(self, old: SessionState, new: SessionState) -> None:
+        self._sink(StateChanged(old, new))
+
+    def _fail(self, error: LiveTranscriberError) -> None:
+        """End the session with ``error``: reported once to the owner, kept for wait_closed."""
+        if self.state.is_final:
+            return
+        self._error = error
+        self._machine.handle(SessionEvent.FAIL)
+        self._closed.set()
+        self._wake.set()
+        self._sink(SessionFailed(error))
