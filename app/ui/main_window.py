@@ -118,8 +118,9 @@ class MainWindow(QMainWindow):
         self.settings_button = QPushButton("Se&ttings…", central)
         self.settings_button.setObjectName("settingsButton")
         self.settings_button.setAccessibleName("Settings")
-        for widget in (device_label, self.device_picker, self.refresh_button, engine_label,
-                       self.engine_picker):
+        top.addWidget(device_label)
+        top.addWidget(self.device_picker, 3)  # long source names get the room there is
+        for widget in (self.refresh_button, engine_label, self.engine_picker):
             top.addWidget(widget)
         top.addWidget(self.level_meter, 1)
         top.addWidget(self.auth_indicator)
