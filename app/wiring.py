@@ -25,11 +25,12 @@ from app.io.devices import default_provider
 from app.io.file_source import WavFileSource
 from app.io.files import write_text_atomic
 from app.io.offline_engine import OfflineEngine
+from app.io.offline_models import ModelCatalog
+from app.io.offline_store import OfflineModels
 from app.io.recorder import Recorder
 from app.io.secrets import open_secret_store
 from app.io.streaming import StreamingSession
 from app.io.tokens import validate_key
-from app.io.whisper_model import WhisperModelLoader
 from app.ui.controller import Services
 
 APP_NAME = "live-transcriber"
@@ -56,13 +57,21 @@ def cloud_engine(key: str, settings: Settings) -> EngineFactory:
     return build
 
 
-_MODEL = WhisperModelLoader()  # one per process: the model loads (and is verified) once
+def offline_models(data: Path) -> OfflineModels:
+    """The bundled model plus the optional ones, downloaded under ``data/models``."""
+    return OfflineModels(ModelCatalog.default(), data / "models")
 
 
-def offline_engine() -> EngineFactory:
-    def build(sink: EventSink) -> OfflineEngine:
-        return OfflineEngine(_MODEL, sink)
-    return build
+def offline_engine(models: OfflineModels) -> Callable[[Settings], EngineFactory]:
+    """Engines on the chosen offline model (the bundled one when it is not installed). Each
+    model is verified and loaded once per process."""
+    def for_settings(settings: Settings) -> EngineFactory:
+        source = models.loader_for(settings.offline_model)
+
+        def build(sink: EventSink) -> OfflineEngine:
+            return OfflineEngine(source, sink)
+        return build
+    return for_settings
 
 
 async def check_key(key: str, settings: Settings) -> KeyCheck:
@@ -84,6 +93,7 @@ def recorder_factory(autosave_folder: Path | None
 def services(autosave_folder: Path, env_key: str | None) -> Services:
     """Everything the window's controller drives. Blocks briefly (keyring and sound-server
     probes): call before the window shows, or via ``asyncio.to_thread``."""
+    models = offline_models(autosave_folder.parent)
     return Services(
         secret_store=open_secret_store(),
         device_provider=default_provider(),
@@ -93,7 +103,8 @@ def services(autosave_folder: Path, env_key: str | None) -> Services:
         make_recorder=recorder_factory(autosave_folder),
         write_file=write_text_atomic,
         env_key=env_key,
-        make_offline_engine=offline_engine,
+        make_offline_engine=offline_engine(models),
+        offline_models=models,
     )
 
 

@@ -50,6 +50,9 @@ class AuthMode(enum.Enum):
     TOKEN = "token"  # the key buys a short-lived token first; the token goes in ?token=
 
 
+BUNDLED_OFFLINE_MODEL: Final = "tiny.en"  # ships with the app; the default and the fallback
+
+
 class EngineChoice(enum.Enum):
     AUTO = "auto"  # the cloud when a key is configured, else offline
     CLOUD = "cloud"  # AssemblyAI Universal Streaming
@@ -153,6 +156,7 @@ class Settings:
     region: Region = Region.US
     auth_mode: AuthMode = AuthMode.HEADER
     engine: EngineChoice = EngineChoice.AUTO
+    offline_model: str = BUNDLED_OFFLINE_MODEL
     format_turns: bool = True
     keyterms: tuple[str, ...] = ()
     device_id: str | None = None

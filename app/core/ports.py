@@ -82,3 +82,31 @@ class SecretStore(Protocol):
     def save(self, secret: str) -> None: ...
 
     def delete(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OfflineModelInfo:
+    name: str  # "tiny.en", "base.en", …
+    description: str
+    size_bytes: int
+    bundled: bool  # ships with the app
+    installed: bool  # usable now (bundled, or downloaded and complete)
+
+
+class OfflineModelStore(Protocol):
+    """The offline models a person can choose, and downloading the optional ones."""
+
+    def list_models(self) -> list[OfflineModelInfo]:
+        """Blocks briefly (file checks): call it off the UI thread."""
+
+    async def download(self, name: str, progress: Callable[[int, int], None],
+                       cancel: CancelFlag) -> bool:
+        """Fetch and verify model ``name``; False when cancelled. Raises typed errors."""
+
+
+class CancelFlag(Protocol):
+    """An ``asyncio.Event`` as seen from here (core does not import asyncio)."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...

@@ -56,6 +56,7 @@ def build_window(model: TranscriptModel, services: Services, env: Mapping[str, s
             dialog.deleteLater()
         dialog.finished.connect(done)
         dialog.open()
+        controller.spawn(dialog.load_models())
 
     window.settings_requested.connect(open_settings)
     return window

@@ -27,7 +27,7 @@ from app.core.config import EngineChoice, Settings, effective_engine
 from app.core.devices import DeviceChoice, DeviceProvider, InputDevice, choose_device
 from app.core.errors import ConnectionFailedError, LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
-from app.core.ports import KeyCheck, KeyStatus, SecretStore
+from app.core.ports import KeyCheck, KeyStatus, OfflineModelStore, SecretStore
 from app.core.recording import (
     EngineFactory,
     RecorderState,
@@ -53,7 +53,8 @@ class Services:
     make_recorder: Callable[[TranscriptModel, RecordingListener], RecordingRunner]
     write_file: Callable[[Path, str], None]  # blocking; raises ExportError
     env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring
-    make_offline_engine: Callable[[], EngineFactory] | None = None  # None: not installed
+    make_offline_engine: Callable[[Settings], EngineFactory] | None = None  # None: no offline
+    offline_models: OfflineModelStore | None = None
 
 
 class AppController(QObject):
@@ -111,6 +112,10 @@ class AppController(QObject):
         if self._services.make_offline_engine is None:
             return EngineChoice.CLOUD
         return effective_engine(self.settings.engine, self.has_key)
+
+    @property
+    def offline_models(self) -> OfflineModelStore | None:
+        return self._services.offline_models
 
     @property
     def offline_available(self) -> bool:
@@ -172,7 +177,7 @@ class AppController(QObject):
             return
         offline = self._services.make_offline_engine
         if self.engine is EngineChoice.OFFLINE and offline is not None:
-            engine = offline()
+            engine = offline(self.settings)
         elif self._key is None:
             self._set_error(auth.no_key().cause + " " + auth.no_key().remedy)
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from app.core.config import AuthMode, EngineChoice, Region, Settings
+from app.core.config import BUNDLED_OFFLINE_MODEL, AuthMode, EngineChoice, Region, Settings
 
 
 class Preferences:
@@ -24,12 +24,14 @@ class Preferences:
                      AuthMode.HEADER)
         engine = _enum(EngineChoice, self._store.value("service/engine", EngineChoice.AUTO.value),
                        EngineChoice.AUTO)
+        model = str(self._store.value("offline/model", BUNDLED_OFFLINE_MODEL) or "")
         terms = self._store.value("service/keyterms", "")
         device = self._store.value("audio/device_id", "")
         return Settings(
             region=region,
             auth_mode=mode,
             engine=engine,
+            offline_model=model or BUNDLED_OFFLINE_MODEL,
             format_turns=_bool(self._store.value("service/format_turns", True)),
             keyterms=tuple(t.strip() for t in str(terms or "").split("\n") if t.strip()),
             device_id=str(device) or None,
@@ -39,6 +41,7 @@ class Preferences:
         self._store.setValue("service/region", settings.region.value)
         self._store.setValue("service/auth_mode", settings.auth_mode.value)
         self._store.setValue("service/engine", settings.engine.value)
+        self._store.setValue("offline/model", settings.offline_model)
         self._store.setValue("service/format_turns", settings.format_turns)
         self._store.setValue("service/keyterms", "\n".join(settings.keyterms))
         self._store.setValue("audio/device_id", settings.device_id or "")

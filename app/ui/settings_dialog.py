@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from PySide6.QtWidgets import (
@@ -10,10 +11,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -21,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config import MAX_KEYTERMS, Region, Settings, SettingsError, StreamingParams
-from app.core.ports import KeyCheck, KeyStatus
+from app.core.errors import LiveTranscriberError
+from app.core.ports import KeyCheck, KeyStatus, OfflineModelInfo
 from app.ui.controller import AppController
 
 
@@ -99,6 +103,7 @@ class SettingsDialog(QDialog):
         self.keyterms.setMaximumHeight(90)
         form.addRow("Key &terms:", self.keyterms)
         layout.addLayout(form)
+        layout.addWidget(self._build_offline_models(settings.offline_model))
 
         self.settings_error = QLabel(self)
         self.settings_error.setObjectName("settingsError")
@@ -110,6 +115,117 @@ class SettingsDialog(QDialog):
         box.rejected.connect(self.reject)
         layout.addWidget(box)
         self.result_settings: Settings | None = None
+
+    # --- offline models -------------------------------------------------------------------
+
+    def _build_offline_models(self, chosen: str) -> QGroupBox:
+        self._models: list[OfflineModelInfo] = []
+        self._chosen_model = chosen
+        self._cancel_download: asyncio.Event | None = None
+        box = QGroupBox("Offline engine", self)
+        form = QFormLayout(box)
+        self.model_picker = QComboBox(box)
+        self.model_picker.setObjectName("offlineModelPicker")
+        self.model_picker.setAccessibleName("Offline model")
+        self.model_picker.currentIndexChanged.connect(self._model_selected)
+        model_label = QLabel("&Model:", box)
+        model_label.setBuddy(self.model_picker)
+        form.addRow(model_label, self.model_picker)
+        self.model_info = QLabel(box)
+        self.model_info.setObjectName("offlineModelInfo")
+        self.model_info.setWordWrap(True)
+        form.addRow("", self.model_info)
+        row = QHBoxLayout()
+        self.download_button = QPushButton("Do&wnload", box)
+        self.download_button.setObjectName("downloadModelButton")
+        self.download_button.clicked.connect(
+            lambda: self.controller.spawn(self.download_selected()))
+        self.cancel_download_button = QPushButton("Cancel download", box)
+        self.cancel_download_button.setObjectName("cancelDownloadButton")
+        self.cancel_download_button.clicked.connect(self.cancel_download)
+        self.download_progress = QProgressBar(box)
+        self.download_progress.setObjectName("downloadProgress")
+        self.download_progress.setAccessibleName("Download progress")
+        for widget in (self.download_button, self.cancel_download_button,
+                       self.download_progress):
+            row.addWidget(widget)
+        form.addRow("", row)
+        self.cancel_download_button.hide()
+        self.download_progress.hide()
+        box.setVisible(self.controller.offline_available)
+        return box
+
+    async def load_models(self) -> None:
+        """Fill the model list (file checks run off the UI thread); the opener awaits it."""
+        store = self.controller.offline_models
+        self._models = await asyncio.to_thread(store.list_models) if store is not None else []
+        self.model_picker.blockSignals(True)
+        self.model_picker.clear()
+        for model in self._models:
+            size = f"{model.size_bytes / 1_000_000:.0f} MB"
+            state = "bundled" if model.bundled else ("downloaded" if model.installed
+                                                     else f"{size} download")
+            self.model_picker.addItem(f"{model.name} ({state})", model.name)
+        index = self.model_picker.findData(self._chosen_model)
+        self.model_picker.setCurrentIndex(max(index, 0))
+        self.model_picker.blockSignals(False)
+        self._model_selected()
+
+    def _selected_model(self) -> OfflineModelInfo | None:
+        index = self.model_picker.currentIndex()
+        return self._models[index] if 0 <= index < len(self._models) else None
+
+    def _model_selected(self) -> None:
+        model = self._selected_model()
+        if model is None:
+            return
+        self.model_info.setText(model.description)
+        downloading = self._cancel_download is not None
+        self.download_button.setVisible(not model.installed)
+        self.download_button.setEnabled(not downloading)
+
+    async def download_selected(self) -> bool:
+        """Download the selected model with progress; True once it is installed."""
+        model = self._selected_model()
+        store = self.controller.offline_models
+        if model is None or store is None or model.installed:
+            return model is not None and model.installed
+        cancel = asyncio.Event()
+        self._cancel_download = cancel
+        self.download_button.setEnabled(False)
+        self.cancel_download_button.show()
+        self.download_progress.setRange(0, 1000)
+        self.download_progress.setValue(0)
+        self.download_progress.show()
+        self.model_info.setText(f"Downloading {model.name}…")
+
+        def progress(done: int, total: int) -> None:
+            self.download_progress.setValue(int(1000 * done / total) if total else 0)
+
+        try:
+            finished = await store.download(model.name, progress, cancel)
+        except LiveTranscriberError as exc:
+            self.model_info.setText(f"Not downloaded. {exc}")
+            finished = False
+        else:
+            self.model_info.setText(f"{model.name} is ready." if finished
+                                    else "Download cancelled; nothing was kept.")
+        finally:
+            self._cancel_download = None
+            self.cancel_download_button.hide()
+            self.download_progress.hide()
+        if finished:
+            self._chosen_model = model.name
+            await self.load_models()
+        else:
+            self.download_button.setEnabled(True)
+        return finished
+
+    def cancel_download(self) -> None:
+        if self._cancel_download is not None:
+            self._cancel_download.set()
+
+    # --- the key ----------------------------------------------------------------------------
 
     def _toggle_visible(self, visible: bool) -> None:
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if visible
@@ -154,8 +270,15 @@ class SettingsDialog(QDialog):
         except SettingsError as exc:
             self.settings_error.setText(str(exc))
             return
+        model = self._selected_model()
+        if model is not None and not model.installed:
+            self.settings_error.setText(
+                f"The offline model {model.name} is not downloaded yet: press Download first, "
+                "or pick an installed model.")
+            return
         self.result_settings = replace(
             self.controller.settings,
+            offline_model=model.name if model is not None else self._chosen_model,
             region=Region(str(self.region.currentData())),
             format_turns=self.format_turns.isChecked(),
             keyterms=terms,

@@ -1,0 +1,60 @@
+"""The offline models a person can pick: the bundled ``tiny.en`` plus the catalog's optional
+ones, downloaded once into the app data folder (``<data>/models/<name>``).
+
+A chosen model that is not (or no longer completely) on disk falls back to the bundled one, so
+Offline always works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from app.core.config import BUNDLED_OFFLINE_MODEL
+from app.core.ports import CancelFlag, OfflineModelInfo
+from app.io.offline_models import ModelCatalog
+from app.io.whisper_model import TINY_EN, WhisperModelLoader
+
+log = logging.getLogger(__name__)
+
+
+class OfflineModels:
+    """Implements ``app.core.ports.OfflineModelStore``; also hands out model loaders."""
+
+    def __init__(self, catalog: ModelCatalog, folder: Path) -> None:
+        self._catalog = catalog
+        self._folder = folder
+        self._loaders: dict[str, WhisperModelLoader] = {
+            BUNDLED_OFFLINE_MODEL: WhisperModelLoader()}
+
+    def list_models(self) -> list[OfflineModelInfo]:
+        models = [OfflineModelInfo(BUNDLED_OFFLINE_MODEL,
+                                   "Whisper tiny (English): fast, ships with the app.",
+                                   TINY_EN.size, bundled=True, installed=True)]
+        for entry in self._catalog:
+            models.append(OfflineModelInfo(
+                entry.name, entry.description, entry.spec.size, bundled=False,
+                installed=self._catalog.is_installed(entry.name, self._folder / entry.name)))
+        return models
+
+    async def download(self, name: str, progress: Callable[[int, int], None],
+                       cancel: CancelFlag) -> bool:
+        if not isinstance(cancel, asyncio.Event):
+            raise TypeError("cancel must be an asyncio.Event")
+        folder = await self._catalog.download(name, self._folder / name, progress, cancel)
+        return folder is not None
+
+    def loader_for(self, name: str) -> WhisperModelLoader:
+        """The loader for ``name`` when it is complete on disk, else the bundled model's."""
+        if name in self._loaders:
+            return self._loaders[name]
+        if name in self._catalog.names and self._catalog.is_installed(name,
+                                                                       self._folder / name):
+            loader = WhisperModelLoader(self._catalog.get(name).spec, self._folder / name)
+            self._loaders[name] = loader
+            return loader
+        log.warning("offline model %s is not installed; using the bundled %s", name,
+                    BUNDLED_OFFLINE_MODEL)
+        return self._loaders[BUNDLED_OFFLINE_MODEL]
