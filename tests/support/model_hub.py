@@ -43,6 +43,7 @@ class FakeHub:
         self.requests: list[str] = []
         self.hold: str | None = None
         self.release = threading.Event()
+        self.holding = threading.Event()  # set once the held file's first block is out
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,6 +62,7 @@ class FakeHub:
                 if name == hub.hold:
                     self.wfile.write(data[:BLOCK])
                     self.wfile.flush()
+                    hub.holding.set()
                     hub.release.wait(10)
                     data = data[BLOCK:]
                 self.wfile.write(data)

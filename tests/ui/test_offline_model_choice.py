@@ -21,7 +21,7 @@ from app.ui.preferences import Preferences
 from app.ui.settings_dialog import SettingsDialog
 from app.wiring import offline_engine, services
 from tests.support.model_hub import FakeHub, fake_files, hub, manifest
-from tests.ui.conftest import QtLoop, signal_until
+from tests.ui.conftest import QtLoop
 
 FAKE = "fake.en"
 
@@ -88,8 +88,10 @@ def test_cancel_keeps_nothing(qt_loop: QtLoop, window: MainWindow, hub: FakeHub,
 
     async def scenario() -> bool:
         download = asyncio.ensure_future(dialog.download_selected())
-        await signal_until(dialog.download_progress.valueChanged, lambda value: value > 0)
+        # The download is under way: the server has sent part of the big file and waits.
+        assert await asyncio.to_thread(hub.holding.wait, 10)
         assert dialog.cancel_download_button.isVisibleTo(dialog)
+        assert dialog.download_progress.isVisibleTo(dialog)
         dialog.cancel_download_button.click()
         hub.release.set()
         return await download
