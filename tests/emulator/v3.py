@@ -102,7 +102,7 @@ class V3Session(SessionBase):
             self._start_fault_timers()
             return  # a stuck server: nothing queued is ever sent
         if self.config.begin_delay > 0:
-            await asyncio.sleep(self.config.begin_delay)
+            await asyncio.sleep(self.config.begin_delay)  # the service's real-time behaviour
         if self.closing:
             return
         session_id = str(uuid.uuid4())
@@ -196,7 +196,7 @@ class V3Session(SessionBase):
                 updates = await asyncio.to_thread(recognizer.force_endpoint)
             else:
                 if self.config.terminate_flush_delay > 0:
-                    await asyncio.sleep(self.config.terminate_flush_delay)
+                    await asyncio.sleep(self.config.terminate_flush_delay)  # real-time "thinking"
                 updates = await asyncio.to_thread(recognizer.finish)
             for update in updates:
                 for turn in self._builder.build(update, self._params.format_turns):
@@ -219,7 +219,7 @@ class V3Session(SessionBase):
     # -- timers --------------------------------------------------------------------------
 
     async def _expire(self) -> None:
-        await asyncio.sleep(self._session_cap)
+        await asyncio.sleep(self._session_cap)  # the service's real-time behaviour
         self._error(CLOSE_SESSION_EXPIRED, "Session Expired: Maximum session duration exceeded")
 
     async def _inactivity(self, idle_seconds: float) -> None:
@@ -228,22 +228,22 @@ class V3Session(SessionBase):
             if remaining <= 0:
                 self._error(CLOSE_SERVER_ERROR, "Session Cancelled: Inactivity timeout")
                 return
-            await asyncio.sleep(remaining)
+            await asyncio.sleep(remaining)  # the service's real-time behaviour
 
     async def _close_after(self, code: int, delay: float, reason: str) -> None:
-        await asyncio.sleep(delay)
+        await asyncio.sleep(delay)  # the service's real-time behaviour
         if code == 1000 or not self.config.send_error_frame:
             await self.close(code, reason)
             return
         self.fail(code, reason, {"type": "Error", "error_code": code, "error": reason})
 
     async def _malformed_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
+        await asyncio.sleep(delay)  # the service's real-time behaviour
         if not self.closing:
             await self.send_raw(MALFORMED_FRAME)
 
     async def _drop_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
+        await asyncio.sleep(delay)  # the service's real-time behaviour
         self.abort()
 
     # -- errors --------------------------------------------------------------------------

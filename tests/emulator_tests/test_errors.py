@@ -142,7 +142,7 @@ async def test_rate_rule_allows_real_time() -> None:
             await recv_json(ws)
             start = loop.time()
             for index in range(15):  # 1.5 s of audio, paced on an absolute schedule
-                await asyncio.sleep(max(0.0, start + index * 0.1 - loop.time()))
+                await asyncio.sleep(max(0.0, start + index * 0.1 - loop.time()))  # pacing
                 await ws.send(pcm(100))
             await ws.send(json.dumps({"type": "Terminate"}))
             outcome = await collect(ws)

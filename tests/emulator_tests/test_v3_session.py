@@ -245,7 +245,7 @@ async def test_inactivity_timeout_and_keepalive(emulator: Emulator) -> None:
         started = loop.time()
         for _ in range(4):  # KeepAlive every 0.15 s holds the session open for ~0.6 s
             await ws.send(json.dumps({"type": "KeepAlive"}))
-            await asyncio.sleep(0.15)
+            await asyncio.sleep(0.15)  # pacing: a client idling in real time
         outcome = await collect(ws)
     assert loop.time() - started > 0.6
     assert outcome.code == 3005

@@ -34,7 +34,7 @@ async def drained(pump: AudioPump) -> None:
     for _ in range(10_000):
         if pump.queued_bytes == 0:
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one loop iteration, not a real-time wait
     raise AssertionError(f"pump never drained: {pump!r}")
 
 
@@ -97,7 +97,7 @@ async def test_each_loop_pass_does_bounded_work() -> None:
         pump.put(np.full(FRAME_SAMPLES, i, dtype="<i2").tobytes())
     delivered = []
     for _ in range(3):
-        await asyncio.sleep(0)  # exactly one loop iteration: one drain pass
+        await asyncio.sleep(0)  # one loop iteration (no real-time wait): one drain pass
         delivered.append(len(out.frames))
     assert delivered == [4, 8, 10]
     assert len(out.levels) == 3  # one reading per pass, not per frame
