@@ -228,8 +228,7 @@ def check_devices() -> Outcome:
 
 
 def check_offline_engine() -> Outcome:
-    if importlib.util.find_spec("app.io.whisper_model") is None:
-        return "warn", "no offline engine in this build (cloud transcription only)"
+    # The offline engine is part of every build: a missing module or model is a failure.
     import numpy as np
 
     from app.io.whisper_model import SAMPLE_RATE, WhisperModelLoader
