@@ -178,6 +178,26 @@ def with_environment(settings: Settings, env: Mapping[str, str]) -> Settings:
     return replace(settings, streaming_url_override=override)
 
 
+MAX_KEY_CHARS: Final = 512
+
+
+def key_format_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an API key (a sentence that never quotes it), or None.
+
+    Checked before the key goes anywhere: a header with a line break or non-ASCII text is
+    refused by HTTP libraries with an exception that would quote the key.
+    """
+    if not key:
+        return "The API key is empty."
+    if any(ch.isspace() for ch in key):
+        return "The API key contains spaces or line breaks."
+    if not (key.isascii() and key.isprintable()):
+        return "The API key contains characters an AssemblyAI key never has."
+    if len(key) > MAX_KEY_CHARS:
+        return "The API key is far longer than an AssemblyAI key."
+    return None
+
+
 def api_key_from(env: Mapping[str, str], stored: str | None) -> str | None:
     """The key to use: ``ASSEMBLYAI_API_KEY`` wins over the keyring's; blanks count as none."""
     from_env = env.get(ENV_API_KEY, "").strip()

@@ -47,7 +47,7 @@ from app.core.errors import (
 from app.core.ports import EventSink
 from app.core.session import SessionEvent, SessionState
 from app.io.engine_lifecycle import EngineLifecycle
-from app.io.tokens import USER_AGENT, fetch_temporary_token, service_error_text
+from app.io.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ class StreamingSession(EngineLifecycle):
     async def start(self) -> None:
         self._machine.handle(SessionEvent.CONNECT)
         try:
+            malformed_key(self._api_key)
             self._ws = await self._open()
         except LiveTranscriberError as exc:
             self._fail(exc)

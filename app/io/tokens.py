@@ -20,6 +20,7 @@ from typing import Final
 from urllib.parse import urlencode
 
 from app import __version__
+from app.core.config import key_format_problem
 from app.core.errors import (
     AccountError,
     AuthError,
@@ -58,6 +59,14 @@ def _request_token_sync(token_url: str, api_key: str, query: str, timeout: float
         return body
 
 
+def malformed_key(api_key: str) -> None:
+    """Raise :class:`AuthError` for a key that cannot be one, before it goes anywhere."""
+    problem = key_format_problem(api_key)
+    if problem is not None:
+        raise AuthError(problem, remedy="Copy the key again from your AssemblyAI dashboard "
+                        "and paste it in Settings → API key.")
+
+
 async def fetch_temporary_token(
     token_url: str,
     api_key: str,
@@ -69,6 +78,7 @@ async def fetch_temporary_token(
     """Mint a temporary streaming token. Raises a typed :class:`LiveTranscriberError`."""
     if not token_url.startswith(("https://", "http://")):
         raise ConnectionFailedError("The token endpoint address is not an http(s) URL.")
+    malformed_key(api_key)
     params: dict[str, int] = {"expires_in_seconds": expires_in_seconds}
     if max_session_duration_seconds is not None:
         params["max_session_duration_seconds"] = max_session_duration_seconds
@@ -101,9 +111,6 @@ async def validate_key(
     token_url: str, api_key: str, *, socket_timeout: float = 10.0
 ) -> KeyCheck:
     """Check a key by minting a token that expires at once. Never raises for service answers."""
-    if not api_key.strip():
-        return KeyCheck(KeyStatus.REJECTED, AuthError("The API key is empty.",
-                                                      remedy="Paste your AssemblyAI API key."))
     try:
         await fetch_temporary_token(token_url, api_key.strip(), expires_in_seconds=1,
                                     socket_timeout=socket_timeout)

@@ -95,3 +95,21 @@ def test_engine_choice_defaults_to_offline_without_a_key() -> None:
     assert effective_engine(EngineChoice.CLOUD, has_key=False) is EngineChoice.CLOUD
     assert effective_engine(EngineChoice.OFFLINE, has_key=True) is EngineChoice.OFFLINE
     assert Settings().engine is EngineChoice.AUTO
+
+
+@pytest.mark.parametrize(("key", "problem"), [
+    ("", "empty"), ("a b", "spaces"), ("a\nb", "line breaks"), ("é", "characters"),
+    ("\x7f", "characters"), ("k" * 513, "longer"),
+])
+def test_key_format_problems_are_named_without_quoting_the_key(key: str, problem: str) -> None:
+    from app.core.config import key_format_problem
+
+    sentence = key_format_problem(key)
+    assert sentence is not None and problem in sentence
+    assert key not in sentence or key == ""
+
+
+def test_a_real_looking_key_has_no_format_problem() -> None:
+    from app.core.config import key_format_problem
+
+    assert key_format_problem("0123456789abcdef0123456789abcdef") is None

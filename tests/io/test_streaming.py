@@ -413,3 +413,27 @@ async def test_validate_key(emulator: Emulator) -> None:
     assert isinstance(unreachable.error, e.ConnectionFailedError)
     minted = [r for r in emulator.requests if r.path == "/v3/token"]
     assert minted[0].query["expires_in_seconds"] == ["1"]
+
+
+MALFORMED = ["line\nbreak-SECRETKEY", "nul\x00-SECRETKEY", "ünïcode-SECRETKEY",
+             "x" * 600 + "SECRETKEY", "spa ce-SECRETKEY"]
+
+
+@pytest.mark.parametrize("key", MALFORMED, ids=["newline", "nul", "non-ascii", "huge", "space"])
+async def test_a_malformed_key_is_refused_before_it_goes_anywhere(
+    emulator: Emulator, key: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """HTTP libraries refuse such header values with exceptions that quote them; the key must
+    be turned away first, in words that never contain it."""
+    caplog.set_level(logging.DEBUG)
+    for mode in AuthMode:
+        session = session_for(emulator, Recorder(), key=key, auth_mode=mode)
+        with pytest.raises(e.AuthError) as info:
+            await session.start()
+        assert "SECRETKEY" not in str(info.value) and "SECRETKEY" not in repr(info.value)
+        assert "dashboard" in info.value.remedy
+    check = await validate_key(endpoints(emulator).token_url, key)
+    assert check.status is KeyStatus.REJECTED and check.error is not None
+    assert "SECRETKEY" not in str(check.error)
+    assert not emulator.requests, "nothing was sent"
+    assert "SECRETKEY" not in caplog.text
