@@ -30,7 +30,6 @@ from app.wiring import (
     cloud_engine,
     data_folder,
     microphone,
-    offline_engine,
     offline_models,
     recorder_factory,
     wav_file,
@@ -94,8 +93,7 @@ async def run_headless(settings: Settings, device_id: str | None, wav: Path | No
     engine: EngineFactory
     if effective_engine(settings.engine, key is not None) is EngineChoice.OFFLINE:
         print("engine: offline (Whisper tiny.en on this computer)", file=sys.stderr)
-        models = offline_models(data_folder())
-        engine = offline_engine(models)(settings)
+        engine = offline_models(data_folder()).engine_for(settings)
     elif key is None:
         print("error: no API key. Set ASSEMBLYAI_API_KEY, save one in the app's Settings, "
               "or use --engine offline.", file=sys.stderr)

@@ -24,7 +24,6 @@ from app.io.capture import PyAudioCapture
 from app.io.devices import default_provider
 from app.io.file_source import WavFileSource
 from app.io.files import write_text_atomic
-from app.io.offline_engine import OfflineEngine
 from app.io.offline_models import ModelCatalog
 from app.io.offline_store import OfflineModels
 from app.io.recorder import Recorder
@@ -62,18 +61,6 @@ def offline_models(data: Path) -> OfflineModels:
     return OfflineModels(ModelCatalog.default(), data / "models")
 
 
-def offline_engine(models: OfflineModels) -> Callable[[Settings], EngineFactory]:
-    """Engines on the chosen offline model (the bundled one when it is not installed). Each
-    model is verified and loaded once per process."""
-    def for_settings(settings: Settings) -> EngineFactory:
-        source = models.loader_for(settings.offline_model)
-
-        def build(sink: EventSink) -> OfflineEngine:
-            return OfflineEngine(source, sink)
-        return build
-    return for_settings
-
-
 async def check_key(key: str, settings: Settings) -> KeyCheck:
     return await validate_key(settings.endpoints().token_url, key)
 
@@ -103,8 +90,7 @@ def services(autosave_folder: Path, env_key: str | None) -> Services:
         make_recorder=recorder_factory(autosave_folder),
         write_file=write_text_atomic,
         env_key=env_key,
-        make_offline_engine=offline_engine(models),
-        offline_models=models,
+        offline=models,
     )
 
 

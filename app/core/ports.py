@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.core.config import Settings
 from app.core.errors import LiveTranscriberError
 from app.core.messages import Begin, Termination, Turn
 from app.core.session import SessionState
@@ -93,8 +94,15 @@ class OfflineModelInfo:
     installed: bool  # usable now (bundled, or downloaded and complete)
 
 
-class OfflineModelStore(Protocol):
-    """The offline models a person can choose, and downloading the optional ones."""
+class OfflineEngines(Protocol):
+    """The offline engine: engines on the chosen model, preloading it, the models a person can
+    choose, and downloading the optional ones."""
+
+    def engine_for(self, settings: Settings) -> Callable[[EventSink], TranscriptionEngine]:
+        """Engines on ``settings.offline_model`` (the bundled model when it is missing)."""
+
+    async def preload(self, settings: Settings) -> None:
+        """Verify and load the chosen model now (about a second); raises typed errors."""
 
     def list_models(self) -> list[OfflineModelInfo]:
         """Blocks briefly (file checks): call it off the UI thread."""

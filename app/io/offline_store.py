@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from app.core.config import BUNDLED_OFFLINE_MODEL
-from app.core.ports import CancelFlag, OfflineModelInfo
+from app.core.config import BUNDLED_OFFLINE_MODEL, Settings
+from app.core.ports import CancelFlag, EventSink, OfflineModelInfo
+from app.io.offline_engine import OfflineEngine
 from app.io.offline_models import ModelCatalog
 from app.io.whisper_model import TINY_EN, WhisperModelLoader
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class OfflineModels:
-    """Implements ``app.core.ports.OfflineModelStore``; also hands out model loaders."""
+    """Implements ``app.core.ports.OfflineEngines``."""
 
     def __init__(self, catalog: ModelCatalog, folder: Path) -> None:
         self._catalog = catalog
@@ -45,6 +46,16 @@ class OfflineModels:
             raise TypeError("cancel must be an asyncio.Event")
         folder = await self._catalog.download(name, self._folder / name, progress, cancel)
         return folder is not None
+
+    def engine_for(self, settings: Settings) -> Callable[[EventSink], OfflineEngine]:
+        source = self.loader_for(settings.offline_model)
+
+        def build(sink: EventSink) -> OfflineEngine:
+            return OfflineEngine(source, sink)
+        return build
+
+    async def preload(self, settings: Settings) -> None:
+        await self.loader_for(settings.offline_model).load()
 
     def loader_for(self, name: str) -> WhisperModelLoader:
         """The loader for ``name`` when it is complete on disk, else the bundled model's."""

@@ -27,7 +27,7 @@ from app.core.config import EngineChoice, Settings, effective_engine
 from app.core.devices import DeviceChoice, DeviceProvider, InputDevice, choose_device
 from app.core.errors import ConnectionFailedError, LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
-from app.core.ports import KeyCheck, KeyStatus, OfflineModelStore, SecretStore
+from app.core.ports import KeyCheck, KeyStatus, OfflineEngines, SecretStore
 from app.core.recording import (
     EngineFactory,
     RecorderState,
@@ -53,8 +53,7 @@ class Services:
     make_recorder: Callable[[TranscriptModel, RecordingListener], RecordingRunner]
     write_file: Callable[[Path, str], None]  # blocking; raises ExportError
     env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring
-    make_offline_engine: Callable[[Settings], EngineFactory] | None = None  # None: no offline
-    offline_models: OfflineModelStore | None = None
+    offline: OfflineEngines | None = None  # None: this build has no offline engine
 
 
 class AppController(QObject):
@@ -109,17 +108,17 @@ class AppController(QObject):
     @property
     def engine(self) -> EngineChoice:
         """CLOUD or OFFLINE: what the next recording uses."""
-        if self._services.make_offline_engine is None:
+        if self._services.offline is None:
             return EngineChoice.CLOUD
         return effective_engine(self.settings.engine, self.has_key)
 
     @property
-    def offline_models(self) -> OfflineModelStore | None:
-        return self._services.offline_models
+    def offline_models(self) -> OfflineEngines | None:
+        return self._services.offline
 
     @property
     def offline_available(self) -> bool:
-        return self._services.make_offline_engine is not None
+        return self._services.offline is not None
 
     @property
     def store_description(self) -> str:
@@ -175,9 +174,9 @@ class AppController(QObject):
     def start_recording(self) -> None:
         if self.state is not RecorderState.IDLE or self._task is not None:
             return
-        offline = self._services.make_offline_engine
+        offline = self._services.offline
         if self.engine is EngineChoice.OFFLINE and offline is not None:
-            engine = offline(self.settings)
+            engine = offline.engine_for(self.settings)
         elif self._key is None:
             self._set_error(auth.no_key().cause + " " + auth.no_key().remedy)
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
@@ -259,10 +258,19 @@ class AppController(QObject):
         """Show what the next recording depends on: the key's state, or Offline."""
         if self.engine is EngineChoice.OFFLINE:
             self._set_auth(auth.offline())
+            if self._services.offline is not None:
+                # The model takes about a second to verify and load: do it before Start.
+                self._spawn(self._preload(self._services.offline))
         elif self._key is None:
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
         else:
             await self._check(self._key)
+
+    async def _preload(self, offline: OfflineEngines) -> None:
+        try:
+            await offline.preload(self.settings)
+        except LiveTranscriberError as exc:  # e.g. a damaged model: say so before Start
+            self.on_error(exc)
 
     def set_engine(self, choice: EngineChoice) -> Settings:
         """Choose cloud, offline or automatic; returns the settings to persist."""

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from app.core.config import BUNDLED_OFFLINE_MODEL, Settings
+from app.core.config import BUNDLED_OFFLINE_MODEL, EngineChoice, Settings
 from app.core.transcript import TranscriptModel
 from app.io.offline_models import ModelCatalog
 from app.io.offline_store import OfflineModels
@@ -19,9 +19,9 @@ from app.ui.app_window import build_window
 from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences
 from app.ui.settings_dialog import SettingsDialog
-from app.wiring import offline_engine, services
+from app.wiring import services
 from tests.support.model_hub import FakeHub, fake_files, hub, manifest
-from tests.ui.conftest import QtLoop
+from tests.ui.conftest import QtLoop, signal_until
 
 FAKE = "fake.en"
 
@@ -39,8 +39,7 @@ def store(hub: FakeHub, tmp_path: Path) -> OfflineModels:
 def window(qapp: QApplication, store: OfflineModels, tmp_path: Path) -> MainWindow:
     built = services(tmp_path / "autosave", env_key=None)
     built.secret_store = SessionOnlyStore()
-    built.offline_models = store
-    built.make_offline_engine = offline_engine(store)
+    built.offline = store
     prefs = Preferences(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     return build_window(TranscriptModel(), built, {}, prefs)
 
@@ -106,3 +105,28 @@ def test_cancel_keeps_nothing(qt_loop: QtLoop, window: MainWindow, hub: FakeHub,
 def test_a_missing_chosen_model_falls_back_to_the_bundled_one(store: OfflineModels) -> None:
     assert store.loader_for(FAKE) is store.loader_for(BUNDLED_OFFLINE_MODEL)
     assert store.loader_for("no-such-model") is store.loader_for(BUNDLED_OFFLINE_MODEL)
+
+
+def test_a_damaged_model_is_reported_before_the_first_recording(
+    qt_loop: QtLoop, window: MainWindow, store: OfflineModels, tmp_path: Path,
+) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    qt_loop.run(dialog.load_models())
+    dialog.model_picker.setCurrentIndex(1)
+    assert qt_loop.run(dialog.download_selected())
+    weights = tmp_path / "models" / FAKE / "model.bin"
+    damaged = bytearray(weights.read_bytes())
+    damaged[100] ^= 0xFF  # same size, other content: only the digest can tell
+    weights.write_bytes(bytes(damaged))
+    dialog._accept()  # noqa: SLF001
+    settings = accepted(dialog)
+    assert settings is not None
+    window.controller.apply_settings(settings)
+
+    async def scenario() -> None:
+        window.controller.set_engine(EngineChoice.OFFLINE)  # preloads the chosen model
+        await signal_until(window.controller.error_changed, lambda text: "model.bin" in text)
+        await window.controller.shutdown()
+
+    qt_loop.run(scenario())
+    assert "model.bin" in window.error_label.text()

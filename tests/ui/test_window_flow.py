@@ -236,7 +236,7 @@ def test_start_without_a_key_says_what_to_do(
         window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
     else:
         window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
-                             make_offline_engine=None)
+                             offline=None)
 
     async def scenario() -> None:
         await window.controller.initialize()
