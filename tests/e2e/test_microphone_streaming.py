@@ -7,58 +7,28 @@ import asyncio
 from pathlib import Path
 
 from app.core.config import StreamingParams, endpoints_for
-from app.core.devices import InputDevice
-from app.core.errors import LiveTranscriberError
 from app.core.ports import EventSink
-from app.core.recording import RecorderState
-from app.core.signal import Level
-from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.transcript import TranscriptChange, TranscriptModel
-from app.io.capture import PyAudioCapture
+from app.core.transcript import TranscriptModel
 from app.io.recorder import Recorder
 from app.io.streaming import StreamingSession
 from tests.emulator import EmulatorConfig, ScriptedRecognizer, run_emulator
 from tests.support.pulse import PulseServer
+from tests.support.recording import RecordingLog, VirtualMicrophone
 
 HELLO = Path(__file__).parents[1] / "fixtures" / "hello.wav"
 KEY = "e2e-key"
 
 
-class Listener:
-    def __init__(self) -> None:
-        self.recording = asyncio.Event()
-        self.errors: list[LiveTranscriberError] = []
-        self.levels: list[Level] = []
 
-    def on_state(self, state: RecorderState) -> None:
-        if state is RecorderState.RECORDING:
-            self.recording.set()
 
-    def on_transcript(self, change: TranscriptChange) -> None:
-        pass
-
-    def on_level(self, level: Level) -> None:
-        self.levels.append(level)
-
-    def on_error(self, error: LiveTranscriberError) -> None:
-        self.errors.append(error)
-
-    def on_session(self, session_id: str) -> None:
-        pass
 
 
 async def test_virtual_microphone_to_the_service_drops_nothing(
     pulse_server: PulseServer,
 ) -> None:
     sink = await asyncio.to_thread(pulse_server.load_sink, "ve2e")
-    device = InputDevice(id=sink.monitor, name="e2e mic", host_api="PulseAudio", channels=1,
-                         default_rate=16000)
-    captures: list[PyAudioCapture] = []
-
-    def microphone(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
-        captures.append(PyAudioCapture(device, on_frame=on_frame, on_level=on_level,
-                                       on_error=on_error))
-        return captures[-1]
+    microphone = VirtualMicrophone(sink.monitor)
+    captures = microphone.captures
 
     config = EmulatorConfig(api_keys=frozenset({KEY}), recognizer_factory=lambda p:
                             ScriptedRecognizer(("the microphone works",), ms_per_word=300))
@@ -68,7 +38,7 @@ async def test_virtual_microphone_to_the_service_drops_nothing(
                 return StreamingSession(endpoints_for(override=emu.url), KEY,
                                         StreamingParams(format_turns=False), sink_)
 
-            model, listener, stop = TranscriptModel(), Listener(), asyncio.Event()
+            model, listener, stop = TranscriptModel(), RecordingLog(), asyncio.Event()
             recorder = Recorder(model, listener)
             task = asyncio.create_task(recorder.record(microphone, engine, stop))
             await asyncio.wait_for(listener.recording.wait(), 10)

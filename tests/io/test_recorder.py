@@ -17,14 +17,14 @@ from app.core.errors import LiveTranscriberError
 from app.core.messages import Turn
 from app.core.ports import EventSink
 from app.core.recording import EngineFactory, RecorderState
-from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.transcript import TranscriptChange, TranscriptModel
+from app.core.transcript import TranscriptModel
 from app.io.autosave import TranscriptAutosave, autosave_name
 from app.io.file_source import WavFileSource
 from app.io.recorder import Recorder
 from app.io.streaming import StreamingOptions, StreamingSession
 from tests.emulator import Emulator, EmulatorConfig, ScriptedRecognizer, run_emulator
+from tests.support.recording import RecordingLog
 
 KEY = "recorder-test-key"
 SCRIPT = ("one two three four", "five six seven eight", "nine ten eleven twelve")
@@ -33,31 +33,8 @@ HELLO_BYTES = os.path.getsize(HELLO)
 OPTIONS = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3)
 
 
-class Listener:
-    def __init__(self) -> None:
-        self.states: list[RecorderState] = []
-        self.changes: list[TranscriptChange] = []
-        self.errors: list[LiveTranscriberError] = []
-        self.levels: list[Level] = []
-        self.sessions: list[str] = []
-        self.recording = asyncio.Event()
 
-    def on_state(self, state: RecorderState) -> None:
-        self.states.append(state)
-        if state is RecorderState.RECORDING:
-            self.recording.set()
 
-    def on_transcript(self, change: TranscriptChange) -> None:
-        self.changes.append(change)
-
-    def on_level(self, level: Level) -> None:
-        self.levels.append(level)
-
-    def on_error(self, error: LiveTranscriberError) -> None:
-        self.errors.append(error)
-
-    def on_session(self, session_id: str) -> None:
-        self.sessions.append(session_id)
 
 
 def emulator_config(**overrides: object) -> EmulatorConfig:
@@ -117,7 +94,7 @@ async def record_until_played(recorder: Recorder, sources: FileSources,
                               engine: EngineFactory) -> LiveTranscriberError | None:
     stop = asyncio.Event()
     task = asyncio.create_task(recorder.record(sources, engine, stop))
-    listener: Listener = recorder._listener  # type: ignore[assignment]  # noqa: SLF001
+    listener: RecordingLog = recorder._listener  # type: ignore[assignment]  # noqa: SLF001
     await asyncio.wait_for(listener.recording.wait(), 5)
     assert sources.last is not None
     await asyncio.wait_for(sources.last.wait_finished(), 10)
@@ -128,7 +105,7 @@ async def record_until_played(recorder: Recorder, sources: FileSources,
 async def test_a_whole_recording_keeps_every_word_and_autosaves_it(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    model, listener = TranscriptModel(), Listener()
+    model, listener = TranscriptModel(), RecordingLog()
     recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
     error = await record_until_played(recorder, FileSources(), engine_factory(emulator))
 
@@ -151,7 +128,7 @@ async def test_a_whole_recording_keeps_every_word_and_autosaves_it(
 async def test_formatted_revisions_replace_the_last_autosaved_paragraph(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    model, listener = TranscriptModel(), Listener()
+    model, listener = TranscriptModel(), RecordingLog()
     recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
     await record_until_played(recorder, FileSources(), engine_factory(emulator,
                                                                       format_turns=True))
@@ -165,7 +142,7 @@ async def test_a_session_that_fails_mid_sentence_keeps_the_words_so_far(tmp_path
     config = emulator_config(close_after=(3008, 1.0, "Session Expired: Maximum session "
                                           "duration exceeded"))
     async with run_emulator(config) as emu:
-        model, listener = TranscriptModel(), Listener()
+        model, listener = TranscriptModel(), RecordingLog()
         recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
         sources = FileSources()
         error = await recorder.record(sources, engine_factory(emu), asyncio.Event())
@@ -178,7 +155,7 @@ async def test_a_session_that_fails_mid_sentence_keeps_the_words_so_far(tmp_path
 
 
 async def test_a_rejected_key_ends_the_start_plainly(emulator: Emulator) -> None:
-    model, listener = TranscriptModel(), Listener()
+    model, listener = TranscriptModel(), RecordingLog()
     recorder = Recorder(model, listener)
     error = await recorder.record(FileSources(), engine_factory(emulator, key="bad"),
                                   asyncio.Event())
@@ -190,7 +167,7 @@ async def test_a_rejected_key_ends_the_start_plainly(emulator: Emulator) -> None
 
 async def test_a_source_that_cannot_start_is_reported(emulator: Emulator,
                                                       tmp_path: Path) -> None:
-    model, listener = TranscriptModel(), Listener()
+    model, listener = TranscriptModel(), RecordingLog()
     recorder = Recorder(model, listener)
     error = await recorder.record(FileSources(tmp_path / "missing.wav"),
                                   engine_factory(emulator), asyncio.Event())
@@ -199,7 +176,7 @@ async def test_a_source_that_cannot_start_is_reported(emulator: Emulator,
 
 
 async def test_cancelling_a_recording_still_terminates_the_session(emulator: Emulator) -> None:
-    model, listener = TranscriptModel(), Listener()
+    model, listener = TranscriptModel(), RecordingLog()
     recorder = Recorder(model, listener)
     sources = FileSources()
     task = asyncio.create_task(recorder.record(sources, engine_factory(emulator),
