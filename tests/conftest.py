@@ -5,6 +5,9 @@
 * The environment variables that point the app at a service or carry a key are removed, so a
   developer's own key or proxy never leaks into a test.
 * Qt runs offscreen unless a test sets up a real X server.
+* Hypothesis never judges by the clock: its deadline and "too slow" health checks are timing
+  assertions, which this suite does not make (a fresh machine builds Hypothesis' Unicode tables
+  on first use, ~3 s, and a loaded 2-core machine is slow at random).
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("default")
 
 pytest_plugins = ["tests.support.pulse", "tests.support.secret_service"]
 
