@@ -23,8 +23,8 @@ from app.core.recording import EngineFactory, RecorderState, SourceFactory
 from app.core.signal import SILENCE_DBFS, Level, level_dbfs
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
-from app.io.capture import PyAudioCapture
-from app.io.devices import default_provider
+from app.io.audio.capture import PyAudioCapture
+from app.io.devices.platform import default_provider
 from app.io.secrets import open_secret_store
 from app.wiring import (
     cloud_engine,

@@ -187,7 +187,7 @@ def check_window() -> Outcome:
 def check_audio_libraries() -> Outcome:
     import pyaudio
 
-    from app.io.resample import StreamResampler
+    from app.io.audio.resample import StreamResampler
 
     resampler = StreamResampler(48_000)
     samples = len(resampler.process(bytes(2 * 4800)) + resampler.flush()) // 2
@@ -199,13 +199,13 @@ def check_audio_libraries() -> Outcome:
 
 def check_devices() -> Outcome:
     from app.core.errors import AudioError
-    from app.io.devices import default_provider
-    from app.io.devices_portaudio import PortAudioDeviceProvider
+    from app.io.devices.platform import default_provider
+    from app.io.devices.portaudio import PortAudioDeviceProvider
 
     why = ""
     if sys.platform.startswith("linux"):
         try:
-            importlib.import_module("app.io.devices_pulse")
+            importlib.import_module("app.io.devices.pulse")
         except ModuleNotFoundError as exc:
             return "FAIL", f"{exc.name} is missing from this install (PulseAudio device list)"
         except OSError as exc:
@@ -231,7 +231,7 @@ def check_offline_engine() -> Outcome:
     # The offline engine is part of every build: a missing module or model is a failure.
     import numpy as np
 
-    from app.io.whisper_model import SAMPLE_RATE, WhisperModelLoader
+    from app.io.offline.model import SAMPLE_RATE, WhisperModelLoader
 
     started = time.perf_counter()
     # Verifies the model files' digests, then loads CTranslate2 and the Silero VAD (ONNX).

@@ -19,17 +19,17 @@ from app.core.ports import EventSink, KeyCheck
 from app.core.recording import EngineFactory, RecordingListener, SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptModel
-from app.io.autosave import TranscriptAutosave, autosave_name
-from app.io.capture import PyAudioCapture
-from app.io.devices import default_provider
-from app.io.file_source import WavFileSource
-from app.io.files import write_text_atomic
-from app.io.offline_models import ModelCatalog
-from app.io.offline_store import OfflineModels
-from app.io.recorder import Recorder
+from app.io.audio.capture import PyAudioCapture
+from app.io.audio.file_source import WavFileSource
+from app.io.cloud.session import StreamingSession
+from app.io.cloud.tokens import validate_key
+from app.io.devices.platform import default_provider
+from app.io.offline.catalog import ModelCatalog
+from app.io.offline.store import OfflineModels
+from app.io.recording.autosave import TranscriptAutosave, autosave_name
+from app.io.recording.files import write_text_atomic
+from app.io.recording.recorder import Recorder
 from app.io.secrets import open_secret_store
-from app.io.streaming import StreamingSession
-from app.io.tokens import validate_key
 from app.ui.controller import Services
 
 APP_NAME = "live-transcriber"

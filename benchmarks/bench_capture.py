@@ -35,9 +35,9 @@ from typing import Any
 import pyaudio
 
 from app.core.devices import InputDevice
-from app.io.capture import PyAudioCapture
-from app.io.portaudio_stream import StreamCallback
-from app.io.pump import AudioPump
+from app.io.audio.capture import PyAudioCapture
+from app.io.audio.portaudio_stream import StreamCallback
+from app.io.audio.pump import AudioPump
 from tests.support.pulse import PulseServer, VirtualSink
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"

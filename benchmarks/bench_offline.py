@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python -m benchmarks.bench_offline [--fixtures library notebook ...]``
 
 Each speech fixture (tests/fixtures, flite ``rms`` voice) is streamed through
-:class:`app.io.offline_engine.OfflineEngine` at real-time pace, 50 ms frames on deadlines taken
+:class:`app.io.offline.engine.OfflineEngine` at real-time pace, 50 ms frames on deadlines taken
 from the loop's clock (as a microphone delivers them), with 1 s of silence before and 1.5 s
 after the speech. Printed per fixture and overall:
 
@@ -33,8 +33,8 @@ import numpy as np
 
 from app.core.messages import Turn
 from app.core.ports import EngineEvent
-from app.io.offline_engine import OfflineEngine
-from app.io.whisper_model import WhisperModelLoader, WhisperRecogniser
+from app.io.offline.engine import OfflineEngine
+from app.io.offline.model import WhisperModelLoader, WhisperRecogniser
 from tests.support.speech import OFFLINE_FIXTURES, SpeechFixture, load_fixture, word_error_rate
 
 FRAME_BYTES = 1600  # 50 ms

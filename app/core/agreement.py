@@ -1,7 +1,7 @@
 """Streaming on top of a batch recogniser: the LocalAgreement-2 policy and the turn rules.
 
 Pure: words with times in, decisions and ``Turn`` messages out. The offline engine
-(``app/io/offline_transcriber.py``) owns the audio, the voice-activity detector and the
+(``app/io/offline/transcriber.py``) owns the audio, the voice-activity detector and the
 decoder, and asks this module what to do.
 
 LocalAgreement-2 (Macháček, Dabre and Bojar, 2023, "Turning Whisper into Real-Time

@@ -45,7 +45,7 @@ EngineFactory = Callable[[EventSink], TranscriptionEngine]
 
 
 class RecordingRunner(Protocol):
-    """Runs one recording at a time (implemented by ``app.io.recorder.Recorder``)."""
+    """Runs one recording at a time (implemented by ``app.io.recording.recorder.Recorder``)."""
 
     @property
     def state(self) -> RecorderState: ...

@@ -1,7 +1,7 @@
 """The audio-source port: what the app needs from anything that produces wire-format audio.
 
-A microphone (``app.io.capture.PyAudioCapture``) and a WAV file played back as if spoken
-(``app.io.file_source.WavFileSource``) both implement :class:`AudioSource`, so the controller
+A microphone (``app.io.audio.capture.PyAudioCapture``) and a WAV file played back as if spoken
+(``app.io.audio.file_source.WavFileSource``) both implement :class:`AudioSource`, so the controller
 and the headless mode drive either the same way. Both deliver through the same three callbacks,
 always on the event loop's thread:
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from app.core.config import StreamingParams, endpoints_for
 from app.core.ports import EventSink
 from app.core.transcript import TranscriptModel
-from app.io.recorder import Recorder
-from app.io.streaming import StreamingSession
+from app.io.cloud.session import StreamingSession
+from app.io.recording.recorder import Recorder
 from tests.emulator import EmulatorConfig, ScriptedRecognizer, run_emulator
 from tests.support.pulse import PulseServer
 from tests.support.recording import RecordingLog, VirtualMicrophone

@@ -8,9 +8,9 @@ import asyncio
 
 from app.core.ports import EventSink
 from app.core.transcript import TranscriptModel
-from app.io.offline_engine import OfflineEngine
-from app.io.recorder import Recorder
-from app.io.whisper_model import WhisperModelLoader
+from app.io.offline.engine import OfflineEngine
+from app.io.offline.model import WhisperModelLoader
+from app.io.recording.recorder import Recorder
 from tests.support.pulse import PulseServer
 from tests.support.recording import RecordingLog, VirtualMicrophone
 from tests.support.speech import load_fixture, word_error_rate

@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     factory: Callable[[SessionParams], Recognizer]
     if args.recognizer == "offline":
         from app.core.errors import OfflineModelError
-        from app.io.whisper_model import WhisperModelLoader
+        from app.io.offline.model import WhisperModelLoader
 
         try:
             recogniser = WhisperModelLoader().load_blocking()  # once, shared by all sessions

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from app.core.agreement import TurnRules
     from app.core.messages import Turn
-    from app.io.whisper_model import WhisperRecogniser
+    from app.io.offline.model import WhisperRecogniser
 
 DEFAULT_SCRIPT: tuple[str, ...] = (
     "hello world this is a test",
@@ -148,7 +148,7 @@ class OfflineRecognizer:
 
     def __init__(self, recogniser: WhisperRecogniser, rules: TurnRules | None = None,
                  poll_ms: int = 250) -> None:
-        from app.io.offline_transcriber import OfflineTranscriber
+        from app.io.offline.transcriber import OfflineTranscriber
 
         self._transcriber = OfflineTranscriber(recogniser, rules)
         self._pending = bytearray()

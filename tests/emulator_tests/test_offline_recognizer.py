@@ -14,8 +14,8 @@ import pytest
 from app.core.config import StreamingParams, endpoints_for
 from app.core.messages import Turn
 from app.core.ports import EngineEvent
-from app.io.streaming import StreamingSession
-from app.io.whisper_model import WhisperModelLoader, WhisperRecogniser
+from app.io.cloud.session import StreamingSession
+from app.io.offline.model import WhisperModelLoader, WhisperRecogniser
 from tests.emulator import EmulatorConfig, TurnUpdate, run_emulator
 from tests.emulator.recognizers import OfflineRecognizer
 from tests.support.speech import load_fixture, word_error_rate

@@ -1,4 +1,4 @@
-"""What tests need around ``app.io.recorder.Recorder``: a listener that keeps everything a
+"""What tests need around ``app.io.recording.recorder.Recorder``: a listener that keeps everything a
 recording reports, and a source factory recording one virtual microphone with PyAudio."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from app.core.recording import RecorderState
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange
-from app.io.capture import PyAudioCapture
+from app.io.audio.capture import PyAudioCapture
 
 
 class RecordingLog:

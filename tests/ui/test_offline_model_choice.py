@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.core.config import BUNDLED_OFFLINE_MODEL, EngineChoice, Settings
 from app.core.transcript import TranscriptModel
-from app.io.offline_models import ModelCatalog
-from app.io.offline_store import OfflineModels
+from app.io.offline.catalog import ModelCatalog
+from app.io.offline.store import OfflineModels
 from app.io.secrets import SessionOnlyStore
 from app.ui.app_window import build_window
 from app.ui.main_window import MainWindow

@@ -334,7 +334,7 @@ def test_device_picker_follows_hot_plug(
 def test_no_sound_server_is_explained_not_fatal(
     qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
 ) -> None:
-    from app.io.devices_pulse import PulseDeviceProvider
+    from app.io.devices.pulse import PulseDeviceProvider
 
     window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
                          device_provider=PulseDeviceProvider(server="unix:/nonexistent/pulse"))

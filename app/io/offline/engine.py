@@ -41,9 +41,9 @@ from app.core.errors import LiveTranscriberError, OfflineModelError
 from app.core.messages import Begin, Termination, Turn
 from app.core.ports import EventSink
 from app.core.session import SessionEvent, SessionState
-from app.io.engine_lifecycle import EngineLifecycle
-from app.io.offline_transcriber import OfflineTranscriber, TranscriberStats
-from app.io.whisper_model import WhisperRecogniser
+from app.io.lifecycle import EngineLifecycle
+from app.io.offline.model import WhisperRecogniser
+from app.io.offline.transcriber import OfflineTranscriber, TranscriberStats
 
 log = logging.getLogger(__name__)
 

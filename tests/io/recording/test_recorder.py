@@ -19,16 +19,16 @@ from app.core.ports import EventSink
 from app.core.recording import EngineFactory, RecorderState
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptModel
-from app.io.autosave import TranscriptAutosave, autosave_name
-from app.io.file_source import WavFileSource
-from app.io.recorder import Recorder
-from app.io.streaming import StreamingOptions, StreamingSession
+from app.io.audio.file_source import WavFileSource
+from app.io.cloud.session import StreamingOptions, StreamingSession
+from app.io.recording.autosave import TranscriptAutosave, autosave_name
+from app.io.recording.recorder import Recorder
 from tests.emulator import Emulator, EmulatorConfig, ScriptedRecognizer, run_emulator
 from tests.support.recording import RecordingLog
 
 KEY = "recorder-test-key"
 SCRIPT = ("one two three four", "five six seven eight", "nine ten eleven twelve")
-HELLO = Path(__file__).parents[1] / "fixtures" / "hello.wav"  # 3.1 s
+HELLO = Path(__file__).parents[2] / "fixtures" / "hello.wav"  # 3.1 s
 HELLO_BYTES = os.path.getsize(HELLO)
 OPTIONS = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3)
 

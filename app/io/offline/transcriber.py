@@ -32,7 +32,7 @@ from app.core.agreement import (
     split_point,
 )
 from app.core.messages import Turn
-from app.io.whisper_model import SAMPLE_RATE, Audio, WhisperRecogniser
+from app.io.offline.model import SAMPLE_RATE, Audio, WhisperRecogniser
 
 _PER_MS = SAMPLE_RATE // 1000
 _MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or stops

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from app.core.errors import OfflineModelError
-from app.io import whisper_model
-from app.io.whisper_model import (
+from app.io.offline import model as whisper_model
+from app.io.offline.model import (
     TINY_EN,
     WhisperModelLoader,
     bundled_model_folder,

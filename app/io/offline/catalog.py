@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from app.core.errors import ConnectionFailedError, LiveTranscriberError, OfflineModelError
-from app.io.whisper_model import ModelFile, ModelSpec
+from app.io.offline.model import ModelFile, ModelSpec
 
 log = logging.getLogger(__name__)
 

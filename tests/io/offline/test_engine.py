@@ -23,9 +23,9 @@ from app.core.errors import OfflineModelError
 from app.core.messages import Begin, Termination, Turn
 from app.core.ports import EngineEvent, SessionFailed, StateChanged
 from app.core.session import SessionState
-from app.io import whisper_model
-from app.io.offline_engine import OfflineEngine, OfflineOptions
-from app.io.whisper_model import (
+from app.io.offline import model as whisper_model
+from app.io.offline.engine import OfflineEngine, OfflineOptions
+from app.io.offline.model import (
     WhisperModelLoader,
     WhisperRecogniser,
     bundled_model_folder,

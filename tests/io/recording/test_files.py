@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ExportError
-from app.io.files import write_text_atomic
+from app.io.recording.files import write_text_atomic
 
 
 def test_writes_utf8_and_replaces_atomically(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from app.core.recording import (
 )
 from app.core.sources import AudioSource
 from app.core.transcript import TranscriptChange, TranscriptModel
-from app.io.autosave import TranscriptAutosave
+from app.io.recording.autosave import TranscriptAutosave
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections import deque
 from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, FrameChunker, duration_ms
 from app.core.signal import downmix_s16, level_dbfs
 from app.core.sources import FrameSink, LevelSink
-from app.io.resample import StreamResampler
+from app.io.audio.resample import StreamResampler
 
 
 class AudioPump:

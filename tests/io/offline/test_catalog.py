@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from app.core.errors import ConnectionFailedError, OfflineModelError
-from app.io.offline_models import DEFAULT_MANIFEST, ModelCatalog
-from app.io.whisper_model import TINY_EN, verify_model_folder
+from app.io.offline.catalog import DEFAULT_MANIFEST, ModelCatalog
+from app.io.offline.model import TINY_EN, verify_model_folder
 from tests.support.model_hub import REPO, REVISION, FakeHub, fake_files, hub, manifest
 
 __all__ = ["hub"]  # the fixture, used by name

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from app.core.config import BUNDLED_OFFLINE_MODEL, Settings
 from app.core.ports import CancelFlag, EventSink, OfflineModelInfo
-from app.io.offline_engine import OfflineEngine
-from app.io.offline_models import ModelCatalog
-from app.io.whisper_model import TINY_EN, WhisperModelLoader
+from app.io.offline.catalog import ModelCatalog
+from app.io.offline.engine import OfflineEngine
+from app.io.offline.model import TINY_EN, WhisperModelLoader
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A WAV file played into the pipeline as if someone were speaking it into a microphone.
 
-Same shape as :class:`app.io.capture.PyAudioCapture` (the :class:`AudioSource` port): frames,
+Same shape as :class:`app.io.audio.capture.PyAudioCapture` (the :class:`AudioSource` port): frames,
 levels and errors reach the same callbacks, through the same :class:`AudioPump`, so a file of
 any rate and channel count comes out as 16 kHz mono 50 ms frames. Used by the headless mode,
 tests and benchmarks.
@@ -22,7 +22,7 @@ from app.core.audio import FRAME_MS, SAMPLE_WIDTH
 from app.core.errors import AudioError
 from app.core.signal import frames_due, to_s16
 from app.core.sources import ErrorSink, FrameSink, LevelSink
-from app.io.pump import AudioPump
+from app.io.audio.pump import AudioPump
 
 log = logging.getLogger(__name__)
 

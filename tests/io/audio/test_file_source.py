@@ -13,9 +13,9 @@ from app.core.audio import FRAME_BYTES, FRAME_SAMPLES
 from app.core.errors import AudioError
 from app.core.signal import Level
 from app.core.sources import AudioSource
-from app.io.file_source import WavFileSource
+from app.io.audio.file_source import WavFileSource
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 class Collector:

@@ -46,8 +46,8 @@ from app.core.errors import (
 )
 from app.core.ports import EventSink
 from app.core.session import SessionEvent, SessionState
-from app.io.engine_lifecycle import EngineLifecycle
-from app.io.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
+from app.io.cloud.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
+from app.io.lifecycle import EngineLifecycle
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class _SecretFilter(logging.Filter):
 
 
 # websockets logs request lines and headers at DEBUG through the logger it is given.
-_WS_LOG = logging.getLogger("app.io.streaming.websocket")
+_WS_LOG = logging.getLogger("app.io.cloud.session.websocket")
 _WS_SECRETS = _SecretFilter()
 _WS_LOG.addFilter(_WS_SECRETS)
 

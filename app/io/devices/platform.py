@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from app.core.devices import DeviceProvider
 from app.core.errors import AudioError
-from app.io.devices_portaudio import PortAudioDeviceProvider
+from app.io.devices.portaudio import PortAudioDeviceProvider
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def default_provider(stream_open: Callable[[], bool] | None = None) -> DevicePro
 
 def _pulse_provider() -> DeviceProvider | None:
     try:
-        from app.io.devices_pulse import PulseDeviceProvider
+        from app.io.devices.pulse import PulseDeviceProvider
     except (ImportError, OSError) as exc:  # pulsectl missing, or libpulse.so.0 not installed
         log.info("PulseAudio client library unavailable (%s); listing devices with PortAudio", exc)
         return None

@@ -20,9 +20,9 @@ from app.core.config import AuthMode, Endpoints, StreamingParams, endpoints_for
 from app.core.messages import Begin, Termination, Turn
 from app.core.ports import EngineEvent, KeyStatus, SessionFailed, StateChanged
 from app.core.session import SessionState
-from app.io import streaming
-from app.io.streaming import StreamingOptions, StreamingSession
-from app.io.tokens import validate_key
+from app.io.cloud import session as streaming
+from app.io.cloud.session import StreamingOptions, StreamingSession
+from app.io.cloud.tokens import validate_key
 from tests.emulator import Emulator, EmulatorConfig, ScriptedRecognizer, run_emulator
 
 KEY = "test-key-0123456789abcdef0123456789"

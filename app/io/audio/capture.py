@@ -23,7 +23,7 @@ import pyaudio
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
 from app.core.sources import ErrorSink, FrameSink, LevelSink
-from app.io.portaudio_stream import (
+from app.io.audio.portaudio_stream import (
     PULSE_HOST_API,
     OpenedStream,
     StreamCallback,
@@ -33,8 +33,8 @@ from app.io.portaudio_stream import (
     open_input_stream,
     subject,
 )
-from app.io.pulse_presence import PulseSourceWatch
-from app.io.pump import AudioPump
+from app.io.audio.pulse_presence import PulseSourceWatch
+from app.io.audio.pump import AudioPump
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import pytest
 
 from app.core.audio import FRAME_BYTES, FRAME_SAMPLES
 from app.core.signal import Level
-from app.io.pump import AudioPump
-from app.io.resample import StreamResampler
+from app.io.audio.pump import AudioPump
+from app.io.audio.resample import StreamResampler
 
 
 class Collector:

@@ -22,10 +22,10 @@ import pytest
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
 from app.core.signal import Level
-from app.io.capture import PyAudioCapture
+from app.io.audio.capture import PyAudioCapture
 from tests.support.pulse import PulseServer, VirtualSink
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 HELLO = FIXTURES / "hello.wav"
 WEATHER = FIXTURES / "weather.wav"
 # The session's default microphone; loaded by the fixture, never unloaded here.

@@ -21,10 +21,11 @@ import pytest
 
 from app.core.devices import InputDevice, choose_device
 from app.core.errors import AudioError
-from app.io import devices_portaudio, devices_pulse
-from app.io.devices import default_provider
-from app.io.devices_portaudio import PollingWatcher, PortAudioDeviceProvider, unique_ids
-from app.io.devices_pulse import PulseDeviceProvider
+from app.io.devices import portaudio as devices_portaudio
+from app.io.devices import pulse as devices_pulse
+from app.io.devices.platform import default_provider
+from app.io.devices.portaudio import PollingWatcher, PortAudioDeviceProvider, unique_ids
+from app.io.devices.pulse import PulseDeviceProvider
 from tests.support.pulse import PulseServer, VirtualSink
 
 MIC = "vspeaker.monitor"

@@ -28,7 +28,7 @@ import pyaudio
 
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
-from app.io.portaudio_stream import PORTAUDIO_LIFETIME_LOCK
+from app.io.audio.portaudio_stream import PORTAUDIO_LIFETIME_LOCK
 
 log = logging.getLogger(__name__)
 
