@@ -16,7 +16,8 @@ import sys
 import wave
 from pathlib import Path
 
-from app.core.config import EngineChoice, Settings, api_key_from, effective_engine
+from app.core import policy
+from app.core.config import EngineChoice, Settings
 from app.core.devices import InputDevice, choose_device
 from app.core.errors import LiveTranscriberError
 from app.core.recording import EngineFactory, RecorderState, SourceFactory
@@ -87,18 +88,20 @@ def _find_device(device_id: str | None) -> InputDevice | None:
 
 async def run_headless(settings: Settings, device_id: str | None, wav: Path | None,
                        realtime: bool) -> int:
-    stored = None if os.environ.get("ASSEMBLYAI_API_KEY") else await asyncio.to_thread(
-        open_secret_store().load)
-    key = api_key_from(os.environ, stored)
+    from_env = policy.env_key(os.environ)
+    stored = None if from_env else await asyncio.to_thread(open_secret_store().load)
+    key = policy.key_in_use(from_env, stored)
+    plan = policy.plan_engine(settings.engine, key is not None, policy.Surface.HEADLESS)
     engine: EngineFactory
-    if effective_engine(settings.engine, key is not None) is EngineChoice.OFFLINE:
-        print("engine: offline (Whisper tiny.en on this computer)", file=sys.stderr)
-        engine = offline_models(data_folder()).engine_for(settings)
-    elif key is None:
-        print("error: no API key. Set ASSEMBLYAI_API_KEY, save one in the app's Settings, "
-              "or use --engine offline.", file=sys.stderr)
+    if plan.engine is None:
+        print(f"error: {plan.refusal}", file=sys.stderr)
         return 2
+    if plan.engine is EngineChoice.OFFLINE:
+        print(f"engine: offline (Whisper {settings.offline_model} on this computer)",
+              file=sys.stderr)
+        engine = offline_models(data_folder()).engine_for(settings)
     else:
+        assert key is not None  # the plan runs the cloud only with a key
         engine = cloud_engine(key, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -42,14 +42,14 @@ async def _run_window(app: object, engine: EngineChoice | None) -> int:
     from PySide6.QtCore import QStandardPaths
     from PySide6.QtGui import QGuiApplication
 
+    from app.core.policy import env_key
     from app.core.transcript import TranscriptModel
     from app.ui.app_window import open_window
     from app.wiring import services
 
     folder = Path(QStandardPaths.writableLocation(
         QStandardPaths.StandardLocation.AppDataLocation)) / "transcripts"
-    env_key = os.environ.get("ASSEMBLYAI_API_KEY", "").strip() or None
-    built = await asyncio.to_thread(services, folder, env_key)
+    built = await asyncio.to_thread(services, folder, env_key(os.environ))
     assert isinstance(app, QGuiApplication)
     return await open_window(app, TranscriptModel(), built, os.environ, engine)
 

@@ -149,6 +149,7 @@ def check_window() -> Outcome:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from app.core import policy
     from app.core.transcript import TranscriptModel
     from app.ui.app_window import build_window
     from app.ui.preferences import Preferences
@@ -159,7 +160,7 @@ def check_window() -> Outcome:
         return "FAIL", "no Qt application (the qt check failed)"
     with tempfile.TemporaryDirectory(prefix="live-transcriber-self-test-") as tmp:
         store = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        env_key = os.environ.get("ASSEMBLYAI_API_KEY", "").strip() or None
+        env_key = policy.env_key(os.environ)
         started = time.perf_counter()
         window = build_window(TranscriptModel(), services(Path(tmp) / "transcripts", env_key),
                               os.environ, Preferences(store))

@@ -59,13 +59,6 @@ class EngineChoice(enum.Enum):
     OFFLINE = "offline"  # Whisper tiny.en on this computer
 
 
-def effective_engine(choice: EngineChoice, has_key: bool) -> EngineChoice:
-    """CLOUD or OFFLINE: what a recording will use. Offline is the default without a key."""
-    if choice is EngineChoice.AUTO:
-        return EngineChoice.CLOUD if has_key else EngineChoice.OFFLINE
-    return choice
-
-
 @dataclass(frozen=True)
 class Endpoints:
     websocket_url: str  # e.g. wss://streaming.assemblyai.com/v3/ws
@@ -196,11 +189,3 @@ def key_format_problem(key: str) -> str | None:
     if len(key) > MAX_KEY_CHARS:
         return "The API key is far longer than an AssemblyAI key."
     return None
-
-
-def api_key_from(env: Mapping[str, str], stored: str | None) -> str | None:
-    """The key to use: ``ASSEMBLYAI_API_KEY`` wins over the keyring's; blanks count as none."""
-    from_env = env.get(ENV_API_KEY, "").strip()
-    if from_env:
-        return from_env
-    return stored.strip() if stored and stored.strip() else None

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, Final
 
+from app.core.clock import long_clock
 from app.core.errors import ExportError
 from app.core.messages import Word
 from app.core.subtitles import Cue, cues, parse_srt, parse_vtt, to_srt, to_vtt
@@ -84,12 +85,6 @@ def render(
     return to_json(turns, include_partial=include_partial)
 
 
-def _clock(ms: int) -> str:
-    hours, rest = divmod(max(ms, 0) // 1000, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
-
-
 def to_txt(
     turns: Sequence[TranscriptTurn], *, timestamps: bool = False, include_partial: bool = False
 ) -> str:
@@ -101,7 +96,7 @@ def to_txt(
         if not text or not (turn.final or include_partial):
             continue
         if timestamps and turn.start_ms is not None:
-            text = f"[{_clock(turn.start_ms)}] {text}"
+            text = f"[{long_clock(turn.start_ms)}] {text}"
         paragraphs.append(text)
     return "\n\n".join(paragraphs) + "\n" if paragraphs else ""
 

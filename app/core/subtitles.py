@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from app.core.clock import long_clock
 from app.core.errors import ExportError
 from app.core.transcript import TranscriptTurn
 
@@ -148,12 +149,6 @@ def cues(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) -> l
     return result
 
 
-def _clock(ms: int, separator: str) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
-
 
 def _lines(text: str) -> list[str]:
     parts = text.split()
@@ -165,7 +160,7 @@ def to_srt(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) ->
     blocks = []
     for number, cue in enumerate(cues(turns, include_partial=include_partial), start=1):
         text = "\n".join(line.replace("-->", SRT_ARROW) for line in _lines(cue.text))
-        timing = f"{_clock(cue.start_ms, ',')} --> {_clock(cue.end_ms, ',')}"
+        timing = f"{long_clock(cue.start_ms, ',')} --> {long_clock(cue.end_ms, ',')}"
         blocks.append(f"{number}\n{timing}\n{text}")
     return "\n\n".join(blocks) + "\n" if blocks else ""
 
@@ -179,7 +174,7 @@ def to_vtt(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) ->
     blocks = ["WEBVTT"]
     for cue in cues(turns, include_partial=include_partial):
         text = "\n".join(_vtt_escape(line) for line in _lines(cue.text))
-        blocks.append(f"{_clock(cue.start_ms, '.')} --> {_clock(cue.end_ms, '.')}\n{text}")
+        blocks.append(f"{long_clock(cue.start_ms, '.')} --> {long_clock(cue.end_ms, '.')}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
 

@@ -21,12 +21,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core import auth
+from app.core import auth, policy
 from app.core.auth import AuthStatus
-from app.core.config import EngineChoice, Settings, effective_engine
+from app.core.config import EngineChoice, Settings
 from app.core.devices import DeviceChoice, DeviceProvider, InputDevice, choose_device
-from app.core.errors import ConnectionFailedError, LiveTranscriberError, SecretStoreError
+from app.core.errors import LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
+from app.core.policy import Surface
 from app.core.ports import KeyCheck, KeyStatus, OfflineEngines, SecretStore
 from app.core.recording import (
     EngineFactory,
@@ -52,8 +53,8 @@ class Services:
     make_engine: Callable[[str, Settings], EngineFactory]
     make_recorder: Callable[[TranscriptModel, RecordingListener], RecordingRunner]
     write_file: Callable[[Path, str], None]  # blocking; raises ExportError
-    env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring
-    offline: OfflineEngines | None = None  # None: this build has no offline engine
+    offline: OfflineEngines
+    env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring (policy.key_in_use)
 
 
 class AppController(QObject):
@@ -107,18 +108,12 @@ class AppController(QObject):
 
     @property
     def engine(self) -> EngineChoice:
-        """CLOUD or OFFLINE: what the next recording uses."""
-        if self._services.offline is None:
-            return EngineChoice.CLOUD
-        return effective_engine(self.settings.engine, self.has_key)
+        """CLOUD or OFFLINE: what the next recording uses (or would, once a key is set)."""
+        return self._plan().engine or EngineChoice.CLOUD
 
     @property
-    def offline_models(self) -> OfflineEngines | None:
+    def offline_models(self) -> OfflineEngines:
         return self._services.offline
-
-    @property
-    def offline_available(self) -> bool:
-        return self._services.offline is not None
 
     @property
     def store_description(self) -> str:
@@ -174,14 +169,15 @@ class AppController(QObject):
     def start_recording(self) -> None:
         if self.state is not RecorderState.IDLE or self._task is not None:
             return
-        offline = self._services.offline
-        if self.engine is EngineChoice.OFFLINE and offline is not None:
-            engine = offline.engine_for(self.settings)
-        elif self._key is None:
-            self._set_error(auth.no_key().cause + " " + auth.no_key().remedy)
+        plan = self._plan()
+        if plan.engine is None:
+            self._set_error(plan.refusal)
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
             return
+        if plan.engine is EngineChoice.OFFLINE:
+            engine = self._services.offline.engine_for(self.settings)
         else:
+            assert self._key is not None  # the plan runs the cloud only with a key
             engine = self._services.make_engine(self._key, self.settings)
         self._set_error("")
         self._stop = asyncio.Event()
@@ -209,9 +205,10 @@ class AppController(QObject):
     def on_state(self, state: RecorderState) -> None:
         if state is RecorderState.RECORDING:
             self._started_at = time.monotonic()
-            if self.engine is EngineChoice.CLOUD and self._auth.state is not auth.AuthState.VALID:
-                self._set_auth(auth.from_check(KeyCheck(KeyStatus.VALID),
-                                               session_only=self.key_is_session_only))
+            status = policy.status_after_start(self.engine, self._auth,
+                                               session_only=self.key_is_session_only)
+            if status != self._auth:
+                self._set_auth(status)
         elif state is RecorderState.STARTING and self._recorder.autosave_path:
             self.autosave_changed.emit(self._recorder.autosave_path)
         self.state_changed.emit(state)
@@ -228,14 +225,10 @@ class AppController(QObject):
             self.dropped_changed.emit(dropped)
 
     def on_error(self, error: LiveTranscriberError) -> None:
-        text = str(error)
-        if isinstance(error, ConnectionFailedError) and self.offline_available:
-            text += " Or choose the Offline engine to keep transcribing without a network."
-        self._set_error(text)
-        if self.engine is EngineChoice.OFFLINE and not isinstance(error, SecretStoreError):
-            return  # the key's state is beside the point while transcribing offline
-        status = auth.from_error(error, session_only=self.key_is_session_only)
-        if status is not None:
+        self._set_error(policy.error_text(error, self.engine, Surface.WINDOW))
+        status = policy.status_after_error(error, self.engine, self._auth,
+                                           session_only=self.key_is_session_only)
+        if status != self._auth:
             self._set_auth(status)
 
     def on_session(self, session_id: str) -> None:
@@ -251,20 +244,20 @@ class AppController(QObject):
             except SecretStoreError as exc:
                 self.on_error(exc)
                 return
-        self._key = self._services.env_key or stored
+        self._key = policy.key_in_use(self._services.env_key, stored)
         await self.refresh_auth()
 
     async def refresh_auth(self) -> None:
         """Show what the next recording depends on: the key's state, or Offline."""
-        if self.engine is EngineChoice.OFFLINE:
-            self._set_auth(auth.offline())
-            if self._services.offline is not None:
-                # The model takes about a second to verify and load: do it before Start.
-                self._spawn(self._preload(self._services.offline))
-        elif self._key is None:
-            self._set_auth(auth.no_key(session_only=self.key_is_session_only))
-        else:
+        status = policy.status_before_start(self.engine, self.has_key,
+                                            session_only=self.key_is_session_only)
+        if status is not None:
+            self._set_auth(status)
+        elif self._key is not None:
             await self._check(self._key)
+        if self.engine is EngineChoice.OFFLINE:
+            # The model takes about a second to verify and load: do it before Start.
+            self.spawn(self._preload(self._services.offline))
 
     async def _preload(self, offline: OfflineEngines) -> None:
         try:
@@ -275,7 +268,7 @@ class AppController(QObject):
     def set_engine(self, choice: EngineChoice) -> Settings:
         """Choose cloud, offline or automatic; returns the settings to persist."""
         self.settings = replace(self.settings, engine=choice)
-        self._spawn(self.refresh_auth())
+        self.spawn(self.refresh_auth())
         return self.settings
 
     async def _check(self, key: str) -> KeyCheck:
@@ -304,7 +297,7 @@ class AppController(QObject):
         except SecretStoreError as exc:
             self.on_error(exc)
             return
-        self._key = self._services.env_key
+        self._key = policy.key_in_use(self._services.env_key, None)
         await self.refresh_auth()
 
     # --- devices --------------------------------------------------------------------------
@@ -340,7 +333,7 @@ class AppController(QObject):
     def _devices_changed_elsewhere(self) -> None:
         # Called from the provider's watcher thread: hop to the loop before touching state.
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(lambda: self._spawn(self.refresh_devices()))
+            self._loop.call_soon_threadsafe(lambda: self.spawn(self.refresh_devices()))
 
     # --- transcript -----------------------------------------------------------------------
 
@@ -357,14 +350,27 @@ class AppController(QObject):
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _plan(self) -> policy.EnginePlan:
+        return policy.plan_engine(self.settings.engine, self.has_key, Surface.WINDOW)
 
     def spawn(self, coro: Awaitable[Any]) -> None:
-        """Run a coroutine owned by the controller (cancelled at shutdown)."""
-        self._spawn(coro)
+        """Run a coroutine owned by the controller: cancelled at shutdown, and its failure
+        is logged and shown, never lost."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, LiveTranscriberError):
+            self.on_error(error)
+        elif error is not None:
+            log.error("background task failed", exc_info=error)
+            self._set_error("Something went wrong inside Live Transcriber; details are in its "
+                            "log. Try again.")
 
     def _set_auth(self, status: AuthStatus) -> None:
         self._auth = status

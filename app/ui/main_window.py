@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.clock import short_clock
 from app.core.config import EngineChoice
 from app.core.devices import DeviceChoice, InputDevice
 from app.core.errors import ExportError
@@ -110,8 +111,6 @@ class MainWindow(QMainWindow):
             self.engine_picker.addItem(text, choice.value)
         self.engine_picker.setCurrentIndex(
             self.engine_picker.findData(self.controller.settings.engine.value))
-        self.engine_picker.setVisible(self.controller.offline_available)
-        engine_label.setVisible(self.controller.offline_available)
         engine_label.setBuddy(self.engine_picker)
         self.level_meter = LevelMeter(central)
         self.auth_indicator = AuthIndicator(self.controller.auth_status, central)
@@ -245,11 +244,7 @@ class MainWindow(QMainWindow):
         self._tick()
 
     def _tick(self) -> None:
-        seconds = int(self.controller.elapsed_seconds)
-        minutes, seconds = divmod(seconds, 60)
-        hours, minutes = divmod(minutes, 60)
-        self.elapsed_label.setText(f"{hours}:{minutes:02}:{seconds:02}" if hours
-                                   else f"{minutes:02}:{seconds:02}")
+        self.elapsed_label.setText(short_clock(int(self.controller.elapsed_seconds * 1000)))
 
     def _on_change(self, change: TranscriptChange) -> None:
         self.transcript_view.apply(change)

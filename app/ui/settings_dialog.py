@@ -152,13 +152,12 @@ class SettingsDialog(QDialog):
         form.addRow("", row)
         self.cancel_download_button.hide()
         self.download_progress.hide()
-        box.setVisible(self.controller.offline_available)
         return box
 
     async def load_models(self) -> None:
         """Fill the model list (file checks run off the UI thread); the opener awaits it."""
         store = self.controller.offline_models
-        self._models = await asyncio.to_thread(store.list_models) if store is not None else []
+        self._models = await asyncio.to_thread(store.list_models)
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
         for model in self._models:
@@ -188,7 +187,7 @@ class SettingsDialog(QDialog):
         """Download the selected model with progress; True once it is installed."""
         model = self._selected_model()
         store = self.controller.offline_models
-        if model is None or store is None or model.installed:
+        if model is None or model.installed:
             return model is not None and model.installed
         cancel = asyncio.Event()
         self._cancel_download = cancel

@@ -29,6 +29,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette, QTextBlock, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from app.core.clock import short_clock
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn, paragraph_text
 
 _NO_START = -1
@@ -42,9 +43,7 @@ _Line = tuple[str, int]  # (paragraph text, start state)
 
 def timestamp(start_ms: int) -> str:
     """``[mm:ss]`` under an hour, ``[h:mm:ss]`` from then on."""
-    hours, rest = divmod(max(start_ms, 0) // 1000, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"[{hours}:{minutes:02d}:{seconds:02d}]" if hours else f"[{minutes:02d}:{seconds:02d}]"
+    return f"[{short_clock(start_ms)}]"
 
 
 def _line(turn: TranscriptTurn) -> _Line:

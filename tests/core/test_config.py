@@ -12,7 +12,6 @@ from app.core.config import (
     Settings,
     SettingsError,
     StreamingParams,
-    api_key_from,
     build_query,
     endpoints_for,
     with_environment,
@@ -67,7 +66,7 @@ def test_keyterm_limits(terms: tuple[str, ...]) -> None:
         StreamingParams(keyterms_prompt=terms)
 
 
-def test_environment_override_and_key_precedence() -> None:
+def test_environment_override() -> None:
     base = Settings(region=Region.EU, auth_mode=AuthMode.TOKEN)
     assert with_environment(base, {}) is base
     applied = with_environment(base, {"LIVE_TRANSCRIBER_STREAMING_URL": "ws://127.0.0.1:9"})
@@ -75,10 +74,6 @@ def test_environment_override_and_key_precedence() -> None:
     assert applied.auth_mode is AuthMode.TOKEN
     with pytest.raises(SettingsError):
         with_environment(base, {"LIVE_TRANSCRIBER_STREAMING_URL": "nonsense"})
-    assert api_key_from({"ASSEMBLYAI_API_KEY": " env-key "}, "stored") == "env-key"
-    assert api_key_from({"ASSEMBLYAI_API_KEY": "  "}, "stored") == "stored"
-    assert api_key_from({}, "  ") is None
-    assert api_key_from({}, None) is None
 
 
 def test_settings_never_hold_a_key() -> None:
@@ -87,13 +82,9 @@ def test_settings_never_hold_a_key() -> None:
     assert params.keyterms_prompt == ("a",) and params.format_turns is False
 
 
-def test_engine_choice_defaults_to_offline_without_a_key() -> None:
-    from app.core.config import EngineChoice, effective_engine
+def test_engine_choice_defaults_to_automatic() -> None:
+    from app.core.config import EngineChoice
 
-    assert effective_engine(EngineChoice.AUTO, has_key=False) is EngineChoice.OFFLINE
-    assert effective_engine(EngineChoice.AUTO, has_key=True) is EngineChoice.CLOUD
-    assert effective_engine(EngineChoice.CLOUD, has_key=False) is EngineChoice.CLOUD
-    assert effective_engine(EngineChoice.OFFLINE, has_key=True) is EngineChoice.OFFLINE
     assert Settings().engine is EngineChoice.AUTO
 
 

@@ -4,12 +4,13 @@ wait on Qt signals (never on time)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
 import qasync
-from PySide6.QtCore import SignalInstance
+from PySide6.QtCore import QCoreApplication, QEvent, SignalInstance
 from PySide6.QtWidgets import QApplication
 
 T = TypeVar("T")
@@ -47,6 +48,22 @@ def qt_loop(qapp: QApplication) -> Iterator[QtLoop]:
         yield runner
     finally:
         runner.close()
+        _release_qt_objects(qapp)
+
+
+def _release_qt_objects(app: QApplication) -> None:
+    """Destroy this test's windows and collect its garbage now, on the GUI thread.
+
+    Otherwise a later test's worker thread (an offline decode) may trigger the cycle collector,
+    which then destroys a QObject with live timers off the GUI thread: Qt cannot unregister
+    them there, and the next timer event hits freed memory (a segfault seen in
+    QTimerInfoList::activateTimers).
+    """
+    for widget in app.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 async def signal_until(signal: SignalInstance, predicate: Callable[..., bool] = lambda *a: True,

@@ -226,17 +226,11 @@ def test_auth_indicator_states(
         assert store.load() == KEY
 
 
-@pytest.mark.parametrize("offline", ["not installed", "not chosen"])
 def test_start_without_a_key_says_what_to_do(
-    offline: str, qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path,
-    preferences: Preferences,
+    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
 ) -> None:
-    if offline == "not chosen":
-        cloud(preferences)
-        window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
-    else:
-        window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
-                             offline=None)
+    cloud(preferences)
+    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore())
 
     async def scenario() -> None:
         await window.controller.initialize()
