@@ -10,6 +10,9 @@
 * `/v3/ws` and `/v2/realtime/ws` continue into the WebSocket handshake.
 * Any other path → 404 JSON, also for upgrade requests (a judgement call: the real edge's
   answer is unknown; an HTTP refusal makes mistyped paths fail loudly).
+* During an outage (`Emulator.service_down`) every request, upgrade or token, is refused:
+  503 `{"error": "Service Unavailable"}` (what a load balancer with no healthy backend
+  answers), or a TCP reset (RST) right after the request head arrived.
 
 websockets' HTTP parser refuses requests with a body; the v2 SDK POSTs `{"expires_in": N}`
 to its token endpoint, so `BodyTolerantConnection` strips a small body off before parsing and
@@ -21,6 +24,8 @@ from __future__ import annotations
 import email.utils
 import json
 import re
+import socket
+import struct
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -127,6 +132,11 @@ def process_request(
     state: ServerState, connection: ServerConnection, request: Request
 ) -> Response | None:
     record = record_request(state, connection, request)
+    if state.outage is not None:
+        record.refused = state.outage
+        if state.outage == "reset":
+            _reset(connection)
+        return json_response(503, {"error": "Service Unavailable"})
     if record.path in (V3_WS_PATH, V2_WS_PATH):
         return None
     if record.path == V2_TOKEN_PATH:
@@ -134,6 +144,14 @@ def process_request(
     if record.path == V3_TOKEN_PATH:
         return _mint_token(state, record)
     return json_response(404, {"error": f"Not found: {record.path}"})
+
+
+def _reset(connection: ServerConnection) -> None:
+    """Abort with RST: SO_LINGER 0 makes close() reset instead of a FIN."""
+    sock = connection.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.transport.abort()
 
 
 def _int_param(record: RecordedRequest, name: str) -> int | None | str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +28,8 @@ class RecordedRequest:
     raw_target: str  # the request target exactly as sent, query included
     is_websocket: bool = False
     body: bytes = b""
+    # Set when `Emulator.service_down()` refused it: "http-503" or "reset".
+    refused: str | None = None
     received_at: float = field(default_factory=time.time)
 
 
@@ -40,6 +43,10 @@ class RecordedSession:
     current_params: SessionParams | None = None  # after UpdateConfiguration messages
     auth_method: AuthMethod | None = None
     session_id: str | None = None
+    # Order among accepted v3 sessions (credentials and query valid), 0-based; None if refused.
+    index: int | None = None
+    faulted: bool = False  # the fault knobs applied to this session (`fault_sessions`)
+    stalled: bool = False  # the stall fault froze it
     audio_bytes_received: int = 0
     frames_received: int = 0  # binary (audio) frames
     text_messages_received: list[str] = field(default_factory=list)
@@ -66,6 +73,34 @@ class Recorder:
     def add_session(self, session: RecordedSession) -> None:
         with self._cond:
             self.sessions.append(session)
+            self._cond.notify_all()
+
+    def accept(self, session: RecordedSession) -> int:
+        """Number an accepted v3 session (0-based) and return its number."""
+        with self._cond:
+            session.index = sum(s.index is not None for s in self.sessions)
+            self._cond.notify_all()
+            return session.index
+
+    @property
+    def accepted(self) -> list[RecordedSession]:
+        with self._cond:
+            return sorted((s for s in self.sessions if s.index is not None),
+                          key=lambda s: s.index or 0)
+
+    def changed(self) -> None:
+        """Wake `wait_until` waiters (audio arrived, a session began...)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Block until `predicate()` holds (re-checked on every recorded change).
+
+        Raises TimeoutError.  Never call this on the emulator's own event loop thread.
+        """
+        with self._cond:
+            if not self._cond.wait_for(predicate, timeout):
+                raise TimeoutError(f"emulator condition not met in {timeout} s")
 
     def mark_closed(self, session: RecordedSession) -> None:
         with self._cond:

@@ -8,7 +8,10 @@ One `websockets` asyncio server answers, on one 127.0.0.1 port:
 
 `run_emulator()` serves on the caller's event loop; `EmulatorThread` serves on a private loop in
 a background thread for synchronous and Qt tests.  Both expose what was requested and sent
-(`requests`, `sessions`) and can mint or expire temporary tokens directly.
+(`requests`, `sessions`, `sessions_started`, `audio_bytes_per_session`), can mint or expire
+temporary tokens directly, and control the service at run time for reconnect tests:
+`service_down()` / `service_up()` (an outage: new connections refused, open sessions go on)
+and `drop_all()` (every open session's TCP connection dropped now).
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -30,6 +33,8 @@ from .session import SessionBase
 from .state import ServerState
 from .v2 import V2Session
 from .v3 import V3Session
+
+_T = TypeVar("_T")
 
 # Comfortably above the largest legal frame (1000 ms at 48 kHz s16le) so that over-long
 # frames reach the 3007 check instead of websockets' own 1009 close.
@@ -49,6 +54,7 @@ class Emulator:
         self.url = ""
         self.http_url = ""
         self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -57,6 +63,80 @@ class Emulator:
     @property
     def sessions(self) -> list[RecordedSession]:
         return self._state.recorder.sessions
+
+    @property
+    def sessions_started(self) -> int:
+        """Accepted v3 sessions so far (credentials and query valid), refused ones not counted."""
+        return len(self._state.recorder.accepted)
+
+    @property
+    def audio_bytes_per_session(self) -> list[int]:
+        """Audio bytes each accepted v3 session received, in the order they started."""
+        return [s.audio_bytes_received for s in self._state.recorder.accepted]
+
+    # -- run-time control (any thread) -----------------------------------------------------
+
+    def service_down(self, *, reset: bool = False) -> None:
+        """An outage from now on: every new request (upgrade or token) is refused with HTTP 503
+        `{"error": "Service Unavailable"}`, what a load balancer answers while no backend is
+        healthy; `reset=True` resets the TCP connection instead (a dead edge).  Open sessions
+        go on: combine with `drop_all()` for a full outage."""
+        self._state.outage = "reset" if reset else "http-503"
+
+    def service_up(self) -> None:
+        self._state.outage = None
+
+    @property
+    def service_is_down(self) -> bool:
+        return self._state.outage is not None
+
+    def drop_all(self) -> int:
+        """Abort every open session's TCP connection now (no close frame: clients see 1006).
+        Returns how many were dropped."""
+
+        def drop() -> int:
+            live = [session for session in self._state.live if not session.closing]
+            for session in live:
+                session.abort()
+            return len(live)
+
+        return self._on_loop(drop)
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Blocking, for other threads: re-checks `predicate` whenever the emulator records a
+        session, a Begin, audio or a close.  Raises TimeoutError."""
+        self._state.recorder.wait_until(predicate, timeout)
+
+    async def wait_until_async(self, predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+        await asyncio.to_thread(self._state.recorder.wait_until, predicate, seconds)
+
+    def wait_sessions_started(self, count: int, timeout: float = 5.0) -> None:
+        """Blocking: until `count` v3 sessions were accepted.  Raises TimeoutError."""
+        self.wait_until(lambda: self.sessions_started >= count, timeout)
+
+    async def wait_sessions_started_async(self, count: int, seconds: float = 5.0) -> None:
+        await self.wait_until_async(lambda: self.sessions_started >= count, seconds)
+
+    def _on_loop(self, action: Callable[[], _T]) -> _T:
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            return action()
+
+        async def call() -> _T:
+            return action()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=5)
+
+    def _abort_stalled(self) -> None:
+        # A stalled session never answers websockets' closing handshake; drop it at shutdown
+        # instead of waiting out the close timeout.
+        for session in list(self._state.live):
+            if session.stalled:
+                session.abort()
 
     def issue_token(
         self, expires_in_seconds: int = 60, max_session_duration_seconds: int | None = None
@@ -92,7 +172,11 @@ class Emulator:
         self._state.recorder.add_session(record)
         session_type = V2Session if request.path == V2_WS_PATH else V3Session
         session: SessionBase = session_type(ws, record, self._state)
-        await session.serve()
+        self._state.live.add(session)
+        try:
+            await session.serve()
+        finally:
+            self._state.live.discard(session)
 
 
 @asynccontextmanager
@@ -112,7 +196,11 @@ async def run_emulator(
     ) as server:
         bound_port = int(server.sockets[0].getsockname()[1])
         emulator._bind(host, bound_port)
-        yield emulator
+        emulator._loop = asyncio.get_running_loop()
+        try:
+            yield emulator
+        finally:
+            emulator._abort_stalled()
 
 
 class EmulatorThread:
@@ -170,6 +258,29 @@ class EmulatorThread:
 
     def wait_sessions_closed(self, count: int = 1, timeout: float = 5.0) -> list[RecordedSession]:
         return self.emulator.wait_sessions_closed(count, timeout)
+
+    @property
+    def sessions_started(self) -> int:
+        return self.emulator.sessions_started
+
+    @property
+    def audio_bytes_per_session(self) -> list[int]:
+        return self.emulator.audio_bytes_per_session
+
+    def service_down(self, *, reset: bool = False) -> None:
+        self.emulator.service_down(reset=reset)
+
+    def service_up(self) -> None:
+        self.emulator.service_up()
+
+    def drop_all(self) -> int:
+        return self.emulator.drop_all()
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        self.emulator.wait_until(predicate, timeout)
+
+    def wait_sessions_started(self, count: int, timeout: float = 5.0) -> None:
+        self.emulator.wait_sessions_started(count, timeout)
 
     def start(self, timeout: float = 5.0) -> Self:
         self._thread.start()

@@ -9,7 +9,9 @@ client's close frame, hanging both sides until their close timeouts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import select
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +68,8 @@ class SessionBase:
         self._outbox: asyncio.Queue[dict[str, Any] | CloseRequest] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server_close: tuple[int, str] | None = None
+        self.stalled = False
+        self._stall_end = asyncio.Event()  # set by abort(): a stall ends only by a TCP drop
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -89,9 +93,14 @@ class SessionBase:
                 self.ws.logger.error("emulator session setup failed", exc_info=True)
                 self.on_internal_error()
             async for message in self.ws:
+                if self.stalled:
+                    # Frozen: what websockets had buffered is never "read" by the service.
+                    await self._stall_end.wait()
+                    continue
                 if isinstance(message, bytes):
                     self.record.frames_received += 1
                     self.record.audio_bytes_received += len(message)
+                    self._recorder.changed()
                     if not self.closing:
                         self.on_binary(message)
                 else:
@@ -140,7 +149,9 @@ class SessionBase:
             self.record.messages_sent.append(message)
 
     async def send_raw(self, text: str) -> bool:
-        """False when the connection was already closed (nothing is recorded then)."""
+        """False when the connection was already closed or is stalled (nothing recorded)."""
+        if self.stalled:
+            return False
         try:
             await self.ws.send(text)
         except ConnectionClosed:
@@ -166,7 +177,7 @@ class SessionBase:
 
     def fail(self, code: int, reason: str, frame: dict[str, Any] | None = None) -> None:
         """Close with an error: optional error frame first, then the close frame."""
-        if self.closing:
+        if self.closing or self.stalled:
             return
         self.closing = True
         self.spawn(self._fail(code, reason, frame))
@@ -177,7 +188,7 @@ class SessionBase:
         await self.close(code, fit_reason(reason, frame is not None), already_closing=True)
 
     async def close(self, code: int, reason: str, *, already_closing: bool = False) -> None:
-        if self.closing and not already_closing:
+        if (self.closing and not already_closing) or self.stalled:
             return
         self.closing = True
         reason = fit_reason(reason, error_frame_sent=False)
@@ -190,4 +201,35 @@ class SessionBase:
         """Drop the TCP connection without a close frame (client sees 1006)."""
         self.closing = True
         self._server_close = (1006, "")
+        self._stall_end.set()
         self.ws.transport.abort()
+
+    def stall(self) -> None:
+        """Freeze like a hung server or a black-holed route: the socket stays open, nothing is
+        read (not even pings or the client's close frame), nothing is sent, no timer closes it.
+
+        Only a TCP drop ends it: `abort()` (`Emulator.drop_all()`, emulator shutdown), or the
+        client giving up and closing its socket, noticed by polling for the peer's hang-up
+        (reading is paused, so the event loop would never see the FIN itself).
+        """
+        if self.stalled or self.closing:
+            return
+        self.stalled = True
+        self.record.stalled = True
+        self.ws.transport.pause_reading()
+        if self.ws.keepalive_task is not None:  # a hung server does not ping either
+            self.ws.keepalive_task.cancel()
+        self.spawn(self._watch_peer_hangup())
+
+    async def _watch_peer_hangup(self) -> None:
+        sock = self.ws.transport.get_extra_info("socket")
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        while not self._stall_end.is_set():
+            if poller.poll(0):
+                self.abort()
+                return
+            with contextlib.suppress(TimeoutError):
+                # Polled: the paused transport owns the descriptor, so no reader can be added.
+                async with asyncio.timeout(0.05):
+                    await self._stall_end.wait()

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from .auth import TokenStore
 from .config import EmulatorConfig
 from .recording import Recorder
+
+if TYPE_CHECKING:
+    from .session import SessionBase
+
+# How the service answers new connections during an outage (`Emulator.service_down`).
+Outage = Literal["http-503", "reset"]
 
 
 @dataclass
@@ -14,3 +21,5 @@ class ServerState:
     config: EmulatorConfig
     tokens: TokenStore = field(default_factory=TokenStore)
     recorder: Recorder = field(default_factory=Recorder)
+    live: set[SessionBase] = field(default_factory=set)  # open WebSocket sessions
+    outage: Outage | None = None

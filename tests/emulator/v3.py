@@ -33,6 +33,7 @@ from .config import (
     CLOSE_UNAUTHORIZED,
     SessionParams,
 )
+from .faults import FaultTimers, with_lone_surrogate
 from .params import ParamError, apply_update, parse_v3_params
 from .recognizers import Recognizer, ScriptedRecognizer, TurnUpdate
 from .recording import RecordedSession
@@ -42,7 +43,6 @@ from .turns import TurnBuilder
 
 MIN_FRAME_MS = 50.0
 MAX_FRAME_MS = 1000.0
-MALFORMED_FRAME = '{"type": "Turn", "turn_order": '
 
 _FORCE = "force"
 _FINISH = "finish"
@@ -66,6 +66,9 @@ class V3Session(SessionBase):
         self._last_activity = self.started_at
         self._session_cap = float(state.config.session_max_seconds)
         self._terminating = False
+        self._faulted = False  # set once the session is accepted (EmulatorConfig.fault_sessions)
+        self.credential = ""  # what authenticated it (for the key-echo fault)
+        self.surrogate_pending = False  # the next Turn carries a lone surrogate
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -79,6 +82,11 @@ class V3Session(SessionBase):
             self.fail(CLOSE_UNAUTHORIZED, reason, self._error_frame(CLOSE_UNAUTHORIZED, reason))
             return
         self.record.auth_method = auth.method
+        self.credential = (
+            (request.query.get("token") or [""])[-1]
+            if auth.method == "query-token"
+            else request.headers.get("authorization", "").strip()
+        )
         if auth.max_session_seconds is not None:
             self._session_cap = min(self._session_cap, auth.max_session_seconds)
         try:
@@ -89,6 +97,10 @@ class V3Session(SessionBase):
             self._error(exc.code, exc.reason)
             return
         self.record.params = self.record.current_params = self._params
+        self._faulted = self.config.faults_apply(self._recorder.accept(self.record))
+        self.record.faulted = self._faulted
+        if self._faulted and self.config.expire_after is not None:
+            self._session_cap = min(self._session_cap, self.config.expire_after)
         factory = self.config.recognizer_factory
         self._recognizer = factory(self._params) if factory else ScriptedRecognizer()
         self.spawn(self._process())
@@ -98,10 +110,10 @@ class V3Session(SessionBase):
         self.spawn(self._begin_then_write())
 
     async def _begin_then_write(self) -> None:
-        if self.config.withhold_begin:
+        if self._faulted and self.config.withhold_begin:
             self._start_fault_timers()
             return  # a stuck server: nothing queued is ever sent
-        if self.config.begin_delay > 0:
+        if self._faulted and self.config.begin_delay > 0:
             await asyncio.sleep(self.config.begin_delay)  # the service's real-time behaviour
         if self.closing:
             return
@@ -110,17 +122,23 @@ class V3Session(SessionBase):
         expires_at = int(time.time() + self._session_cap)
         await self.send_json({"type": "Begin", "id": session_id, "expires_at": expires_at})
         self.record.began = True
+        self._recorder.changed()
         self._start_fault_timers()
         await self.drain_outbox()
 
     def _start_fault_timers(self) -> None:
-        config = self.config
-        if config.close_after is not None:
-            self.spawn(self._close_after(*config.close_after))
-        if config.malformed_after is not None:
-            self.spawn(self._malformed_after(config.malformed_after))
-        if config.drop_after is not None:
-            self.spawn(self._drop_after(config.drop_after))
+        if self._faulted:
+            FaultTimers(self).start()
+
+    @property
+    def session_cap(self) -> float:
+        return self._session_cap
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        if self.surrogate_pending and message.get("type") == "Turn" and message["words"]:
+            self.surrogate_pending = False
+            message = with_lone_surrogate(message)
+        await super().send_json(message)
 
     # -- incoming ------------------------------------------------------------------------
 
@@ -202,15 +220,20 @@ class V3Session(SessionBase):
                 for turn in self._builder.build(update, self._params.format_turns):
                     self.enqueue(turn)
             if event == _FINISH:
-                self.enqueue(
-                    {
-                        "type": "Termination",
-                        "audio_duration_seconds": round(self._audio_seconds()),
-                        "session_duration_seconds": round(self.elapsed()),
-                    }
-                )
+                self.enqueue(self.termination_message())
                 self.enqueue(CloseRequest(1000, ""))
                 return
+
+    def termination_message(self) -> dict[str, Any]:
+        return {
+            "type": "Termination",
+            "audio_duration_seconds": round(self._audio_seconds()),
+            "session_duration_seconds": round(self.elapsed()),
+        }
+
+    def stop_accepting_audio(self) -> None:
+        """After a Termination the service reads nothing more (as after `Terminate`)."""
+        self._terminating = True
 
     def _audio_seconds(self) -> float:
         params = self._params
@@ -229,22 +252,6 @@ class V3Session(SessionBase):
                 self._error(CLOSE_SERVER_ERROR, "Session Cancelled: Inactivity timeout")
                 return
             await asyncio.sleep(remaining)  # the service's real-time behaviour
-
-    async def _close_after(self, code: int, delay: float, reason: str) -> None:
-        await asyncio.sleep(delay)  # the service's real-time behaviour
-        if code == 1000 or not self.config.send_error_frame:
-            await self.close(code, reason)
-            return
-        self.fail(code, reason, {"type": "Error", "error_code": code, "error": reason})
-
-    async def _malformed_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)  # the service's real-time behaviour
-        if not self.closing:
-            await self.send_raw(MALFORMED_FRAME)
-
-    async def _drop_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)  # the service's real-time behaviour
-        self.abort()
 
     # -- errors --------------------------------------------------------------------------
 
