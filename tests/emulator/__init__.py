@@ -13,14 +13,21 @@ Async tests::
 
 Synchronous / Qt tests: ``with EmulatorThread(config) as emu: ...`` (same attributes, plus
 ``emu.wait_sessions_closed()``).  Stand-alone: ``python -m tests.emulator --port 0 --api-key k``.
+
+Reconnect tests: fault knobs hit only the first N sessions with ``fault_sessions=N``; at run
+time ``emu.service_down()`` / ``emu.service_up()`` and ``emu.drop_all()``; ``emu.sessions_started``,
+``emu.audio_bytes_per_session`` and ``emu.wait_sessions_started_async(n)`` observe the replay.
+``CodedRecognizer`` + ``tests/support/coded_speech.py`` count lost or doubled words.
 """
 
+from .coded import CodedRecognizer
 from .config import EmulatorConfig, SessionParams
 from .recognizers import DEFAULT_SCRIPT, EmuWord, Recognizer, ScriptedRecognizer, TurnUpdate
 from .recording import RecordedRequest, RecordedSession
 from .server import Emulator, EmulatorThread, run_emulator
 
 __all__ = [
+    "CodedRecognizer",
     "DEFAULT_SCRIPT",
     "EmuWord",
     "Emulator",

@@ -112,7 +112,7 @@ class ScriptedRecognizer:
                 is_final=False,
             )
             self._word_count += 1
-            finals = [_finalised(w) for w in self._revealed]
+            finals = [finalised(w) for w in self._revealed]
             self._revealed = [*finals, word]
             return TurnUpdate(words=tuple(self._revealed), end_of_turn=False)
         self._clock += self._ms
@@ -121,7 +121,7 @@ class ScriptedRecognizer:
         return update
 
     def _end_turn(self) -> TurnUpdate:
-        update = TurnUpdate(words=tuple(_finalised(w) for w in self._revealed), end_of_turn=True)
+        update = TurnUpdate(words=tuple(finalised(w) for w in self._revealed), end_of_turn=True)
         self._revealed = []
         return update
 
@@ -130,7 +130,7 @@ class ScriptedRecognizer:
             self._unrevealed = deque(self._pending.popleft())
 
 
-def _finalised(word: EmuWord) -> EmuWord:
+def finalised(word: EmuWord) -> EmuWord:
     if word.is_final:
         return word
     return EmuWord(word.text, word.start_ms, word.end_ms, word.confidence, True)
