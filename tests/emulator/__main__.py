@@ -198,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.recognizer == "coded":
 
         def factory(params: SessionParams) -> Recognizer:
+            if params.encoding != "pcm_s16le":  # the session reports it as a server error
+                raise ValueError("the coded recogniser reads pcm_s16le only")
             return CodedRecognizer(params.sample_rate)
     else:
         sentences = _sentences(args.script_text) if args.script_text else DEFAULT_SCRIPT

@@ -15,8 +15,11 @@ above `VOICED_RMS`; a voiced run is a word candidate.  When the run ends, its fr
 read from one FFT over the whole run (window, zero-padding, parabolic peak) and rounded to the
 nearest word.  A run shorter than `MIN_WORD_FRACTION` of `WORD_MS` is dropped: a word cut by a
 session start or end is then either recognised whole (frequency does not depend on length) or
-not at all, never as a different word.  A silence of `END_OF_TURN_SILENCE_MS` after a word ends
-the turn.  Word times are ms of the session's own audio, as the service reports them.
+not at all, never as a different word.  A run longer than `MAX_WORD_FRACTION` is audio spliced
+without its gap (sent twice, or cut mid-word inside one session): dropped too, so that a test
+counts a lost word instead of silently merging two.  A silence of `END_OF_TURN_SILENCE_MS`
+after a word ends the turn.  Word times are ms of the session's own audio, as the service
+reports them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ WORD_GAP_MS = 250
 SENTENCE_GAP_MS = 1000
 END_OF_TURN_SILENCE_MS = 650  # between a word gap (< 500) and a sentence gap (>= 800)
 MIN_WORD_FRACTION = 0.6
+MAX_WORD_FRACTION = 1.4  # longer runs are two bursts spliced together, not a word
 VOICED_RMS = 1500.0  # int16 units; the generator's tones have an RMS of about 9300
 BLOCK_MS = 10
 _MAX_OFFSET = 0.3  # a peak further than this many steps from every word is not a word
@@ -122,8 +126,11 @@ class CodedRecognizer:
             return []
         samples = np.concatenate(self._run)
         self._run = []
-        if len(samples) * 1000 < MIN_WORD_FRACTION * WORD_MS * self._rate:
+        run_ms = len(samples) * 1000 / self._rate
+        if run_ms < MIN_WORD_FRACTION * WORD_MS:
             return []  # a fragment: a word cut by the session's start or end
+        if run_ms > MAX_WORD_FRACTION * WORD_MS:
+            return []  # a splice: no word of the code
         number = decode_word(samples, self._rate)
         if number is None:
             return []

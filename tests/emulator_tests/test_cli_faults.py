@@ -17,7 +17,7 @@ from tests.emulator import CodedRecognizer, EmulatorConfig, run_emulator
 from tests.emulator.__main__ import _apply_faults, _parser
 from tests.support.coded_speech import coded_words, make_coded_speech, word_spans
 
-from .helpers import KEY, collect, open_ws, recv_json, v3_url
+from .helpers import KEY, assert_turn_shape, collect, open_ws, recv_json, v3_url
 from .test_cli_and_thread import PROJECT_ROOT, _spawn
 
 AUTH = {"Authorization": KEY}
@@ -161,6 +161,10 @@ async def test_replay_after_a_drop_mid_sentence_gives_every_word_once() -> None:
     assert final_words(received) == ["n100", "n101"]
     assert final_words(received) + final_words(replayed.messages) == coded_words(sentences)
     assert emulator.audio_bytes_per_session == [cut, len(speech) - replay_from]
+    turns = received + replayed.of_type("Turn")
+    for turn in turns:
+        assert_turn_shape(turn)
+    assert [t["turn_order"] for t in replayed.of_type("Turn") if t["end_of_turn"]] == [0, 1]
     # Times are of each session's own audio: the replay starts again near 0.
     first_replayed = replayed.of_type("Turn")[0]["words"][0]
     assert first_replayed["text"] == "n102" and first_replayed["start"] <= 110

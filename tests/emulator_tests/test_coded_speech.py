@@ -109,6 +109,16 @@ def test_replay_from_before_the_cut_gives_each_word_exactly_once() -> None:
     assert before + after == coded_words(sentences)
 
 
+def test_audio_spliced_without_its_gap_is_no_word() -> None:
+    """Half of "n061" followed at once by the whole of it again (a replay spliced into the same
+    session): dropped, so the test sees a lost word rather than a silently merged one."""
+    sentences = [[60, 61, 62]]
+    pcm = make_coded_speech(sentences)
+    first, last = word_spans(sentences)[1]
+    spliced = pcm[: (first + last) // 2 * 2] + pcm[first * 2 :]
+    assert spoken(recognise(spliced)) == ["n060", "n062"]
+
+
 def test_force_endpoint_ends_the_turn_and_the_sentence_goes_on_in_the_next() -> None:
     pcm = make_coded_speech([[50, 51, 52]])
     _, end_of_second = word_spans([[50, 51, 52]])[1]
