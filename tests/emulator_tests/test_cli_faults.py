@@ -131,6 +131,23 @@ async def test_cli_fault_for_first_session_only_then_coded_words() -> None:
     assert final_words(outcome.messages) == coded_words(sentences)
 
 
+async def test_cli_accepts_all_knobs_at_once() -> None:
+    run = {option: None if value is None else "30" for option, value in KNOBS.items()}
+    run |= {"--fault-sessions": "1", "--close-after": "0.2", "--close-code": "1012",
+            "--close-reason": "bye", "--oversized-bytes": "7000000"}
+    args = [part for option, value in run.items() for part in (option, value) if part]
+    async with cli_emulator("--recognizer", "coded", *args) as url:
+        async with open_ws(v3_url(url), AUTH) as first:
+            outcome = await collect(first)
+        assert outcome.messages == []  # Begin withheld, then the restart close
+        assert (outcome.code, outcome.reason) == (1012, "bye")
+        async with open_ws(v3_url(url), AUTH) as second:
+            assert (await recv_json(second))["type"] == "Begin"  # no fault any more
+        async with open_ws(v3_url(url, "sample_rate=16000&encoding=pcm_mulaw"), AUTH) as third:
+            outcome = await collect(third)
+        assert outcome.code == 3005  # the coded recogniser reads pcm_s16le only
+
+
 async def test_replay_after_a_drop_mid_sentence_gives_every_word_once() -> None:
     """What a reconnecting client sees: sentence 1 ended in session 1; the TCP drops in the
     middle of sentence 2; session 2 gets the audio again from sentence 2's first word."""
