@@ -147,6 +147,7 @@ class SessionBase:
     async def send_json(self, message: dict[str, Any]) -> None:
         if await self.send_raw(json.dumps(message)):
             self.record.messages_sent.append(message)
+            self._recorder.changed()
 
     async def send_raw(self, text: str) -> bool:
         """False when the connection was already closed or is stalled (nothing recorded)."""
@@ -157,6 +158,7 @@ class SessionBase:
         except ConnectionClosed:
             return False
         self.record.raw_frames_sent.append(text)
+        self._recorder.changed()
         return True
 
     def enqueue(self, item: dict[str, Any] | CloseRequest) -> None:
@@ -216,6 +218,7 @@ class SessionBase:
             return
         self.stalled = True
         self.record.stalled = True
+        self._recorder.changed()
         self.ws.transport.pause_reading()
         if self.ws.keepalive_task is not None:  # a hung server does not ping either
             self.ws.keepalive_task.cancel()

@@ -67,9 +67,8 @@ async def test_stalled_session_is_dropped_by_drop_all_and_at_shutdown() -> None:
         client = await connect(v3_url(emulator.url), additional_headers=AUTH)
         await recv_json(client)
         await emulator.wait_until_async(lambda: emulator.sessions[1].stalled)
-        started = time.monotonic()
-    # Leaving run_emulator dropped it instead of waiting out websockets' 2 s close timeout.
-    assert time.monotonic() - started < 1.5
+    # Leaving run_emulator dropped it (1006) instead of websockets' closing handshake (1001),
+    # which a stalled session would make wait out its close timeout.
     await collect(client)
     assert outcome.code == 1006 and client.close_code == 1006
     assert [s.close_code for s in emulator.sessions] == [1006, 1006]
