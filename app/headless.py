@@ -9,20 +9,21 @@ an error prints its plain sentence and exits 1.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
 import sys
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 from app.core import policy
 from app.core.config import EngineChoice, Settings
 from app.core.devices import InputDevice, choose_device
 from app.core.errors import LiveTranscriberError
-from app.core.recording import EngineFactory, RecorderState, SourceFactory
+from app.core.recording import EngineFactory, RecorderState, RecordingNotice, SourceFactory
 from app.core.signal import SILENCE_DBFS, Level, level_dbfs
-from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.io.audio.capture import PyAudioCapture
 from app.io.devices.platform import default_provider
@@ -41,9 +42,11 @@ class _Printer:
     """Finished turns to stdout, each once, in its best form. With formatted turns the
     unformatted final is held until its formatted revision (or the end) arrives."""
 
-    def __init__(self, format_turns: bool) -> None:
+    def __init__(self, format_turns: bool, on_output_closed: Callable[[], None]) -> None:
         self._format_turns = format_turns
         self._held: dict[tuple[int, int], TranscriptTurn] = {}
+        self._on_output_closed = on_output_closed
+        self.output_closed = False
 
     def on_state(self, state: RecorderState) -> None:
         if state is RecorderState.IDLE:
@@ -62,8 +65,15 @@ class _Printer:
             self._held[turn.key] = turn
 
     def _print(self, turn: TranscriptTurn) -> None:
-        if turn.text:
+        if not turn.text or self.output_closed:
+            return
+        try:
             print(turn.text, flush=True)
+        except BrokenPipeError:  # e.g. `| head -2` exited: stop, keep the rest in the autosave
+            self.output_closed = True
+            # Python flushes stdout again at exit: point it at nothing so that cannot fail.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            self._on_output_closed()
 
     def on_level(self, level: Level) -> None:
         pass  # no meter on a terminal
@@ -73,6 +83,9 @@ class _Printer:
 
     def on_session(self, session_id: str) -> None:
         print(f"session {session_id}", file=sys.stderr, flush=True)
+
+    def on_notice(self, notice: RecordingNotice) -> None:
+        print(f"notice: {notice.text}", file=sys.stderr, flush=True)
 
 
 def _find_device(device_id: str | None) -> InputDevice | None:
@@ -88,11 +101,16 @@ def _find_device(device_id: str | None) -> InputDevice | None:
 
 async def run_headless(settings: Settings, device_id: str | None, wav: Path | None,
                        realtime: bool) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            # Text from the wire can hold a lone surrogate: print a replacement, never crash.
+            stream.reconfigure(errors="replace")
     from_env = policy.env_key(os.environ)
     stored = None if from_env else await asyncio.to_thread(open_secret_store().load)
     key = policy.key_in_use(from_env, stored)
     plan = policy.plan_engine(settings.engine, key is not None, policy.Surface.HEADLESS)
     engine: EngineFactory
+    fallback: EngineFactory | None = None
     if plan.engine is None:
         print(f"error: {plan.refusal}", file=sys.stderr)
         return 2
@@ -103,35 +121,39 @@ async def run_headless(settings: Settings, device_id: str | None, wav: Path | No
     else:
         assert key is not None  # the plan runs the cloud only with a key
         engine = cloud_engine(key, settings)
+        if plan.fallback:
+            fallback = offline_models(data_folder()).engine_for(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    watchers: list[asyncio.Task[None]] = []
+    printer = _Printer(settings.format_turns, on_output_closed=stop.set)
+    recorder = recorder_factory(data_folder() / "transcripts")(TranscriptModel(), printer)
     source: SourceFactory
     if wav is not None:
-        make_file = wav_file(wav, realtime=realtime)
-
-        def file_then_stop(on_frame: FrameSink, on_level: LevelSink,
-                           on_error: ErrorSink) -> AudioSource:
-            built = make_file(on_frame, on_level, on_error)
-            watchers.append(loop.create_task(_set_when(built.finished, stop)))
-            return built
-        source = file_then_stop
+        # A file ends the recording by itself once every word of it has been transcribed.
+        source = wav_file(wav, realtime=realtime, room=recorder.room_for_audio)
     else:
         device = await asyncio.to_thread(_find_device, device_id)
         source = microphone(device)
-    printer = _Printer(settings.format_turns)
-    recorder = recorder_factory(data_folder() / "transcripts")(TranscriptModel(), printer)
-    error = await recorder.record(source, engine, stop)
-    for watcher in watchers:
-        watcher.cancel()
-    return 0 if error is None else 1
+    error = await recorder.record(source, engine, stop, fallback)
+    return _exit_status(error, printer, recorder.dropped_frames)
 
 
-async def _set_when(done: asyncio.Event, stop: asyncio.Event) -> None:
-    await done.wait()
-    stop.set()
+def _exit_status(error: LiveTranscriberError | None, printer: _Printer, dropped: int) -> int:
+    """0 only when the person (or the file's end) stopped the recording and every frame
+    reached an engine; otherwise 1 with one plain sentence on stderr."""
+    if error is not None:
+        return 1  # already said by the printer
+    if printer.output_closed:
+        print("error: the transcript's output was closed before the recording ended; the "
+              "rest is in the autosave file.", file=sys.stderr)
+        return 1
+    if dropped:
+        print(f"error: {dropped} audio frames were dropped because the computer fell behind.",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def list_devices(as_json: bool) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -41,11 +41,12 @@ def microphone(device: InputDevice | None) -> SourceFactory:
     return build
 
 
-def wav_file(path: Path, *, realtime: bool = True
+def wav_file(path: Path, *, realtime: bool = True,
+             room: Callable[[], Awaitable[None]] | None = None,
              ) -> Callable[[FrameSink, LevelSink, ErrorSink], WavFileSource]:
     def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> WavFileSource:
         return WavFileSource(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
-                             realtime=realtime)
+                             realtime=realtime, room=room)
     return build
 
 

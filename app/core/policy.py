@@ -46,13 +46,15 @@ class EnginePlan:
 
     engine: EngineChoice | None
     refusal: str = ""
+    fallback: bool = False  # Automatic in the cloud: the offline engine takes over if it fails
 
 
 def plan_engine(choice: EngineChoice, has_key: bool, surface: Surface) -> EnginePlan:
     """Automatic runs in the cloud with a key and offline without (the offline engine is
     part of every build); Cloud needs a key."""
     if choice is EngineChoice.AUTO:
-        choice = EngineChoice.CLOUD if has_key else EngineChoice.OFFLINE
+        return EnginePlan(EngineChoice.CLOUD, fallback=True) if has_key else EnginePlan(
+            EngineChoice.OFFLINE)
     if choice is EngineChoice.CLOUD and not has_key:
         return EnginePlan(None, _NO_KEY[surface])
     return EnginePlan(choice)
@@ -102,6 +104,13 @@ def status_after_start(engine: EngineChoice, current: AuthStatus, *,
     if engine is EngineChoice.CLOUD and current.state is not AuthState.VALID:
         return auth.from_check(KeyCheck(KeyStatus.VALID), session_only=session_only)
     return current
+
+
+def status_after_fallback() -> AuthStatus:
+    """Automatic switched this recording to the offline engine: nothing leaves the computer."""
+    return AuthStatus(AuthState.OFFLINE, "Offline fallback",
+                      "AssemblyAI could not be reached; this recording continues on this "
+                      "computer.", "The next recording tries the cloud again.")
 
 
 def status_after_error(error: LiveTranscriberError, engine: EngineChoice,

@@ -41,10 +41,18 @@ class TranscriptionEngine(Protocol):
     @property
     def state(self) -> SessionState: ...
 
+    @property
+    def error(self) -> LiveTranscriberError | None:
+        """The error the session ended with, once it failed."""
+
     async def start(self) -> None:
         """Connect (or load) and return once audio is being transcribed; raises typed errors."""
 
     def send_audio(self, pcm: bytes) -> None: ...
+
+    async def room_for_audio(self, max_queued_ms: int) -> None:
+        """Return once fewer than ``max_queued_ms`` of audio wait inside the engine (or it
+        has ended): feeding through this never makes a bounded queue drop audio."""
 
     async def stop(self) -> None:
         """Flush the last words, end the session and release everything; never raises."""

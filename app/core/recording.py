@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from app.core.errors import LiveTranscriberError
@@ -22,8 +23,9 @@ class RecorderState(enum.Enum):
 
     @property
     def busy(self) -> bool:
-        """Start/Stop cannot be pressed: a transition is in progress."""
-        return self in (RecorderState.STARTING, RecorderState.STOPPING)
+        """Start/Stop cannot be pressed: the last words are being flushed. (While STARTING,
+        Stop cancels the pending connect at once.)"""
+        return self is RecorderState.STOPPING
 
 
 class RecordingListener(Protocol):
@@ -38,6 +40,8 @@ class RecordingListener(Protocol):
     def on_error(self, error: LiveTranscriberError) -> None: ...
 
     def on_session(self, session_id: str) -> None: ...
+
+    def on_notice(self, notice: RecordingNotice) -> None: ...
 
 
 SourceFactory = Callable[[FrameSink, LevelSink, ErrorSink], AudioSource]
@@ -54,7 +58,12 @@ class RecordingRunner(Protocol):
     def autosave_path(self) -> str | None: ...
 
     async def record(self, source_factory: SourceFactory, engine_factory: EngineFactory,
-                     stop: Waitable) -> LiveTranscriberError | None: ...
+                     stop: Waitable, fallback: EngineFactory | None = None,
+                     ) -> LiveTranscriberError | None: ...
+
+    async def room_for_audio(self) -> None:
+        """Return once the recording can take more audio without dropping any: a file source
+        awaits it before each read (back-pressure); a live source never waits."""
 
 
 class Waitable(Protocol):
@@ -63,3 +72,18 @@ class Waitable(Protocol):
     def is_set(self) -> bool: ...
 
     async def wait(self) -> object: ...
+
+
+class NoticeKind(enum.Enum):
+    RECONNECTING = "reconnecting"  # the engine session ended; a new one is being opened
+    RECONNECTED = "reconnected"  # streaming again; the held audio is being caught up
+    FALLBACK = "fallback"  # Automatic: the offline engine continues this recording
+    AUDIO_LOST = "audio-lost"  # some audio could not reach any engine (said, never hidden)
+
+
+@dataclass(frozen=True)
+class RecordingNotice:
+    """Something the person should know while the recording goes on: one plain sentence."""
+
+    kind: NoticeKind
+    text: str

@@ -46,3 +46,11 @@ class AudioSource(Protocol):
     @property
     def frames_delivered(self) -> int:
         """50 ms frames handed to ``on_frame`` so far."""
+
+    @property
+    def ends_by_itself(self) -> bool:
+        """A file ends when it has all been played; a microphone only when stopped."""
+
+    async def wait_ended(self) -> None:
+        """Return once a source that ends by itself has delivered everything (never returns
+        for a live source)."""

@@ -252,7 +252,8 @@ class TranscriptModel:
         self._partial = None
         return self._insert(len(self._finals), replace(partial, final=True, interrupted=True))
 
-    def begin_session(self, offset_ms: int = 0) -> TranscriptChange | None:
+    def begin_session(self, offset_ms: int = 0, *, replay: bool = False
+                      ) -> TranscriptChange | None:
         """Start a new segment whose word times are shifted by ``offset_ms``.
 
         Call it when a new streaming session starts inside the same recording (a reconnect):
@@ -260,9 +261,15 @@ class TranscriptModel:
         :meth:`settle_partial`) and the new session's turn orders sort after everything
         before. Messages of the old session must not be applied afterwards. A segment in which
         no message arrived is reused, so calling this for the first session is harmless.
+        With ``replay`` the new session re-hears the audio of the turn in progress, so that
+        turn is dropped instead (its words come again, complete).
         """
         if offset_ms < 0:
             raise ValueError("offset_ms must not be negative")
+        if replay:
+            # The new session hears the audio of the turn in progress again and finishes it:
+            # keeping the old words too would write them twice.
+            self._partial = None
         change = self.settle_partial()
         if self._segment_used:
             self._segment += 1

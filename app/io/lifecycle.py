@@ -1,5 +1,6 @@
 """The life cycle both engines share: the session state machine, the owner's event sink, the
-one error a session can end with, and the "closed" event ``stop``/``wait_closed`` wait on."""
+one error a session can end with, the "closed" event ``stop``/``wait_closed`` wait on, and the
+back-pressure a feeder waits on (:meth:`EngineLifecycle.room_for_audio`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class EngineLifecycle:
         self._machine = SessionStateMachine(self._state_changed)
         self._closed = asyncio.Event()
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set whenever queued audio was taken for processing
         self._error: LiveTranscriberError | None = None
 
     @property
@@ -38,6 +40,25 @@ class EngineLifecycle:
         if self._error is not None:
             raise self._error
 
+    def queued_ms(self) -> int:
+        """Audio handed in and not yet sent or decoded (overridden by each engine)."""
+        return 0
+
+    async def room_for_audio(self, max_queued_ms: int) -> None:
+        """Return once fewer than ``max_queued_ms`` of audio wait in this engine, or it ended.
+
+        The recorder feeds a replay or a file through this, so no bounded queue inside an
+        engine ever has to drop audio."""
+        while self.queued_ms() >= max_queued_ms and not self._closed.is_set():
+            self._room.clear()
+            room = asyncio.ensure_future(self._room.wait())
+            closed = asyncio.ensure_future(self._closed.wait())
+            try:
+                await asyncio.wait({room, closed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                room.cancel()
+                closed.cancel()
+
     def _state_changed(self, old: SessionState, new: SessionState) -> None:
         self._sink(StateChanged(old, new))
 
@@ -49,4 +70,5 @@ class EngineLifecycle:
         self._machine.handle(SessionEvent.FAIL)
         self._closed.set()
         self._wake.set()
+        self._room.set()
         self._sink(SessionFailed(error))

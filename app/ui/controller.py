@@ -31,8 +31,10 @@ from app.core.policy import Surface
 from app.core.ports import KeyCheck, KeyStatus, OfflineEngines, SecretStore
 from app.core.recording import (
     EngineFactory,
+    NoticeKind,
     RecorderState,
     RecordingListener,
+    RecordingNotice,
     RecordingRunner,
     SourceFactory,
 )
@@ -66,6 +68,7 @@ class AppController(QObject):
     error_changed = Signal(str)  # last error as a sentence; "" clears
     devices_changed = Signal(object, object)  # list[InputDevice], DeviceChoice
     session_changed = Signal(str)
+    notice_changed = Signal(object)  # RecordingNotice: reconnecting, reconnected, fallback
     autosave_changed = Signal(str)
     dropped_changed = Signal(int)
 
@@ -86,6 +89,7 @@ class AppController(QObject):
         self._started_at: float | None = None
         self._source_stats: AudioSource | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._fallback_active = False  # Automatic went offline during this recording
         self.unsaved = False
 
     # --- read-only state for the window -------------------------------------------------
@@ -109,6 +113,8 @@ class AppController(QObject):
     @property
     def engine(self) -> EngineChoice:
         """CLOUD or OFFLINE: what the next recording uses (or would, once a key is set)."""
+        if self._fallback_active:
+            return EngineChoice.OFFLINE
         return self._plan().engine or EngineChoice.CLOUD
 
     @property
@@ -163,7 +169,7 @@ class AppController(QObject):
     def toggle_recording(self) -> None:
         if self.state is RecorderState.IDLE:
             self.start_recording()
-        elif self.state is RecorderState.RECORDING:
+        elif self.state in (RecorderState.STARTING, RecorderState.RECORDING):
             self.stop_recording()
 
     def start_recording(self) -> None:
@@ -174,19 +180,25 @@ class AppController(QObject):
             self._set_error(plan.refusal)
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
             return
+        fallback: EngineFactory | None = None
         if plan.engine is EngineChoice.OFFLINE:
             engine = self._services.offline.engine_for(self.settings)
         else:
             assert self._key is not None  # the plan runs the cloud only with a key
             engine = self._services.make_engine(self._key, self.settings)
+            if plan.fallback:
+                fallback = self._services.offline.engine_for(self.settings)
         self._set_error("")
+        self._fallback_active = False
+        if self._auth.text == policy.status_after_fallback().text:
+            self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self._record(engine), name="recording")
+        self._task = asyncio.create_task(self._record(engine, fallback), name="recording")
 
     def stop_recording(self) -> None:
         self._stop.set()
 
-    async def _record(self, engine: EngineFactory) -> None:
+    async def _record(self, engine: EngineFactory, fallback: EngineFactory | None) -> None:
         source_factory = self._services.make_source(self._device)
 
         def tracked_source(on_frame: FrameSink, on_level: LevelSink,
@@ -195,7 +207,7 @@ class AppController(QObject):
             return self._source_stats
 
         try:
-            await self._recorder.record(tracked_source, engine, self._stop)
+            await self._recorder.record(tracked_source, engine, self._stop, fallback)
         finally:
             self._task = None
             self._started_at = None
@@ -233,6 +245,12 @@ class AppController(QObject):
 
     def on_session(self, session_id: str) -> None:
         self.session_changed.emit(session_id)
+
+    def on_notice(self, notice: RecordingNotice) -> None:
+        if notice.kind is NoticeKind.FALLBACK:
+            self._fallback_active = True
+            self._set_auth(policy.status_after_fallback())
+        self.notice_changed.emit(notice)
 
     # --- the API key ----------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import asyncio
 
 from app.core.devices import InputDevice
 from app.core.errors import LiveTranscriberError
-from app.core.recording import RecorderState
+from app.core.recording import RecorderState, RecordingNotice
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange
@@ -23,7 +23,9 @@ class RecordingLog:
         self.errors: list[LiveTranscriberError] = []
         self.levels: list[Level] = []
         self.sessions: list[str] = []
+        self.notices: list[RecordingNotice] = []
         self.recording = asyncio.Event()
+        self.noticed = asyncio.Event()
 
     def on_state(self, state: RecorderState) -> None:
         self.states.append(state)
@@ -41,6 +43,18 @@ class RecordingLog:
 
     def on_session(self, session_id: str) -> None:
         self.sessions.append(session_id)
+
+    def on_notice(self, notice: RecordingNotice) -> None:
+        self.notices.append(notice)
+        self.noticed.set()
+
+    def final_text(self) -> str:
+        """The finished turns' text, in order, one line each (the latest form of each)."""
+        finals: dict[tuple[int, int], str] = {}
+        for change in self.changes:
+            if change.kind != "partial" and change.turn.final:
+                finals[change.turn.key] = change.turn.text
+        return "\n".join(finals[key] for key in sorted(finals))
 
 
 class VirtualMicrophone:

@@ -108,6 +108,13 @@ class PyAudioCapture:
     def frames_delivered(self) -> int:
         return 0 if self._pump is None else self._pump.frames_delivered
 
+    @property
+    def ends_by_itself(self) -> bool:
+        return False
+
+    async def wait_ended(self) -> None:
+        await asyncio.get_running_loop().create_future()  # a microphone only ends when stopped
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:

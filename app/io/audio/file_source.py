@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import wave
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.core.audio import FRAME_MS, SAMPLE_WIDTH
@@ -41,9 +42,14 @@ class WavFileSource:
         on_level: LevelSink | None = None,
         on_error: ErrorSink | None = None,
         realtime: bool = True,
+        room: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``room`` is the consumer's back-pressure (``Recorder.room_for_audio``): awaited
+        before each piece, so a file is never read faster than it can be transcribed and no
+        audio is ever dropped on the way."""
         self.path = path
         self.realtime = realtime
+        self._room = room
         self._on_frame = on_frame
         self._on_level = on_level
         self._on_error = on_error
@@ -58,6 +64,13 @@ class WavFileSource:
         return self._finished
 
     async def wait_finished(self) -> None:
+        await self._finished.wait()
+
+    @property
+    def ends_by_itself(self) -> bool:
+        return True
+
+    async def wait_ended(self) -> None:
         await self._finished.wait()
 
     @property
@@ -110,6 +123,13 @@ class WavFileSource:
                     raw = await reading
                     if not raw:
                         break
+                    usable = len(raw) - len(raw) % (width * channels)
+                    if usable < len(raw):  # a truncated file ends mid-sample: drop the stub
+                        log.info("%s ends with %d stray bytes", self.path.name,
+                                 len(raw) - usable)
+                        raw = raw[:usable]
+                        if not raw:
+                            break
                     block, offset = to_s16(raw, width), 0
                 tick += 1
                 # How far the whole file should have got after ``tick`` periods, so a rate
@@ -118,6 +138,8 @@ class WavFileSource:
                 piece = block[offset : offset + want * bytes_per_frame]
                 offset += len(piece)
                 sent_frames += len(piece) // bytes_per_frame
+                if self._room is not None:
+                    await self._room()
                 if piece:
                     pump.put(piece)
                 if self.realtime:
@@ -125,7 +147,7 @@ class WavFileSource:
                     await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would
                 else:
                     await asyncio.sleep(0)  # let the pump and the consumer run
-        except (OSError, EOFError, wave.Error) as exc:
+        except (OSError, EOFError, wave.Error, ValueError) as exc:
             self._report(AudioError(f"Reading {self.path.name} failed ({exc}).",
                                     remedy="Check the file and try again.", detail=str(exc)))
         finally:

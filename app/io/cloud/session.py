@@ -123,6 +123,7 @@ class StreamingSession(EngineLifecycle):
         self._begun = asyncio.Event()
         self._terminated = asyncio.Event()
         self._last_error_frame: messages.ErrorMessage | None = None
+        self._start_abandoned = False
         self.session_id: str | None = None
         self.dropped_frames = 0
         self.sent_frames = 0
@@ -131,6 +132,13 @@ class StreamingSession(EngineLifecycle):
 
     async def start(self) -> None:
         self._machine.handle(SessionEvent.CONNECT)
+        try:
+            await self._connect_and_wait_for_begin()
+        except asyncio.CancelledError:
+            self._start_abandoned = True
+            raise
+
+    async def _connect_and_wait_for_begin(self) -> None:
         try:
             malformed_key(self._api_key)
             self._ws = await self._open()
@@ -173,6 +181,15 @@ class StreamingSession(EngineLifecycle):
         if self.state is SessionState.STOPPING:
             await self._closed.wait()
             return
+        if not self._begun.is_set() and self._start_abandoned:
+            # start() was cancelled (Stop while connecting): its caller holds the audio and
+            # nothing was transcribed, so there is no Terminate handshake to wait for.
+            self._machine.handle(SessionEvent.STOP)
+            self._machine.handle(SessionEvent.TERMINATED)
+            self._closed.set()
+            self._wake.set()
+            await self._shutdown()
+            return
         tail = self._chunker.flush()
         if tail is not None:
             self._enqueue(tail)
@@ -214,6 +231,8 @@ class StreamingSession(EngineLifecycle):
                 close_timeout=self._options.terminate_timeout,
                 logger=_WS_LOG,
                 max_size=2**22,
+                # PCM audio hardly compresses: deflating every 50 ms frame only costs CPU.
+                compression=None,
             )
         except InvalidStatus as exc:
             body = bytes(exc.response.body or b"")
@@ -247,6 +266,13 @@ class StreamingSession(EngineLifecycle):
         except ProtocolError as exc:
             self._fail(exc)
             await ws.close(1000)
+        except Exception as exc:  # a bug handling a message: end the session loudly
+            log.exception("handling a message from the service failed")
+            self._fail(LiveTranscriberError(
+                "Live Transcriber could not handle a message from AssemblyAI.",
+                remedy="It reconnects by itself; if it keeps happening, report it with the "
+                "app's log.", retryable=True, detail=type(exc).__name__))
+            await ws.close(1000)
         finally:
             # Whatever ended the loop (even a bug in the owner's sink), stop() and
             # wait_closed() must not wait forever.
@@ -256,7 +282,9 @@ class StreamingSession(EngineLifecycle):
 
     def _on_frame(self, frame: str | bytes) -> None:
         message = messages.parse(frame)
-        if isinstance(message, messages.Begin):
+        if isinstance(message, messages.Begin) and self._begun.is_set():
+            log.warning("ignoring a repeated Begin from the service")
+        elif isinstance(message, messages.Begin):
             self.session_id = message.id
             self._machine.handle(SessionEvent.BEGIN)
             self._begun.set()
@@ -304,11 +332,15 @@ class StreamingSession(EngineLifecycle):
                     frame = self._queue.popleft()
                     await ws.send(frame)
                     self.sent_frames += 1
+                    self._room.set()
                 if self.state is SessionState.STOPPING:
                     await ws.send(messages.serialize(messages.Terminate()))
                     return
         except ConnectionClosed:
             return  # the reader reports why
+
+    def queued_ms(self) -> int:
+        return len(self._queue) * FRAME_MS
 
     def _enqueue(self, frame: bytes) -> None:
         if len(self._queue) == self._queue.maxlen:

@@ -224,7 +224,11 @@ class OfflineEngine(EngineLifecycle):
         pcm = b"".join(self._backlog)
         self._backlog.clear()
         self._backlog_bytes = 0
+        self._room.set()
         return pcm
+
+    def queued_ms(self) -> int:
+        return self._backlog_bytes // BYTES_PER_MS
 
     def _emit(self, turns: list[Turn]) -> None:
         for turn in turns:

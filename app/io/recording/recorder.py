@@ -1,17 +1,22 @@
-"""One recording, from Start to Stop: audio source → engine → transcript model → autosave.
+"""One recording, from Start to Stop: audio source → engine sessions → transcript → autosave.
 
 Shared by the window's controller and the headless mode, so both behave the same way::
 
-    STARTING   open the source first (audio is buffered by the engine while it connects),
-               then start the engine (connect, wait for Begin)
-    RECORDING  frames flow source → engine; turns flow engine → model → listener, autosave
-    STOPPING   stop the source (its last partial frame is flushed into the engine), stop the
-               engine (Terminate, wait for the final turn), settle any words still in progress
+    STARTING   open the source (its audio is held from the first frame), open an engine
+               session (connect, wait for Begin); Stop cancels a pending connect at once
+    RECORDING  frames flow source → held audio → engine (app/io/recording/feeder.py);
+               turns flow engine → model → listener, autosave. When the session ends on its
+               own (network drop, service restart, expiry, a clean close nobody asked for),
+               the recording goes on: a new session — or, in Automatic mode after
+               ``fall_back_after_s``, the offline engine — hears the held audio again from
+               the last finished turn, so no word is lost or written twice
+               (app/core/reconnect.py decides; app/core/held_audio.py holds the audio)
+    STOPPING   stop the source (its last frame goes to the engine), let the engine catch
+               up, stop it (Terminate, wait for the final turn), settle words in progress
     IDLE
 
-Whatever ends the recording — Stop, a failed engine, an unplugged microphone, cancellation at
-quit — the transcript so far stays in the model and on disk, and the error (if any) is
-reported once through the listener.
+Whatever ends the recording, the transcript so far stays in the model and on disk, and the
+error (if any) is reported once through the listener. Every task started here is awaited.
 """
 
 from __future__ import annotations
@@ -19,115 +24,279 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from app.core.errors import AudioError, ExportError, LiveTranscriberError
+from app.core.held_audio import HeldAudio
 from app.core.messages import Begin, Turn
-from app.core.ports import EngineEvent, SessionFailed, TranscriptionEngine
+from app.core.ports import EngineEvent, SessionFailed, StateChanged, TranscriptionEngine
+from app.core.reconnect import (
+    Decision,
+    ReconnectPlan,
+    ReconnectPlanner,
+    ReconnectSettings,
+    unexpected_end,
+)
 from app.core.recording import (
     EngineFactory,
+    NoticeKind,
     RecorderState,
     RecordingListener,
+    RecordingNotice,
     SourceFactory,
     Waitable,
 )
+from app.core.session import SessionState
 from app.core.sources import AudioSource
 from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.recording.autosave import TranscriptAutosave
+from app.io.recording.feeder import AudioFeeder
 
 log = logging.getLogger(__name__)
 
 AutosaveFactory = Callable[[datetime, Callable[[ExportError], None]], TranscriptAutosave]
 
 
+@dataclass(frozen=True)
+class RecorderOptions:
+    reconnect: ReconnectSettings = ReconnectSettings()
+    max_held_ms: int = 300_000  # audio kept for a replay (~9.6 MB); beyond it the oldest goes
+    catch_up_timeout_s: float = 30.0  # at Stop: the engine hears the last held audio
+
+
+class _SessionEnded(Exception):
+    def __init__(self, error: LiveTranscriberError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class Recorder:
     """Runs one recording at a time into a transcript model it does not own."""
 
     def __init__(self, model: TranscriptModel, listener: RecordingListener,
-                 autosave_factory: AutosaveFactory | None = None) -> None:
+                 autosave_factory: AutosaveFactory | None = None,
+                 options: RecorderOptions | None = None) -> None:
         self._model = model
         self._listener = listener
         self._autosave_factory = autosave_factory
+        self._options = options or RecorderOptions()
         self._autosave: TranscriptAutosave | None = None
-        self._ended = asyncio.Event()
+        self._feeder = AudioFeeder(HeldAudio(self._options.max_held_ms))
+        self._engine: TranscriptionEngine | None = None
+        self._session_end: asyncio.Future[LiveTranscriberError] | None = None
+        self._source_error: asyncio.Event = asyncio.Event()
+        self._stopping = False
+        self._streamed = False
+        self._source: AudioSource | None = None
         self._error: LiveTranscriberError | None = None
         self.state = RecorderState.IDLE
+        self.reconnects = 0
 
     @property
     def autosave_path(self) -> str | None:
         return str(self._autosave.path) if self._autosave is not None else None
 
+    @property
+    def dropped_frames(self) -> int:
+        """Frames the source threw away because the app fell behind (shown, never hidden)."""
+        return 0 if self._source is None else self._source.dropped_frames
+
+    @property
+    def lost_ms(self) -> int:
+        """Audio of this recording that no engine heard (0 unless something was reported)."""
+        return self._feeder.lost_ms
+
+    async def room_for_audio(self) -> None:
+        await self._feeder.room_for_audio()
+
     async def record(self, source_factory: SourceFactory, engine_factory: EngineFactory,
-                     stop: Waitable) -> LiveTranscriberError | None:
-        """Record until ``stop`` is set or something fails; returns the error, if any."""
+                     stop: Waitable, fallback: EngineFactory | None = None,
+                     ) -> LiveTranscriberError | None:
+        """Record until ``stop`` is set or something fails for good; returns the error."""
         if self.state is not RecorderState.IDLE:
             raise RuntimeError("a recording is already running")
-        self._ended = asyncio.Event()
-        self._error = None
-        if self._autosave_factory is not None:
-            loop = asyncio.get_running_loop()
-
-            def from_worker(error: ExportError) -> None:
-                # The autosave reports from its worker thread; the listener lives on this loop.
-                loop.call_soon_threadsafe(self._report, error)
-
-            self._autosave = self._autosave_factory(datetime.now(), from_worker)
+        self._reset()
+        self._open_autosave()  # before STARTING: the window shows its path from then on
         self._set_state(RecorderState.STARTING)
-        engine = engine_factory(self._on_engine_event)
-        source = source_factory(engine.send_audio, self._listener.on_level, self._source_failed)
-        source_started = False
+        feeder_task = asyncio.create_task(self._feeder.run(), name="audio-feeder")
+        source: AudioSource | None = None
         try:
-            await source.start()
-            source_started = True
-            await engine.start()
-            self._set_state(RecorderState.RECORDING)
-            await _first_of(stop.wait(), self._ended.wait())
+            source = source_factory(self._feeder.push, self._listener.on_level,
+                                    self._source_failed)
+            self._source = source
+            await _until(source.start(), stop)
+            if not stop.is_set():
+                await self._run_sessions(engine_factory, fallback, stop, source)
         except LiveTranscriberError as exc:
             self._report(exc)
+        except Exception as exc:  # a bug: end the recording loudly, keep the transcript
+            log.exception("the recording failed")
+            self._report(LiveTranscriberError(
+                "The recording stopped because of an internal error.",
+                remedy="Start again; if it keeps happening, report it with the app's log.",
+                detail=type(exc).__name__))
         finally:
             self._set_state(RecorderState.STOPPING)
             # Shielded: a quit that cancels this task must still flush and close everything.
-            await asyncio.shield(self._finish(source if source_started else None, engine))
+            await asyncio.shield(self._finish(source, feeder_task))
             self._set_state(RecorderState.IDLE)
         return self._error
 
-    async def _finish(self, source: AudioSource | None, engine: TranscriptionEngine) -> None:
+    # --- engine sessions -------------------------------------------------------------------
+
+    async def _run_sessions(self, factory: EngineFactory, fallback: EngineFactory | None,
+                            stop: Waitable, source: AudioSource) -> None:
+        planner = ReconnectPlanner(self._options.reconnect, can_fall_back=fallback is not None)
+        while not stop.is_set() and not self._source_error.is_set():
+            try:
+                await self._stream_one(factory, stop, planner, source)
+                return  # stopped by the person, or a file was transcribed to its end
+            except _SessionEnded as ended:
+                error = ended.error
+            plan = planner.next(error, time.monotonic())
+            if not self._streamed and plan.decision is Decision.RETRY:
+                # The first connection of a recording failed: say so at once (Cloud) or go
+                # offline at once (Automatic) rather than keep the person waiting.
+                plan = ReconnectPlan(Decision.FALL_BACK if fallback else Decision.GIVE_UP)
+            if plan.decision is Decision.GIVE_UP:
+                raise error
+            if plan.decision is Decision.FALL_BACK:
+                assert fallback is not None
+                factory, fallback = fallback, None
+                planner = ReconnectPlanner(self._options.reconnect)
+                planner.begin(time.monotonic())
+                self._notice(NoticeKind.FALLBACK,
+                             f"The cloud could not be reached ({error.message.rstrip('.')}); "
+                             "continuing on this computer with the offline engine. Nothing "
+                             "said meanwhile is lost.")
+                continue
+            self._notice(NoticeKind.RECONNECTING,
+                         f"{error.message} Reconnecting in {plan.delay_s:.0f} s… "
+                         f"({self._feeder.behind_ms / 1000:.1f} s of audio waiting)")
+            await _until(asyncio.sleep(plan.delay_s), stop)  # backoff between attempts
+
+    async def _stream_one(self, factory: EngineFactory, stop: Waitable,
+                          planner: ReconnectPlanner, source: AudioSource) -> None:
+        """Open one engine session and stream until Stop (returns) or until the session ends
+        (raises :class:`_SessionEnded`)."""
+        loop = asyncio.get_running_loop()
+        self._session_end = loop.create_future()
+        generation = self._session_end
+        try:
+            engine = factory(lambda event: self._on_engine_event(generation, event))
+        except LiveTranscriberError as exc:
+            raise _SessionEnded(exc) from None
+        self._engine = engine
+        try:
+            await _until(engine.start(), stop)
+        except LiveTranscriberError as exc:
+            await self._drop_engine(engine)
+            raise _SessionEnded(exc) from None
+        if stop.is_set():
+            return
+        offset_ms = self._feeder.attach(engine)
+        if planner.in_outage:
+            self.reconnects += 1
+            outage = planner.outage_s(time.monotonic())
+            self._notice(NoticeKind.RECONNECTED,
+                         f"Reconnected after {outage:.1f} s; catching up "
+                         f"{self._feeder.behind_ms / 1000:.1f} s of audio.")
+        planner.end()
+        self._set_state(RecorderState.RECORDING)
+        self._begin_segment(offset_ms)
+        self._streamed = True
+        await _first_of(stop.wait(), self._source_error.wait(), asyncio.shield(generation),
+                        self._all_heard(source))
+        if generation.done() and not generation.cancelled() and not stop.is_set():
+            self._feeder.detach()
+            await self._drop_engine(engine)
+            raise _SessionEnded(generation.result())
+
+    async def _all_heard(self, source: AudioSource) -> None:
+        """A file has been played to its end and the engine has had all of it."""
+        await source.wait_ended()
+        await self._feeder.wait_caught_up()
+
+    def _begin_segment(self, offset_ms: int) -> None:
+        change = self._model.begin_session(offset_ms, replay=True)
+        if change is not None:
+            self._emit(change)
+
+    async def _drop_engine(self, engine: TranscriptionEngine) -> None:
+        if self._engine is engine:
+            self._engine = None
+        await engine.stop()  # never raises; releases the socket or the decoder
+
+    # --- ending ----------------------------------------------------------------------------
+
+    async def _finish(self, source: AudioSource | None, feeder_task: asyncio.Task[None]) -> None:
+        self._stopping = True
         if source is not None:
-            await source.stop()  # flushes the last partial frame into the engine
-        await engine.stop()  # Terminate and wait for the final turn; a no-op after a failure
+            await source.stop()  # the last partial frame goes into the held audio
+        engine = self._engine
+        if engine is not None and engine.state is SessionState.STREAMING:
+            try:
+                async with asyncio.timeout(self._options.catch_up_timeout_s):
+                    await self._feeder.wait_caught_up()
+            except TimeoutError:
+                log.warning("the engine did not take the last audio in time")
+        behind_ms = self._feeder.behind_ms
+        feeder_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await feeder_task
+        if engine is not None:
+            await engine.stop()  # Terminate and wait for the final turn
+            if engine.state is SessionState.FAILED and engine.error is not None:
+                self._report(engine.error)
         settled = self._model.settle_partial()
         if settled is not None:
             self._emit(settled)
+        unheard = behind_ms + self._feeder.lost_ms
+        if unheard >= 50 and self._error is None:
+            self._report(LiveTranscriberError(
+                f"The last {unheard / 1000:.1f} s of audio were not transcribed: the speech "
+                "engine was not ready when the recording ended.",
+                remedy="The words before that are kept."))
         if self._autosave is not None:
             await asyncio.to_thread(self._autosave.close)
 
-    # --- sinks --------------------------------------------------------------------------
+    # --- sinks -----------------------------------------------------------------------------
 
-    def _on_engine_event(self, event: EngineEvent) -> None:
+    def _on_engine_event(self, generation: asyncio.Future[LiveTranscriberError],
+                         event: EngineEvent) -> None:
+        if generation is not self._session_end or generation.done():
+            return  # a session that was replaced: its late messages must not apply
         if isinstance(event, Turn):
             change = self._model.apply(event)
             if change is not None:
                 self._emit(change)
+            if event.end_of_turn and event.words:
+                self._feeder.acknowledge(max(w.end for w in event.words))
         elif isinstance(event, Begin):
-            settled = self._model.begin_session()
-            if settled is not None:
-                self._emit(settled)
             self._listener.on_session(event.id)
         elif isinstance(event, SessionFailed):
-            self._report(event.error)
-            self._ended.set()
+            generation.set_result(event.error)
+        elif (isinstance(event, StateChanged) and event.new is SessionState.CLOSED
+              and not self._stopping):
+            generation.set_result(unexpected_end())
 
     def _source_failed(self, error: AudioError) -> None:
         self._report(error)
-        self._ended.set()
+        self._source_error.set()
 
     def _emit(self, change: TranscriptChange) -> None:
         for step in change.steps():
             if self._autosave is not None:
                 self._autosave.apply(step, self._model.finals)
             self._listener.on_transcript(step)
+
+    def _notice(self, kind: NoticeKind, text: str) -> None:
+        log.info("%s: %s", kind.value, text)
+        self._listener.on_notice(RecordingNotice(kind, text))
 
     def _report(self, error: LiveTranscriberError) -> None:
         if isinstance(error, ExportError):
@@ -139,13 +308,54 @@ class Recorder:
         else:
             log.info("further error after the first: %s", type(error).__name__)
 
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._error = None
+        self._stopping = False
+        self._streamed = False
+        self._source = None
+        self._engine = None
+        self._session_end = None
+        self._source_error = asyncio.Event()
+        self._feeder = AudioFeeder(HeldAudio(self._options.max_held_ms))
+        self.reconnects = 0
+
+    def _open_autosave(self) -> None:
+        self._autosave = None
+        if self._autosave_factory is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def from_worker(error: ExportError) -> None:
+            # The autosave reports from its worker thread; the listener lives on this loop.
+            loop.call_soon_threadsafe(self._report, error)
+
+        self._autosave = self._autosave_factory(datetime.now(), from_worker)
+
     def _set_state(self, state: RecorderState) -> None:
         if state is not self.state:
             self.state = state
             self._listener.on_state(state)
 
 
-async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+async def _until(work: Coroutine[Any, Any, Any], stop: Waitable) -> None:
+    """Run ``work`` unless ``stop`` comes first, in which case it is cancelled."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopper
+        with contextlib.suppress(asyncio.CancelledError):
+            await task  # re-raises the work's own error, if it failed
+
+
+async def _first_of(*waits: Any) -> None:
     tasks = [asyncio.ensure_future(w) for w in waits]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -33,10 +33,6 @@ HELLO_BYTES = os.path.getsize(HELLO)
 OPTIONS = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3)
 
 
-
-
-
-
 def emulator_config(**overrides: object) -> EmulatorConfig:
     values: dict[str, object] = {
         "api_keys": frozenset({KEY}),
@@ -135,22 +131,6 @@ async def test_formatted_revisions_replace_the_last_autosaved_paragraph(
     assert [t.text for t in model.finals] == ["One two three four.", "Five six seven eight.",
                                                "Nine ten eleven twelve."]
     assert any(c.kind == "revised" for c in listener.changes)
-    assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
-
-
-async def test_a_session_that_fails_mid_sentence_keeps_the_words_so_far(tmp_path: Path) -> None:
-    config = emulator_config(close_after=(3008, 1.0, "Session Expired: Maximum session "
-                                          "duration exceeded"))
-    async with run_emulator(config) as emu:
-        model, listener = TranscriptModel(), RecordingLog()
-        recorder = Recorder(model, listener, autosaves(tmp_path))  # type: ignore[arg-type]
-        sources = FileSources()
-        error = await recorder.record(sources, engine_factory(emu), asyncio.Event())
-    assert isinstance(error, e.SessionExpiredError)
-    assert listener.errors == [error]
-    assert listener.states[-1] is RecorderState.IDLE
-    assert model.finals, "words heard before the failure are kept"
-    assert model.partial is None  # an in-progress turn was settled, not dropped
     assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
 
 

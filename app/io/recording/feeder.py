@@ -1,0 +1,116 @@
+"""Hands a recording's audio to whichever engine session is current, in order, never dropping.
+
+Every frame from the source goes into :class:`app.core.held_audio.HeldAudio` first. One task
+(:meth:`AudioFeeder.run`, owned by the recorder) sends what the current engine has not had
+yet: live, that is the newest frame; after a reconnect or a fallback, the whole held audio
+from the last finished turn on, then live again. Sending waits for room in the engine
+(``room_for_audio``) and keeps within the service's pacing rule (``pace_delay_s``), so no
+bounded queue anywhere drops audio; only the held buffer's own bound can, and that is
+counted in ``lost_ms`` and reported by the recorder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from app.core.held_audio import BYTES_PER_MS, HeldAudio, pace_delay_s
+from app.core.ports import TranscriptionEngine
+
+
+class AudioFeeder:
+    def __init__(self, held: HeldAudio, *, chunk_ms: int = 1000, max_queued_ms: int = 2000,
+                 max_ahead_ms: int = 60_000, clock: Callable[[], float] = time.monotonic,
+                 ) -> None:
+        self._held = held
+        self._chunk_bytes = chunk_ms * BYTES_PER_MS
+        self._max_queued_ms = max_queued_ms
+        self._max_ahead_ms = max_ahead_ms
+        self._clock = clock
+        self._engine: TranscriptionEngine | None = None
+        self._sent = 0  # recording byte position handed to the current engine
+        self._session_sent = 0  # bytes handed to the current engine
+        self._session_began = clock()
+        self._wake = asyncio.Event()
+        self._caught_up = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self.lost_ms = 0  # held audio dropped before any engine had it
+
+    @property
+    def behind_ms(self) -> int:
+        """Audio held that the current engine (or the next one) has not had yet."""
+        return max(0, self._held.end_byte - self._sent) // BYTES_PER_MS
+
+    def push(self, pcm: bytes) -> None:
+        """One frame from the source (event loop thread). Never blocks."""
+        self._held.append(pcm)
+        self._caught_up.clear()
+        self._wake.set()
+
+    def attach(self, engine: TranscriptionEngine) -> int:
+        """Feed ``engine`` from the start of the held audio; returns that position (ms) on the
+        recording's timeline, the offset of the engine's times."""
+        offset_ms = self._held.begin_session()
+        self._engine = engine
+        self._sent = self._held.start_byte
+        self._session_sent = 0
+        self._session_began = self._clock()
+        self._wake.set()
+        return offset_ms
+
+    def detach(self) -> None:
+        self._engine = None
+
+    def acknowledge(self, session_ms: int) -> None:
+        """The current engine finished everything before ``session_ms`` (its own time)."""
+        self._held.acknowledge(session_ms)
+
+    async def room_for_audio(self, max_behind_ms: int = 5000) -> None:
+        """Back-pressure for sources that can wait (files): return once less than
+        ``max_behind_ms`` of audio waits for an engine."""
+        while self.behind_ms >= max_behind_ms:
+            self._room.clear()
+            await self._room.wait()
+
+    async def wait_caught_up(self) -> None:
+        """Return once the current engine has had every frame pushed so far."""
+        while self.behind_ms > 0 or self._engine is None:
+            self._caught_up.clear()
+            await self._caught_up.wait()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._send_available()
+
+    async def _send_available(self) -> None:
+        held = self._held
+        while (engine := self._engine) is not None and self._sent < held.end_byte:
+            if self._sent < held.start_byte:  # the held buffer's bound dropped unsent audio
+                self.lost_ms += (held.start_byte - self._sent) // BYTES_PER_MS
+                self._sent = held.start_byte
+            delay = pace_delay_s(self._session_sent // BYTES_PER_MS,
+                                 self._clock() - self._session_began,
+                                 max_ahead_ms=self._max_ahead_ms)
+            if delay > 0:
+                await asyncio.sleep(delay)  # the service's pacing rule, not a poll
+                continue
+            await engine.room_for_audio(self._max_queued_ms)
+            if engine is not self._engine:
+                continue  # replaced while waiting: start over with the new one
+            if not engine.state.is_active:
+                break  # it ended: the recorder attaches the next session
+            chunk = held.read(self._sent, self._chunk_bytes)
+            if not chunk:
+                break
+            engine.send_audio(chunk)
+            self._sent += len(chunk)
+            self._session_sent += len(chunk)
+            if self.behind_ms < 1000:
+                self._room.set()
+        if self._engine is not None and self._sent >= held.end_byte:
+            self._caught_up.set()
+            self._room.set()

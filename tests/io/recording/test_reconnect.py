@@ -1,0 +1,173 @@
+"""A recording survives its session ending: every word spoken, in order, exactly once.
+
+Coded speech (tests/support/coded_speech.py) makes every word unique and the emulator's
+``CodedRecognizer`` reads the words from the audio itself, so a replay after a reconnect is
+transcribed from what it really holds: a lost or doubled word shows in the transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.core import errors as e
+from app.core.config import StreamingParams, endpoints_for
+from app.core.ports import EventSink, TranscriptionEngine
+from app.core.reconnect import ReconnectSettings
+from app.core.recording import EngineFactory, NoticeKind, RecorderState
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.transcript import TranscriptModel
+from app.io.audio.file_source import WavFileSource
+from app.io.cloud.session import StreamingOptions, StreamingSession
+from app.io.recording.recorder import Recorder, RecorderOptions
+from tests.emulator import CodedRecognizer, Emulator, EmulatorConfig, run_emulator
+from tests.support.coded_speech import coded_words, write_coded_speech_wav
+from tests.support.recording import RecordingLog
+
+KEY = "reconnect-test-key"
+# Three sentences, ~7.5 s: a fault 1.3-2.5 s after Begin lands inside the first turn.
+SENTENCES = [[1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12]]
+OPTIONS = StreamingOptions(connect_timeout=5, begin_timeout=3, terminate_timeout=5)
+QUICK = RecorderOptions(reconnect=ReconnectSettings(base_delay_s=0.1, max_delay_s=0.5,
+                                                    give_up_after_s=3.0,
+                                                    fall_back_after_s=1.5))
+
+
+def coded_config(**faults: object) -> EmulatorConfig:
+    values: dict[str, object] = {
+        "api_keys": frozenset({KEY}),
+        "recognizer_factory": lambda params: CodedRecognizer(params.sample_rate),
+    }
+    values.update(faults)
+    return EmulatorConfig(**values)  # type: ignore[arg-type]
+
+
+def cloud(emu: Emulator) -> EngineFactory:
+    def build(sink: EventSink) -> TranscriptionEngine:
+        return StreamingSession(endpoints_for(override=emu.url), KEY, StreamingParams(), sink,
+                                options=OPTIONS)
+    return build
+
+
+class CodedFile:
+    """A source factory playing coded speech in real time; ``finished`` once it has all gone."""
+
+    def __init__(self, path: Path, realtime: bool = True,
+                 room: Callable[[], object] | None = None) -> None:
+        self.path = path
+        self.realtime = realtime
+        self.finished = asyncio.Event()
+        self.sources: list[WavFileSource] = []
+
+    def __call__(self, on_frame: FrameSink, on_level: LevelSink,
+                 on_error: ErrorSink) -> AudioSource:
+        source = WavFileSource(self.path, on_frame=on_frame, on_level=on_level,
+                               on_error=on_error, realtime=self.realtime)
+        self.sources.append(source)
+        asyncio.get_running_loop().create_task(self._watch(source))
+        return source
+
+    async def _watch(self, source: WavFileSource) -> None:
+        await source.wait_finished()
+        self.finished.set()
+
+
+def words_of(model: TranscriptModel) -> list[str]:
+    """The transcript's words without the formatting (capitals, full stops)."""
+    return re.findall(r"n\d{3}", " ".join(t.text for t in model.finals).lower())
+
+
+async def record_to_end(recorder: Recorder, path: Path, engine: EngineFactory,
+                        fallback: EngineFactory | None = None
+                        ) -> e.LiveTranscriberError | None:
+    """Play the file into a recording and press Stop once it has all been played."""
+    stop = asyncio.Event()
+    source = CodedFile(path)
+    task = asyncio.create_task(recorder.record(source, engine, stop, fallback))
+    await asyncio.wait({task, asyncio.ensure_future(source.finished.wait())},
+                       return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    return await task
+
+
+@pytest.fixture
+def coded_wav(tmp_path: Path) -> Path:
+    return write_coded_speech_wav(tmp_path / "coded.wav", SENTENCES)
+
+
+@pytest.mark.parametrize("fault", [
+    pytest.param({"drop_after": 1.8}, id="tcp-drop-mid-turn"),
+    pytest.param({"close_after": (1000, 1.8, "")}, id="clean-close-mid-session"),
+    pytest.param({"termination_after": 1.8}, id="unrequested-termination"),
+    pytest.param({"close_after": (1012, 1.8, "Service Restart")}, id="service-restart-1012"),
+    pytest.param({"expire_after": 1.8}, id="session-expiry-3008"),
+])
+async def test_a_session_ending_mid_sentence_loses_and_doubles_no_word(
+    fault: dict[str, object], coded_wav: Path,
+) -> None:
+    async with run_emulator(coded_config(fault_sessions=1, **fault)) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        error = await record_to_end(recorder, coded_wav, cloud(emu))
+        sessions = emu.sessions_started
+    assert error is None, error
+    assert words_of(model) == coded_words(SENTENCES)
+    assert recorder.reconnects == 1 and sessions == 2
+    kinds = [n.kind for n in listener.notices]
+    assert kinds == [NoticeKind.RECONNECTING, NoticeKind.RECONNECTED]
+    assert "Reconnected after" in listener.notices[-1].text
+    assert recorder.lost_ms == 0 and recorder.dropped_frames == 0
+    assert listener.states == [RecorderState.STARTING, RecorderState.RECORDING,
+                               RecorderState.STOPPING, RecorderState.IDLE]
+
+
+async def test_an_outage_longer_than_the_give_up_time_ends_plainly(coded_wav: Path) -> None:
+    async with run_emulator(coded_config(drop_after=1.5, fault_sessions=1)) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        stop = asyncio.Event()
+        task = asyncio.create_task(recorder.record(CodedFile(coded_wav), cloud(emu), stop))
+        await emu.wait_sessions_started_async(1)
+        emu.service_down()  # every later connect is refused with HTTP 503
+        error = await asyncio.wait_for(task, 30)
+    assert isinstance(error, e.LiveTranscriberError) and error.retryable
+    assert listener.errors == [error]
+    assert NoticeKind.RECONNECTING in {n.kind for n in listener.notices}
+    assert listener.states[-1] is RecorderState.IDLE
+
+
+async def test_a_rejected_key_at_reconnect_is_not_retried(coded_wav: Path) -> None:
+    """A key revoked during the recording: the reconnect is refused and never tried again."""
+    async with run_emulator(coded_config(drop_after=1.5, fault_sessions=1)) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        stop = asyncio.Event()
+        task = asyncio.create_task(recorder.record(CodedFile(coded_wav), cloud(emu), stop))
+        await emu.wait_sessions_started_async(1)
+        emu.config.api_keys = frozenset({"another-key"})
+        error = await asyncio.wait_for(task, 30)
+        sessions = emu.sessions_started
+    assert isinstance(error, e.AuthError)
+    assert sessions == 1
+
+
+async def test_stop_cancels_a_connect_that_never_answers(coded_wav: Path) -> None:
+    async with run_emulator(coded_config(withhold_begin=True)) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        stop = asyncio.Event()
+        task = asyncio.create_task(recorder.record(CodedFile(coded_wav), cloud(emu), stop))
+        await emu.wait_sessions_started_async(1)
+        stop.set()
+        started = asyncio.get_running_loop().time()
+        error = await asyncio.wait_for(task, 10)
+        waited = asyncio.get_running_loop().time() - started
+    # Stop does not wait for the Begin timeout (3 s here): it cancels the connect.
+    assert waited < OPTIONS.begin_timeout, waited
+    assert listener.states[-1] is RecorderState.IDLE
+    assert RecorderState.RECORDING not in listener.states
+    assert error is None or "not transcribed" in error.message
