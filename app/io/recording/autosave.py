@@ -41,6 +41,7 @@ from app.core.backoff import backoff
 from app.core.errors import ExportError
 from app.core.export import to_txt
 from app.core.journal import (
+    JOURNAL_SUFFIX,
     autosave_failure,
     autosave_incomplete,
     end_line,
@@ -70,13 +71,24 @@ def retry_delays() -> Iterator[float]:
 
 
 def private_folder(folder: Path) -> None:
-    """Create ``folder`` (0700), or tighten it to 0700 when it is ours and open to others."""
+    """Create ``folder`` (0700), or tighten it to 0700 when it is ours and open to others.
+
+    Ours: owned by this user and holding nothing but autosaves, so a folder shared with other
+    things (a home folder, ``/tmp``) is never changed behind anyone's back.
+    """
     folder.mkdir(mode=_PRIVATE_FOLDER, parents=True, exist_ok=True)
     if sys.platform == "win32":
         return  # modes mean little there; the profile folder is private already
     status = folder.stat()
-    if status.st_uid == os.getuid() and status.st_mode & 0o077:
+    if status.st_uid == os.getuid() and status.st_mode & 0o077 and _only_autosaves(folder):
         os.chmod(folder, _PRIVATE_FOLDER)
+
+
+def _only_autosaves(folder: Path) -> bool:
+    with os.scandir(folder) as entries:
+        return all(entry.is_file(follow_symlinks=False)
+                   and entry.name.endswith((".txt", JOURNAL_SUFFIX, ".tmp"))
+                   for entry in entries)
 
 
 def append_all(fd: int, offset: int, data: bytes) -> None:
@@ -87,6 +99,16 @@ def append_all(fd: int, offset: int, data: bytes) -> None:
         written = os.write(fd, view)
         view = view[written:]
     os.fsync(fd)
+
+
+def hold_journal(fd: int) -> None:
+    """Mark the journal as being written: recovery skips it while this process lives (the
+    kernel drops the lock when the process dies, SIGKILL included). POSIX only."""
+    if sys.platform != "win32":
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -256,6 +278,7 @@ class TranscriptAutosave:
             raise FileExistsError(f"no free autosave name beside {self._path.name}")
         if hasattr(os, "fchmod"):
             os.fchmod(fd, _PRIVATE_FILE)  # exactly 0600, whatever the umask
+        hold_journal(fd)
         self._fd, self._path = fd, name
         self._journal_size = 0
         _sync_folder(folder)
