@@ -186,7 +186,8 @@ def autosave_failure(name: str, error_number: int | None, reason: str) -> Export
     keep = "The transcript is kept in the window; autosave keeps trying"
     if error_number in (errno.ENOSPC, errno.EDQUOT):
         return ExportError(f"Autosave could not write {name}: the disk is full.",
-                           remedy=f"Free some disk space. {keep} and catches up by itself.")
+                           remedy=f"Free some disk space, or save elsewhere with Save…. {keep} and "
+                           "catches up by itself.")
     if error_number in (errno.EACCES, errno.EPERM):
         return ExportError(f"Autosave could not write {name}: permission denied.",
                            remedy=f"Make the transcripts folder writable for you, or save with "
