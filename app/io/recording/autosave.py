@@ -305,10 +305,12 @@ class TranscriptAutosave:
 
     def _failed(self, exc: OSError) -> None:
         reason = exc.strerror or type(exc).__name__
+        if self._failing:
+            log.info("autosave retry failed: %s", reason)
+            return
         log.warning("autosave write failed: %s", reason)
-        if not self._failing:
-            self._failing = True
-            self._report(autosave_failure(self._path.name, exc.errno, reason))
+        self._failing = True
+        self._report(autosave_failure(self._path.name, exc.errno, reason))
 
     def _give_up(self, exc: OSError) -> None:
         reason = exc.strerror or type(exc).__name__
