@@ -245,13 +245,15 @@ class TranscriptAutosave:
         if self._journal_size == 0:  # the header goes with the first turn, in one write
             lines.append(header_line(self._started, self._engine, __version__))
         keys = {turn.key for turn in snapshot}
-        if any(key not in keys for key in self._written):  # the transcript was cleared
+        cleared = any(key not in keys for key in self._written)  # the transcript was cleared
+        written = {} if cleared else self._written
+        if cleared:
             lines.append(reset_line())
-            self._written = {}
-        changed = [turn for turn in snapshot if self._written.get(turn.key) is not turn]
+        changed = [turn for turn in snapshot if written.get(turn.key) is not turn]
         lines.extend(turn_line(turn) for turn in changed)
         if lines:
-            self._append("".join(lines))
+            self._append("".join(lines))  # only once it is on disk does ``_written`` follow
+            self._written = written
             self._written.update((turn.key, turn) for turn in changed)
             self._text_current = False
         if not self._text_current:

@@ -267,3 +267,34 @@ def test_a_live_recording_is_not_offered_for_recovery(tmp_path: Path) -> None:
     assert find_unfinished(tmp_path) == []  # held by this recording, not crashed
     assert speaker.autosave.close()
     assert find_unfinished(tmp_path) == []  # ended cleanly
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or os.geteuid() != 0,
+                    reason="needs root, to become another user in a child process")
+def test_a_folder_we_may_not_write_is_reported_as_permission_denied(tmp_path: Path) -> None:
+    """A real EACCES: a child process that is no longer root autosaves into root's 0700 folder
+    (root itself bypasses permissions, so it must drop them)."""
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o700)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the sentences through the pipe, never return to pytest
+        try:
+            os.setegid(65534)
+            os.seteuid(65534)
+            errors = Errors()
+            speaker = Speaker(make(locked / "transcripts", errors))
+            speaker.say(0, "words with nowhere to go")
+            errors.arrived.wait(10)
+            speaker.autosave.close()
+            os.write(write_end, "\n".join(str(e) for e in errors.items).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        reported = pipe.read().decode().splitlines()
+    os.waitpid(pid, 0)
+    assert reported, "the child reported nothing"
+    assert "permission denied" in reported[0] and "writable" in reported[0]
+    assert "disk space" not in reported[0] and "disk is full" not in reported[0]
+    assert not (locked / "transcripts").exists()
