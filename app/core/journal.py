@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from app.core.errors import ExportError
 from app.core.export import turn_from_dict, turn_to_dict
@@ -173,6 +173,31 @@ class UnfinishedRecording:
     started: datetime | None
     turn_count: int
     first_words: str
+
+
+class RecoveryStore(Protocol):
+    """What a "Restore" offer needs (implemented by ``app.io.recording.journal.JournalFolder``).
+
+    Every method blocks on the disk: call it via ``asyncio.to_thread``. Failures raise
+    :class:`ExportError`; nothing is ever deleted.
+    """
+
+    def unfinished(self) -> list[UnfinishedRecording]:
+        """Recordings that did not end cleanly, newest first."""
+        ...
+
+    def load(self, recording: UnfinishedRecording) -> list[TranscriptTurn]:
+        """Its finished turns, to put back into the window's transcript."""
+        ...
+
+    def restore(self, recording: UnfinishedRecording) -> Path:
+        """Mark it recovered (no more offers); its text file is rewritten from the journal and
+        returned."""
+        ...
+
+    def dismiss(self, recording: UnfinishedRecording) -> None:
+        """No more offers for it; the files stay."""
+        ...
 
 
 # --- what went wrong -------------------------------------------------------------------------

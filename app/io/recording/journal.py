@@ -151,3 +151,22 @@ def _unwritable(path: Path, exc: OSError) -> ExportError:
     return ExportError(f"Could not update {path.name} ({exc.strerror or type(exc).__name__}).",
                        remedy="Check the transcripts folder's free space and permissions; "
                        "nothing was deleted.")
+
+
+class JournalFolder:
+    """The transcripts folder as a :class:`~app.core.journal.RecoveryStore`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def unfinished(self) -> list[UnfinishedRecording]:
+        return find_unfinished(self.folder)
+
+    def load(self, recording: UnfinishedRecording) -> list[TranscriptTurn]:
+        return load_journal(recording.journal)
+
+    def restore(self, recording: UnfinishedRecording) -> Path:
+        return mark_recovered(recording.journal)
+
+    def dismiss(self, recording: UnfinishedRecording) -> None:
+        dismiss(recording.journal)

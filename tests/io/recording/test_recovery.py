@@ -18,9 +18,15 @@ from typing import IO
 import pytest
 
 from app.core.export import from_json, to_txt
-from app.core.journal import end_line, header_line, parse_journal, turn_line
+from app.core.journal import RecoveryStore, end_line, header_line, parse_journal, turn_line
 from app.core.transcript import TranscriptTurn
-from app.io.recording.journal import dismiss, find_unfinished, load_journal, mark_recovered
+from app.io.recording.journal import (
+    JournalFolder,
+    dismiss,
+    find_unfinished,
+    load_journal,
+    mark_recovered,
+)
 from tests.emulator import EmulatorConfig, EmulatorThread, ScriptedRecognizer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -85,6 +91,18 @@ def test_recovering_closes_the_journal_and_rewrites_the_text_but_deletes_nothing
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "2026-12-03_09-00-00.journal.jsonl", "2026-12-03_09-00-00.txt",
         "2026-12-03_10-00-00.journal.jsonl"]
+
+
+def test_the_folder_offers_what_a_restore_button_needs(tmp_path: Path) -> None:
+    store: RecoveryStore = JournalFolder(tmp_path)
+    crashed_journal(tmp_path, datetime(2026, 12, 3, 9, 0, 0), ["restore me"])
+    crashed_journal(tmp_path, datetime(2026, 12, 3, 8, 0, 0), ["dismiss me"])
+    newest, older = store.unfinished()
+    assert [t.text for t in store.load(newest)] == ["restore me"]
+    assert store.restore(newest).read_text() == "restore me\n"
+    store.dismiss(older)
+    assert store.unfinished() == []
+    assert len(list(tmp_path.iterdir())) == 3  # two journals and the restored text
 
 
 # --- a real crash ----------------------------------------------------------------------------
