@@ -16,6 +16,7 @@ from pathlib import Path
 from app import __version__
 from app.core.config import EngineChoice, with_environment
 from app.core.errors import LiveTranscriberError
+from app.core.export import Format
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--save-wav", type=Path, help="with --check-mic: keep the recording")
     p.add_argument("--engine", choices=["cloud", "offline"],
                    help="speech engine (default: cloud with a key, else offline)")
+    p.add_argument("--recover", action="store_true",
+                   help="print the newest recording that did not end cleanly (after a crash)")
+    p.add_argument("--format", choices=[f.value for f in Format], default="txt",
+                   help="with --recover: the output format")
+    p.add_argument("--out", type=Path, help="with --recover: write to this file, not stdout")
     p.add_argument("--self-test", action="store_true",
                    help="check this installation (Qt, window, audio, keyring) and exit")
     return p
@@ -79,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
             from app.selftest import run_self_test
 
             return run_self_test()
+        if args.recover:
+            from app.recovery_cli import recover
+            from app.wiring import data_folder
+
+            return recover(data_folder() / "transcripts", Format(args.format), args.out)
         if args.list_devices:
             return headless.list_devices(args.json)
         if args.check_mic:

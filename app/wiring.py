@@ -71,7 +71,8 @@ def recorder_factory(autosave_folder: Path | None
     def autosave(started: datetime,
                  on_error: Callable[[ExportError], None]) -> TranscriptAutosave:
         assert autosave_folder is not None
-        return TranscriptAutosave(autosave_folder / autosave_name(started), on_error)
+        return TranscriptAutosave(autosave_folder / autosave_name(started), on_error,
+                                  started=started)
 
     def build(model: TranscriptModel, listener: RecordingListener) -> Recorder:
         return Recorder(model, listener, autosave if autosave_folder is not None else None)

@@ -36,6 +36,8 @@ __all__ = [
     "to_srt",
     "to_txt",
     "to_vtt",
+    "turn_from_dict",
+    "turn_to_dict",
 ]
 
 JSON_FORMAT_NAME: Final = "live-transcriber-transcript"
@@ -115,7 +117,8 @@ def _word_json(word: Word) -> dict[str, Any]:
     }
 
 
-def _turn_json(turn: TranscriptTurn) -> dict[str, Any]:
+def turn_to_dict(turn: TranscriptTurn) -> dict[str, Any]:
+    """Every field of ``turn`` as JSON-ready values (one turn of :func:`to_json`)."""
     return {
         "segment": turn.segment,
         "order": turn.order,
@@ -138,7 +141,7 @@ def to_json(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) -
     """
     try:
         lines = [
-            "    " + json.dumps(_turn_json(t), ensure_ascii=False, allow_nan=False)
+            "    " + json.dumps(turn_to_dict(t), ensure_ascii=False, allow_nan=False)
             for t in turns
             if t.final or include_partial
         ]
@@ -219,7 +222,8 @@ def _word_from(raw: Any, where: str) -> Word:
     )
 
 
-def _turn_from(raw: Any, where: str) -> TranscriptTurn:
+def turn_from_dict(raw: Any, where: str) -> TranscriptTurn:
+    """The turn :func:`turn_to_dict` wrote; :class:`ExportError` naming ``where`` if malformed."""
     r = _Reader(raw, where)
     words = tuple(
         _word_from(w, f"word {n} of {where}") for n, w in enumerate(r.items("words"), start=1)
@@ -261,4 +265,4 @@ def from_json(text: str) -> list[TranscriptTurn]:
     if version < 1:
         raise _damaged(f"its format version {version} does not exist")
     turns = _Reader(document, "the file").items("turns")
-    return [_turn_from(t, f"turn {n}") for n, t in enumerate(turns, start=1)]
+    return [turn_from_dict(t, f"turn {n}") for n, t in enumerate(turns, start=1)]

@@ -142,7 +142,7 @@ def test_headless_wav_prints_each_finished_turn(emulator: EmulatorThread,
     assert done.stdout.splitlines() == ["First sentence here.", "Second sentence there.",
                                         "And the last words."]
     assert "… first" in done.stderr  # partials go to stderr
-    (autosaved,) = (tmp_path / "data" / "live-transcriber" / "transcripts").iterdir()
+    (autosaved,) = (tmp_path / "data" / "live-transcriber" / "transcripts").glob("*.txt")
     assert autosaved.read_text().split("\n\n")[0] == "First sentence here."
 
 

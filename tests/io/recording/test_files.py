@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +19,6 @@ def test_writes_utf8_and_replaces_atomically(tmp_path: Path) -> None:
 def test_missing_folder_is_a_plain_error(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match=r"Could not save t\.txt \(No such file or directory\)"):
         write_text_atomic(tmp_path / "gone" / "t.txt", "x")
-
-
-@pytest.fixture
-def tiny_filesystem(tmp_path: Path) -> Iterator[Path]:
-    """A real 64 KiB tmpfs, so ENOSPC comes from the kernel, not from a mock (needs root)."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
-                              str(mount_point)], capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
 
 
 def test_disk_full_loses_nothing_and_leaves_no_partial_file(tiny_filesystem: Path) -> None:

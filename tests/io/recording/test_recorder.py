@@ -14,7 +14,7 @@ import pytest
 from app.core import errors as e
 from app.core.config import StreamingParams, endpoints_for
 from app.core.errors import LiveTranscriberError
-from app.core.messages import Turn
+from app.core.export import to_txt
 from app.core.ports import EventSink
 from app.core.recording import EngineFactory, RecorderState
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
@@ -77,13 +77,13 @@ def autosaves(folder: Path) -> object:
 
 
 def the_one_file(folder: Path) -> str:
-    (path,) = folder.iterdir()
+    """The one autosaved text (its journal lies beside it)."""
+    (path,) = folder.glob("*.txt")
     return path.name
 
 
 def saved_text(folder: Path) -> str:
-    (path,) = folder.iterdir()
-    return path.read_text()
+    return (folder / the_one_file(folder)).read_text()
 
 
 async def record_until_played(recorder: Recorder, sources: FileSources,
@@ -115,7 +115,7 @@ async def test_a_whole_recording_keeps_every_word_and_autosaves_it(
     assert any(c.kind == "partial" for c in listener.changes)
     assert listener.levels, "the level meter was fed"
     assert the_one_file(tmp_path).endswith(".txt")
-    assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
+    assert saved_text(tmp_path) == to_txt(model.finals)
     (session,) = await emulator.wait_sessions_closed_async(1)
     assert session.text_messages_received == ['{"type":"Terminate"}']
     assert session.audio_bytes_received >= HELLO_BYTES - 44
@@ -131,7 +131,7 @@ async def test_formatted_revisions_replace_the_last_autosaved_paragraph(
     assert [t.text for t in model.finals] == ["One two three four.", "Five six seven eight.",
                                                "Nine ten eleven twelve."]
     assert any(c.kind == "revised" for c in listener.changes)
-    assert saved_text(tmp_path) == model.plain_text(include_partial=False) + "\n\n"
+    assert saved_text(tmp_path) == to_txt(model.finals)
 
 
 async def test_a_rejected_key_ends_the_start_plainly(emulator: Emulator) -> None:
@@ -145,14 +145,16 @@ async def test_a_rejected_key_ends_the_start_plainly(emulator: Emulator) -> None
     assert listener.states[-1] is RecorderState.IDLE
 
 
-async def test_a_source_that_cannot_start_is_reported(emulator: Emulator,
-                                                      tmp_path: Path) -> None:
+async def test_a_source_that_cannot_start_is_reported_and_leaves_no_file(
+        emulator: Emulator, tmp_path: Path) -> None:
     model, listener = TranscriptModel(), RecordingLog()
-    recorder = Recorder(model, listener)
+    folder = tmp_path / "transcripts"
+    recorder = Recorder(model, listener, autosaves(folder))  # type: ignore[arg-type]
     error = await recorder.record(FileSources(tmp_path / "missing.wav"),
                                   engine_factory(emulator), asyncio.Event())
     assert isinstance(error, e.AudioError)
     assert listener.states[-1] is RecorderState.IDLE
+    assert not folder.exists(), "a start that failed leaves no empty autosave behind"
 
 
 async def test_cancelling_a_recording_still_terminates_the_session(emulator: Emulator) -> None:
@@ -172,18 +174,3 @@ async def test_cancelling_a_recording_still_terminates_the_session(emulator: Emu
 
 def test_autosave_names_files_by_start_time() -> None:
     assert autosave_name(datetime(2026, 11, 26, 7, 34, 12)) == "2026-11-26_07-34-12.txt"
-
-
-def test_autosave_reports_a_full_disk_once_and_keeps_trying() -> None:
-    errors: list[e.ExportError] = []
-    autosave = TranscriptAutosave(Path("/dev/full"), errors.append)  # writes fail: ENOSPC
-    model = TranscriptModel()
-    turn = Turn(0, False, True, "hello there", 0.9, ())
-    change = model.apply(turn)
-    assert change is not None
-    autosave.apply(change, model.finals)
-    autosave.apply(change, model.finals)
-    autosave.close()
-    assert len(errors) == 1
-    assert "No space left on device" in str(errors[0])
-    assert "Save" in errors[0].remedy
