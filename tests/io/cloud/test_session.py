@@ -357,7 +357,12 @@ async def test_http_refusal_of_the_upgrade_is_typed(emulator: Emulator) -> None:
     with pytest.raises(e.LiveTranscriberError) as info:
         await session.start()
         await session.wait_closed()
-    assert info.value.code is not None
+    # A 404 on the upgrade is neither a key nor an account problem: a wrong address.
+    assert type(info.value) is e.ConnectionFailedError
+    assert info.value.code == 404
+    assert str(info.value) == ("AssemblyAI answered with an unexpected HTTP status 404. "
+                               "Check the service address and your network, then try again.")
+    assert KEY not in str(info.value) and KEY not in info.value.detail
 
 
 async def test_stop_while_connecting_waits_for_begin_then_terminates() -> None:
