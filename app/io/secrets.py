@@ -31,9 +31,10 @@ log = logging.getLogger(__name__)
 SERVICE: Final = "live-transcriber"
 ACCOUNT: Final = "assemblyai-api-key"
 
-# keyring's own errors derive from RuntimeError, and its backends let some RuntimeErrors (D-Bus
-# gone, service not activatable) and OSErrors through unwrapped.
-_BACKEND_ERRORS: Final = (RuntimeError, OSError)
+# keyring's own errors (KeyringLocked, InitError, ...) derive from Exception; only
+# NoKeyringError is also a RuntimeError. Its backends let some RuntimeErrors (D-Bus gone, service
+# not activatable) and OSErrors through unwrapped.
+_BACKEND_ERRORS: Final = (keyring.errors.KeyringError, RuntimeError, OSError)
 
 _FIX = "Unlock your system keyring (e.g. GNOME Keyring or KWallet) and try again."
 
