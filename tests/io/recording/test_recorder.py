@@ -33,10 +33,6 @@ HELLO_BYTES = os.path.getsize(HELLO)
 OPTIONS = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3)
 
 
-
-
-
-
 def emulator_config(**overrides: object) -> EmulatorConfig:
     values: dict[str, object] = {
         "api_keys": frozenset({KEY}),
