@@ -20,6 +20,7 @@ skipped: there is nothing to silence.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import logging
 import os
@@ -38,6 +39,7 @@ _JACK_LIBRARY: Final = "libjack.so.0"
 # ctypes cannot read the variadic part; the format string says what went wrong well enough.
 _AlsaErrorHandler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
                                      ctypes.c_int, ctypes.c_char_p)
+_ALSA_DEFAULT_HANDLER = ctypes.cast(0, _AlsaErrorHandler)  # NULL: libasound's own (stderr)
 # void (*)(const char *message), for jack_set_error_function and jack_set_info_function.
 _JackMessageFunction = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
 
@@ -78,6 +80,9 @@ def _route_alsa_errors() -> bool:
     alsa.snd_lib_error_set_handler.restype = ctypes.c_int
     _keep_alive.extend((alsa, handler))
     alsa.snd_lib_error_set_handler(handler)
+    # Back to libasound's own handler before the interpreter goes: a Python callback called
+    # during finalisation (a library destructor reporting something) would abort the process.
+    atexit.register(alsa.snd_lib_error_set_handler, _ALSA_DEFAULT_HANDLER)
     return True
 
 

@@ -7,6 +7,8 @@ import ctypes
 import gc
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -65,3 +67,24 @@ def test_a_missing_library_is_skipped_not_fatal(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(portaudio_quiet, "_JACK_LIBRARY", "libjack-not-here.so.9")
     assert portaudio_quiet._route_alsa_errors() is False
     assert portaudio_quiet._route_jack_messages() is False
+
+
+def test_libasound_gets_its_own_handler_back_before_the_interpreter_ends() -> None:
+    # A Python callback left installed could be called during finalisation and abort the process.
+    program = (
+        "import atexit, ctypes\n"
+        "from app.io.audio.portaudio_quiet import quiet_portaudio\n"
+        "quiet_portaudio()\n"
+        "alsa = ctypes.CDLL('libasound.so.2')\n"
+        "def fail_to_open():\n"
+        "    alsa.snd_pcm_open(ctypes.byref(ctypes.c_void_p()), b'no_such_pcm_lt', 1, 0)\n"
+        "fail_to_open()\n"
+        "print('--- exit handlers ---', file=__import__('sys').stderr, flush=True)\n"
+        "atexit._run_exitfuncs()\n"
+        "fail_to_open()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60, check=True)
+    routed, restored = done.stderr.split("--- exit handlers ---")
+    assert "ALSA lib" not in routed
+    assert "Unknown PCM no_such_pcm_lt" in restored
