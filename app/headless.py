@@ -176,9 +176,11 @@ async def check_mic(device_id: str | None, seconds: float, save_wav: Path | None
     frames: list[bytes] = []
     failure: list[LiveTranscriberError] = []
     capture = PyAudioCapture(device, on_frame=frames.append, on_error=failure.append)
-    print(f"Recording {seconds:g} s from {device.name if device else 'the default input'}…",
-          file=sys.stderr)
     await capture.start()
+    # Only now: opening can take a while (PortAudio probes every ALSA device) or fail, and
+    # words spoken before the stream runs are not recorded.
+    print(f"Recording {seconds:g} s from {device.name if device else 'the default input'}… "
+          "speak now", file=sys.stderr, flush=True)
     await asyncio.sleep(seconds)  # the recording's length, as asked
     await capture.stop()
     audio = b"".join(frames)

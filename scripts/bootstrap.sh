@@ -2,7 +2,7 @@
 # Set up everything Live Transcriber needs on a Debian/Ubuntu machine, idempotently:
 #   1. the Debian packages (through sudo when not root; only the missing ones),
 #   2. .venv with the pinned Python dependencies (re-installed only when the pins change).
-# Usage: scripts/bootstrap.sh [run|test]   ("test" adds the packages the test suite uses)
+# Usage: scripts/bootstrap.sh [run|test]   ("test" adds what the test suite uses)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,8 +49,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The virtual environment, re-synced whenever pyproject.toml or the lock file changes. The test
-# profile installs a superset of the run profile, so either stamp satisfies `run`.
+# The virtual environment, re-synced whenever pyproject.toml or the lock file changes. `run`
+# installs what the app needs and nothing else; `test` adds the test and packaging tools (the
+# dev and package extras). Test is a superset of run, so either stamp satisfies `run`.
 want=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
@@ -58,8 +59,8 @@ fi
 synced() { [ -f ".venv/.installed-$1" ] && [ "$(cat ".venv/.installed-$1")" = "$want" ]; }
 if ! synced test && { [ "$profile" = "test" ] || ! synced run; }; then
   echo "bootstrap: installing Python dependencies into .venv"
-  extras="dev"
-  [ "$profile" = "test" ] && extras="dev,package"
-  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[$extras]"
+  target="."
+  [ "$profile" = "test" ] && target=".[dev,package]"
+  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e "$target"
   echo "$want" > ".venv/.installed-$profile"
 fi

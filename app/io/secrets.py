@@ -12,7 +12,6 @@ the key.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Final
 
@@ -25,15 +24,17 @@ import keyring.errors
 
 from app.core.errors import SecretStoreError
 from app.core.ports import SecretStore
+from app.io.keyring_compat import forget_viable_backends
 
 log = logging.getLogger(__name__)
 
 SERVICE: Final = "live-transcriber"
 ACCOUNT: Final = "assemblyai-api-key"
 
-# keyring's own errors derive from RuntimeError, and its backends let some RuntimeErrors (D-Bus
-# gone, service not activatable) and OSErrors through unwrapped.
-_BACKEND_ERRORS: Final = (RuntimeError, OSError)
+# keyring's own errors (KeyringLocked, InitError, ...) derive from Exception; only
+# NoKeyringError is also a RuntimeError. Its backends let some RuntimeErrors (D-Bus gone, service
+# not activatable) and OSErrors through unwrapped.
+_BACKEND_ERRORS: Final = (keyring.errors.KeyringError, RuntimeError, OSError)
 
 _FIX = "Unlock your system keyring (e.g. GNOME Keyring or KWallet) and try again."
 
@@ -125,10 +126,7 @@ def open_secret_store() -> SecretStore:
     """The OS keyring when one is usable, else a session-only store. Blocks: D-Bus probe."""
     # keyring computes the viable backends once per process; a Secret Service that was not
     # reachable then (no session bus yet) would be ignored for good. Detect afresh.
-    reset = getattr(keyring.backend.get_all_keyring, "reset", None)
-    if callable(reset):
-        with contextlib.suppress(KeyError):  # nothing computed yet: nothing to forget
-            reset()
+    forget_viable_backends()
     try:
         keyring.core.init_backend()
         backend = keyring.get_keyring()

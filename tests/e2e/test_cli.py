@@ -135,6 +135,40 @@ def test_check_mic_records_and_reports_levels(pulse_server: PulseServer, tmp_pat
         assert wav.getnframes() >= 16000 * 1.5
 
 
+def test_check_mic_keeps_portaudio_probing_off_the_terminal(pulse_server: PulseServer,
+                                                          tmp_path: Path) -> None:
+    env = app_env(tmp_path)
+    # The control: on this machine a bare PortAudio start-up does print the probing noise.
+    bare = subprocess.run([sys.executable, "-c", "import pyaudio; pyaudio.PyAudio().terminate()"],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert "ALSA lib" in bare.stderr
+    done = run_app("--check-mic", "--seconds", "0.5", env=env)
+    assert done.returncode == 0, done.stderr
+    for noise in ("ALSA lib", "jack server", "Jack", "Cannot connect to server"):
+        assert noise not in done.stderr, done.stderr
+    # Nothing but the app's own line is left on stderr.
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [
+        "Recording 0.5 s from Monitor of vspeaker… speak now"]
+
+
+def test_check_mic_says_speak_now_only_once_the_stream_is_open(pulse_server: PulseServer,
+                                                              tmp_path: Path) -> None:
+    # The capture code logs "capture opened" once PortAudio's stream runs; with logging shown on
+    # the same stderr, the invitation to speak must come after it.
+    program = ("import logging, sys\n"
+               "logging.basicConfig(level=logging.INFO, format='log: %(message)s')\n"
+               "from app.main import main\n"
+               "sys.exit(main(['--check-mic', '--seconds', '0.5']))\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=app_env(tmp_path),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    opened = next(i for i, line in enumerate(lines) if line.startswith("log: capture opened"))
+    speak = next(i for i, line in enumerate(lines) if line.startswith("Recording 0.5 s"))
+    assert opened < speak, done.stderr
+    assert lines[speak].endswith("speak now")
+
+
 def test_headless_wav_prints_each_finished_turn(emulator: EmulatorThread,
                                                 tmp_path: Path) -> None:
     done = run_app("--headless", "--wav", str(HELLO), "--fast", env=app_env(tmp_path, emulator))

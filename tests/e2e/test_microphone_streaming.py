@@ -19,10 +19,6 @@ HELLO = Path(__file__).parents[1] / "fixtures" / "hello.wav"
 KEY = "e2e-key"
 
 
-
-
-
-
 async def test_virtual_microphone_to_the_service_drops_nothing(
     pulse_server: PulseServer,
 ) -> None:

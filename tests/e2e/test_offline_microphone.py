@@ -19,10 +19,6 @@ from tests.support.speech import load_fixture, word_error_rate
 WER_BOUND = 0.12
 
 
-
-
-
-
 async def test_virtual_microphone_to_the_offline_engine(pulse_server: PulseServer) -> None:
     speech = load_fixture("notebook")
     loader = WhisperModelLoader()

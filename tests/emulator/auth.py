@@ -29,7 +29,7 @@ TOKEN_USED = "Token already used"
 
 
 @dataclass
-class _Token:
+class _IssuedToken:
     redeem_deadline: float  # time.monotonic()
     max_session_seconds: float | None
     used: bool = False
@@ -46,13 +46,14 @@ class TokenStore:
     """Thread-safe: tests mint and expire tokens from their own thread."""
 
     def __init__(self) -> None:
-        self._tokens: dict[str, _Token] = {}
+        self._tokens: dict[str, _IssuedToken] = {}
         self._lock = threading.Lock()
 
     def issue(self, expires_in_seconds: float, max_session_seconds: float | None = None) -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._tokens[token] = _Token(time.monotonic() + expires_in_seconds, max_session_seconds)
+            self._tokens[token] = _IssuedToken(time.monotonic() + expires_in_seconds,
+                                               max_session_seconds)
         return token
 
     def expire(self, token: str) -> None:

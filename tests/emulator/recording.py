@@ -1,7 +1,7 @@
 """What the emulator saw and sent, for assertions in tests.
 
 Lists are only appended to from the server's event loop; other threads may read them at any
-time, and a session's fields are final once `closed` is true (see `Recorder.wait_closed`).
+time, and a session's fields are final once `closed` is true (see `TrafficLog.wait_closed`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ class RecordedSession:
     closed: bool = False
 
 
-class Recorder:
+class TrafficLog:
+    """Every request and session the emulator saw, for tests to read and wait on."""
+
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.sessions: list[RecordedSession] = []

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from .config import EmulatorConfig
-from .recording import RecordedSession, Recorder
+from .recording import RecordedSession, TrafficLog
 
 MAX_REASON_BYTES = 123  # RFC 6455 control-frame limit, PROTOCOL.md §4.1 "Error"
 LONG_REASON = "See Error message for details"
@@ -56,7 +56,7 @@ class SessionBase:
         ws: ServerConnection,
         record: RecordedSession,
         config: EmulatorConfig,
-        recorder: Recorder,
+        recorder: TrafficLog,
     ) -> None:
         self.ws = ws
         self.record = record

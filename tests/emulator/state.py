@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from .auth import TokenStore
 from .config import EmulatorConfig
-from .recording import Recorder
+from .recording import TrafficLog
 
 if TYPE_CHECKING:
     from .session import SessionBase
@@ -20,6 +20,6 @@ Outage = Literal["http-503", "reset"]
 class ServerState:
     config: EmulatorConfig
     tokens: TokenStore = field(default_factory=TokenStore)
-    recorder: Recorder = field(default_factory=Recorder)
+    recorder: TrafficLog = field(default_factory=TrafficLog)
     live: set[SessionBase] = field(default_factory=set)  # open WebSocket sessions
     outage: Outage | None = None

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.errors import SecretStoreError
 from app.io.secrets import ACCOUNT, SERVICE, KeyringStore, SessionOnlyStore, open_secret_store
-from tests.support.secret_service import SecretServiceSession
+from tests.support.secret_service import SecretServiceSession, private_secret_service
 
 KEY = "f3a1c2b4d5e6f708192a3b4c5d6e7f80"
 
@@ -68,15 +68,29 @@ def test_no_keyring_backend_keeps_the_key_for_this_session_only(
     assert store.load() is None
 
 
-def test_a_locked_keyring_is_a_plain_error(secret_service: SecretServiceSession) -> None:
-    import keyring.backends.fail
-
-    store = KeyringStore(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
-    for action in (store.load, lambda: store.save(KEY), store.delete):
-        with pytest.raises(SecretStoreError) as info:
-            action()
-        assert KEY not in str(info.value)
-        assert "keyring" in str(info.value)
+def test_a_locked_keyring_is_a_plain_error(caplog: pytest.LogCaptureFixture) -> None:
+    # Its own Secret Service: a locked login keyring cannot be unlocked again without a prompt.
+    with private_secret_service() as service:
+        store = open_secret_store()
+        assert isinstance(store, KeyringStore)
+        store.save(KEY)
+        service.lock_login_keyring()
+        assert service.login_keyring_locked()
+        sentences = {
+            store.load: "Could not read the API key from the system keyring.",
+            lambda: store.save(KEY): "Could not save the API key in the system keyring.",
+            store.delete: "Could not delete the API key from the system keyring.",
+        }
+        for action, sentence in sentences.items():
+            with pytest.raises(SecretStoreError) as info:
+                action()
+            assert info.value.message == sentence
+            assert "Unlock your system keyring" in info.value.remedy
+            assert KEY not in str(info.value)
+        assert service.login_keyring_locked()  # nothing unlocked it behind the person's back
+    # What keyring itself raised was a locked keyring, logged by name only.
+    assert caplog.text.count("KeyringLocked") == 3
+    assert KEY not in caplog.text
 
 
 def test_empty_keys_are_refused() -> None:

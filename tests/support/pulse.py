@@ -51,10 +51,15 @@ class PulseServer:
         config = self.runtime_dir / "virtmic.pa"
         config.write_text(f"load-module module-native-protocol-unix socket={self.socket}\n")
         log = self.runtime_dir / "pulseaudio.log"
+        # No session bus for the daemon: on one (the keyring fixture's) every pulseaudio claims
+        # the name org.PulseAudio1, and a second private server then fails to start ("D-Bus
+        # name org.PulseAudio1 already taken"). "disabled:" is an address libdbus cannot
+        # connect to (pulseaudio warns and runs without D-Bus), and it auto-launches nothing.
         subprocess.run(
             ["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n", "-F", str(config),
              "--use-pid-file=yes", f"--log-target=file:{log}", "--disallow-module-loading=no"],
-            env=self.env, check=True, timeout=20, capture_output=True,
+            env={**self.env, "DBUS_SESSION_BUS_ADDRESS": "disabled:"}, check=True, timeout=20,
+            capture_output=True,
         )
         pid_file = self.runtime_dir / "pid"
         if pid_file.exists():

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,28 @@ class SecretServiceSession:
     bus_address: str
     data_home: Path
 
+    def lock_login_keyring(self) -> None:
+        """Lock the login collection, as the desktop does on screen lock or after a timeout.
+        Unlocking it again needs a prompt, which has no display here: use a private instance
+        (:func:`private_secret_service`) for a test that locks."""
+        self._gdbus("--object-path", "/org/freedesktop/secrets",
+                    "--method", "org.freedesktop.Secret.Service.Lock",
+                    "['/org/freedesktop/secrets/collection/login']")
+
+    def login_keyring_locked(self) -> bool:
+        answer = self._gdbus("--object-path", "/org/freedesktop/secrets/collection/login",
+                             "--method", "org.freedesktop.DBus.Properties.Get",
+                             "org.freedesktop.Secret.Collection", "Locked")
+        return answer == "(<true>,)"
+
+    def _gdbus(self, *args: str) -> str:
+        done = subprocess.run(
+            ["gdbus", "call", "--session", "--dest", "org.freedesktop.secrets", *args],
+            env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.bus_address},
+            check=True, capture_output=True, text=True, timeout=10,
+        )
+        return done.stdout.strip()
+
 
 def _kill(pid: int) -> None:
     try:
@@ -33,9 +56,10 @@ def _kill(pid: int) -> None:
         pass
 
 
-@pytest.fixture(scope="session")
-def secret_service() -> Iterator[SecretServiceSession]:
-    """Starts dbus-daemon + gnome-keyring for the session and points this process at them."""
+@contextmanager
+def private_secret_service() -> Iterator[SecretServiceSession]:
+    """Start dbus-daemon + gnome-keyring and point this process at them until the block ends
+    (the previous bus address and data folder are restored)."""
     for tool in ("dbus-daemon", "gnome-keyring-daemon", "gdbus"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is not installed: run the tests through `make test`")
@@ -76,3 +100,10 @@ def secret_service() -> Iterator[SecretServiceSession]:
             keyring_daemon.kill()
         _kill(bus_pid)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def secret_service() -> Iterator[SecretServiceSession]:
+    """One Secret Service for the test session; this process is pointed at it throughout."""
+    with private_secret_service() as session:
+        yield session

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QColor
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QColor, QImage
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core import auth
@@ -105,12 +106,40 @@ def test_dot_colour_tells_valid_from_rejected(indicator: AuthIndicator) -> None:
     assert valid != rejected
 
 
-def test_checking_is_a_ring_not_a_disc(indicator: AuthIndicator) -> None:
-    indicator.set_status(STATUSES[AuthState.NO_KEY])
-    assert dot_pixel(indicator) == DOT_COLOURS[AuthState.NO_KEY]
+def near(pixel: QColor, colour: QColor) -> bool:
+    """Opaque and within antialiasing distance of ``colour``."""
+    return pixel.alpha() > 200 and max(abs(pixel.red() - colour.red()),
+                                       abs(pixel.green() - colour.green()),
+                                       abs(pixel.blue() - colour.blue())) <= 24
+
+
+def is_ring(image: QImage, colour: QColor) -> bool:
+    """The dot's stroke is ``colour`` on both sides of its centre, and its centre is what the
+    widget shows where nothing is painted (a pixel in the gap before the text)."""
+    # The dot's centre lies on the corner between pixels (4|5, h/2 - 1|h/2); its stroke runs
+    # 2.5-4.5 px from there, so pixel columns 1 and 8 are covered by it, columns 4 and 5 not.
+    middle = image.height() // 2
+    background = image.pixelColor(DOT_DIAMETER + 2, 0)
+    stroke = [image.pixelColor(x, middle) for x in (1, DOT_DIAMETER - 2)]
+    hole = [image.pixelColor(x, middle) for x in (DOT_DIAMETER // 2 - 1, DOT_DIAMETER // 2)]
+    return all(near(p, colour) for p in stroke) and all(p == background for p in hole)
+
+
+def test_checking_is_a_ring_not_a_disc(indicator: AuthIndicator, qtbot: QtBot) -> None:
+    grey = DOT_COLOURS[AuthState.CHECKING]
+    assert DOT_COLOURS[AuthState.NO_KEY] == grey  # same colour: only the shape tells them apart
     indicator.set_status(STATUSES[AuthState.CHECKING])
     assert indicator.label.text().endswith("…")
-    assert dot_pixel(indicator) != DOT_COLOURS[AuthState.CHECKING]
+    assert is_ring(indicator.grab().toImage(), grey)
+    # The check itself tells a ring from a disc of the same colour, and from nothing painted.
+    indicator.set_status(STATUSES[AuthState.NO_KEY])
+    disc = indicator.grab().toImage()
+    assert near(disc.pixelColor(DOT_DIAMETER // 2, disc.height() // 2), grey)
+    assert not is_ring(disc, grey)
+    blank = QWidget()
+    qtbot.addWidget(blank)
+    blank.resize(indicator.size())
+    assert not is_ring(blank.grab().toImage(), grey)
 
 
 def test_a_change_is_announced_once_with_state_and_cause(

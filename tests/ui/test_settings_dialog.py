@@ -3,6 +3,7 @@ key is never stored, and options round-trip through QSettings (never the key).""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 
 from app.core.auth import AuthState
 from app.core.config import Region
-from app.core.ports import KeyStatus
+from app.core.ports import KeyStatus, SecretStore
 from app.core.transcript import TranscriptModel
-from app.io.secrets import SessionOnlyStore
+from app.io.secrets import ACCOUNT, SERVICE, SessionOnlyStore, open_secret_store
 from app.ui.app_window import build_window
 from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences
@@ -33,9 +34,32 @@ def emulator() -> Iterator[EmulatorThread]:
 
 
 @pytest.fixture
-def window(qapp: QApplication, emulator: EmulatorThread, tmp_path: Path) -> MainWindow:
+def secret_store(request: pytest.FixtureRequest) -> Iterator[SecretStore]:
+    """The in-memory store, or with ``indirect`` parameter "keyring" the real OS keyring (a
+    Secret Service in a private D-Bus session), emptied before and after the test."""
+    if getattr(request, "param", "session") == "session":
+        yield SessionOnlyStore()
+        return
+    request.getfixturevalue("secret_service")
+    store = open_secret_store()
+    assert store.persistent, "the Secret Service fixture must give a real keyring"
+    store.delete()
+    yield store
+    store.delete()
+
+
+def stored_in_os_keyring() -> str:
+    """What another process reads from the OS keyring (empty when nothing is stored)."""
+    done = subprocess.run(["secret-tool", "lookup", "service", SERVICE, "username", ACCOUNT],
+                          capture_output=True, text=True, timeout=10, check=False)
+    return done.stdout
+
+
+@pytest.fixture
+def window(qapp: QApplication, emulator: EmulatorThread, tmp_path: Path,
+           secret_store: SecretStore) -> MainWindow:
     built = services(tmp_path / "autosave", env_key=None)
-    built.secret_store = SessionOnlyStore()
+    built.secret_store = secret_store
     prefs = Preferences(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     return build_window(TranscriptModel(), built,
                         {"LIVE_TRANSCRIBER_STREAMING_URL": emulator.url}, prefs)
@@ -55,29 +79,40 @@ def test_key_field_is_masked_and_can_be_shown(window: MainWindow) -> None:
     assert dialog.key_edit.echoMode() is QLineEdit.EchoMode.Password
 
 
-def test_a_rejected_key_is_never_stored(qt_loop: QtLoop, window: MainWindow) -> None:
+STORES = pytest.mark.parametrize("secret_store", ["session", "keyring"], indirect=True)
+
+
+@STORES
+def test_a_rejected_key_is_never_stored(qt_loop: QtLoop, window: MainWindow,
+                                        secret_store: SecretStore) -> None:
     dialog = SettingsDialog(window.controller, window)
     dialog.key_edit.setText("  not-a-valid-key  ")
     check = qt_loop.run(dialog.validate_and_save())
     assert check is not None and check.status is KeyStatus.REJECTED
-    assert window.controller._services.secret_store.load() is None  # noqa: SLF001
+    assert secret_store.load() is None
+    if secret_store.persistent:
+        assert stored_in_os_keyring() == ""
     assert not window.controller.has_key
     assert "Not saved" in dialog.key_status.text()
     assert auth_state(window) is AuthState.REJECTED
 
 
+@STORES
 def test_a_valid_key_is_stored_and_the_field_cleared(qt_loop: QtLoop, window: MainWindow,
-                                                     tmp_path: Path) -> None:
+                                                     tmp_path: Path,
+                                                     secret_store: SecretStore) -> None:
     dialog = SettingsDialog(window.controller, window)
     dialog.key_edit.setText(KEY)
     check = qt_loop.run(dialog.validate_and_save())
     assert check is not None and check.status is KeyStatus.VALID
-    assert window.controller._services.secret_store.load() == KEY  # noqa: SLF001
+    assert secret_store.load() == KEY
+    if secret_store.persistent:
+        assert stored_in_os_keyring() == KEY
     assert dialog.key_edit.text() == ""
     assert "saved" in dialog.key_status.text()
     assert auth_state(window) is AuthState.VALID
     qt_loop.run(dialog.delete_key())
-    assert window.controller._services.secret_store.load() is None  # noqa: SLF001
+    assert secret_store.load() is None
     # Automatic engine without a key: the next recording runs offline, and the indicator says so.
     assert auth_state(window) is AuthState.OFFLINE
     # The key never reaches the settings file.

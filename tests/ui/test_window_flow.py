@@ -123,7 +123,14 @@ def test_record_stop_copy_and_save_every_format(
         # The second sentence settles in its formatted form (the 2025 two-message turn end).
         await signal_until(controller.transcript_changed,
                            lambda c: c.kind == "revised" and c.index == 1)
-        assert window.elapsed_label.text() != "00:00" or controller.elapsed_seconds < 1
+        # The WAV plays in real time, so this far into it more than a second has passed; at
+        # the window's next clock tick the label shows the controller's elapsed time.
+        before = controller.elapsed_seconds
+        assert before >= 1
+        await signal_until(window._elapsed_timer.timeout)
+        after = controller.elapsed_seconds
+        minutes, seconds = window.elapsed_label.text().split(":")
+        assert int(before) <= int(minutes) * 60 + int(seconds) <= int(after)
         window.record_button.click()  # Stop
         await signal_until(controller.state_changed, lambda s: s is RecorderState.IDLE, 15)
 

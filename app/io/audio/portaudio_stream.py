@@ -27,6 +27,7 @@ from app.core.audio import SAMPLE_RATE
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
 from app.core.signal import frames_per_buffer
+from app.io.audio.portaudio_quiet import new_portaudio
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def open_input_stream(device: InputDevice | None, callback_for: CallbackFactory,
     """
     try:
         with PORTAUDIO_LIFETIME_LOCK:
-            audio = pyaudio.PyAudio()
+            audio = new_portaudio()
     except OSError as exc:
         raise AudioError("The audio system could not be started.",
                          remedy="Check that a sound server or sound card is available.",

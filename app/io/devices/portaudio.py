@@ -24,10 +24,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-import pyaudio
-
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
+from app.io.audio.portaudio_quiet import new_portaudio
 from app.io.audio.portaudio_stream import PORTAUDIO_LIFETIME_LOCK
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ class PortAudioDeviceProvider:
         stream_open: Callable[[], bool] = lambda: False,
         *,
         poll_interval: float = POLL_INTERVAL_S,
-        open_portaudio: Callable[[], Any] = pyaudio.PyAudio,
+        open_portaudio: Callable[[], Any] = new_portaudio,
     ) -> None:
         self._stream_open = stream_open
         self._poll_interval = poll_interval

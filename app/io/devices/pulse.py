@@ -26,6 +26,7 @@ import pulsectl
 
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
+from app.io.devices.pulsectl_compat import source_info_lister
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,9 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-# pulsectl's private list builder is the only way to run code inside the info callback; the
-# version is pinned in pyproject.toml and test_devices checks the copied sample specs.
-_list_sources: Callable[[Any], list[_Source]] = pulsectl.Pulse._pulse_get_list(
-    pulsectl._pulsectl.PA_SOURCE_INFO_CB_T,
-    pulsectl._pulsectl.pa.context_get_source_info_list,
-    _Source.from_struct,
-)
+# Copies each source inside libpulse's info callback (a private pulsectl API, kept in
+# pulsectl_compat); test_devices checks the copied sample specs.
+_list_sources: Callable[[Any], list[_Source]] = source_info_lister(_Source.from_struct)
 
 
 def _unreachable(cause: BaseException) -> AudioError:

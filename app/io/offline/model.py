@@ -207,8 +207,8 @@ class WhisperRecogniser:
 
 
 def _vad() -> Any:
-    from faster_whisper import vad  # type: ignore[import-untyped, unused-ignore]
-    return vad
+    from app.io.offline import faster_whisper_compat
+    return faster_whisper_compat
 
 
 def _vad_options(min_silence_ms: int, min_speech_ms: int) -> Any:

@@ -35,7 +35,7 @@ VSPEAKER = VirtualSink("vspeaker", -1, 16_000, 1)
 # --- helpers ---------------------------------------------------------------------------------
 
 
-class Recorder:
+class CaptureSink:
     """Collects what a capture delivers and lets a test wait for it (with timeouts)."""
 
     def __init__(self) -> None:
@@ -157,7 +157,7 @@ def write_sine(path: Path, *, seconds: float = 1.0, rate: int = 16_000) -> Path:
 
 
 async def test_16k_mono_default_mic_is_bit_exact(pulse_server: PulseServer) -> None:
-    rec = Recorder()
+    rec = CaptureSink()
     capture = PyAudioCapture(None, on_frame=rec.frame, on_error=rec.error)
     async with recording(capture):
         assert capture.is_open
@@ -179,7 +179,7 @@ async def test_16k_mono_default_mic_is_bit_exact(pulse_server: PulseServer) -> N
 async def test_48k_stereo_device_is_downmixed_and_resampled_by_the_pump(
     pulse_server: PulseServer,
 ) -> None:
-    rec = Recorder()
+    rec = CaptureSink()
     with loaded_sink(pulse_server, "v48", rate=48_000, channels=2) as sink:
         capture = PyAudioCapture(pulse_device(sink), on_frame=rec.frame, on_error=rec.error,
                                  prefer_wire_format=False)
@@ -201,7 +201,7 @@ async def test_records_the_chosen_source_not_the_default(
     default_before = pulse_server.default_source()
     # A value already in the environment must win back after the open, and must not leak in.
     monkeypatch.setenv("PULSE_SOURCE", "va.monitor")
-    rec = Recorder()
+    rec = CaptureSink()
     with loaded_sink(pulse_server, "va") as sink_a, loaded_sink(pulse_server, "vb") as sink_b:
         capture = PyAudioCapture(pulse_device(sink_b), on_frame=rec.frame, on_error=rec.error)
         async with recording(capture):
@@ -222,7 +222,7 @@ async def test_records_the_chosen_source_not_the_default(
 
 async def test_unplugged_source_reports_an_error_within_2_s(pulse_server: PulseServer) -> None:
     loop = asyncio.get_running_loop()
-    rec = Recorder()
+    rec = CaptureSink()
     with loaded_sink(pulse_server, "vgone") as sink:
         capture = PyAudioCapture(pulse_device(sink), on_frame=rec.frame, on_error=rec.error)
         await capture.start()
@@ -246,7 +246,7 @@ async def test_unplugged_source_reports_an_error_within_2_s(pulse_server: PulseS
 
 async def test_a_frozen_sound_server_is_detected_as_a_stall(pulse_server: PulseServer) -> None:
     pid = int((pulse_server.runtime_dir / "pid").read_text().split()[0])
-    rec = Recorder()
+    rec = CaptureSink()
     capture = PyAudioCapture(None, on_frame=rec.frame, on_error=rec.error)
     await capture.start()
     try:
@@ -267,7 +267,7 @@ async def test_level_meter_silence_and_full_scale_sine(
     pulse_server: PulseServer, tmp_path: Path,
 ) -> None:
     sine = write_sine(tmp_path / "sine1k.wav")
-    rec = Recorder()
+    rec = CaptureSink()
     async with recording(PyAudioCapture(None, on_frame=rec.frame, on_level=rec.level)):
         await rec.wait_more(6)
         silence = list(rec.levels)
@@ -282,7 +282,7 @@ async def test_level_meter_silence_and_full_scale_sine(
 async def test_portaudio_device_ids_are_matched_by_host_api_and_name(
     pulse_server: PulseServer,
 ) -> None:
-    rec = Recorder()
+    rec = CaptureSink()
     device = InputDevice(id="ALSA:pulse", name="pulse", host_api="ALSA", channels=32,
                          default_rate=44_100)
     async with recording(PyAudioCapture(device, on_frame=rec.frame)) as capture:
@@ -313,7 +313,7 @@ async def test_a_missing_device_fails_to_start_with_a_plain_sentence(
 
 
 async def test_start_twice_is_a_usage_error(pulse_server: PulseServer) -> None:
-    rec = Recorder()
+    rec = CaptureSink()
     async with recording(PyAudioCapture(None, on_frame=rec.frame)) as capture:
         with pytest.raises(RuntimeError):
             await capture.start()

@@ -31,7 +31,7 @@ FAST = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3)
 
 
 @dataclass
-class Recorder:
+class SessionEvents:
     """The session's event sink: keeps everything the owner would see."""
 
     events: list[EngineEvent] = field(default_factory=list)
@@ -79,7 +79,7 @@ def endpoints(emu: Emulator) -> Endpoints:
     return endpoints_for(override=emu.url)
 
 
-def session_for(emu: Emulator, recorder: Recorder, *, key: str = KEY,
+def session_for(emu: Emulator, recorder: SessionEvents, *, key: str = KEY,
                 auth_mode: AuthMode = AuthMode.HEADER,
                 params: StreamingParams | None = None,
                 options: StreamingOptions = FAST) -> StreamingSession:
@@ -103,7 +103,7 @@ async def stream(session: StreamingSession, ms: int, *, piece_ms: int = 50) -> N
 
 
 async def test_header_auth_streams_and_keeps_the_last_words(emulator: Emulator) -> None:
-    rec = Recorder()
+    rec = SessionEvents()
     session = session_for(emulator, rec)
     await session.start()
     assert rec.states()[-1] is SessionState.STREAMING
@@ -138,7 +138,7 @@ async def test_header_auth_streams_and_keeps_the_last_words(emulator: Emulator) 
 async def test_token_auth_mints_a_token_and_never_sends_the_key_in_a_url(
     emulator: Emulator,
 ) -> None:
-    rec = Recorder()
+    rec = SessionEvents()
     session = session_for(emulator, rec, auth_mode=AuthMode.TOKEN)
     await session.start()
     await stream(session, 300)
@@ -158,7 +158,7 @@ async def test_token_auth_mints_a_token_and_never_sends_the_key_in_a_url(
 
 
 async def test_the_key_travels_only_in_the_authorization_header(emulator: Emulator) -> None:
-    rec = Recorder()
+    rec = SessionEvents()
     session = session_for(emulator, rec,
                           params=StreamingParams(keyterms_prompt=("Live Transcriber",)))
     await session.start()
@@ -174,7 +174,7 @@ async def test_the_key_travels_only_in_the_authorization_header(emulator: Emulat
 
 async def test_audio_sent_before_begin_is_buffered_and_delivered() -> None:
     async with run_emulator(config(begin_delay=0.3)) as emu:
-        rec = Recorder()
+        rec = SessionEvents()
         session = session_for(emu, rec)
         starting = asyncio.create_task(session.start())
         await asyncio.wait_for(rec.reached(SessionState.CONNECTING).wait(), 2)
@@ -189,7 +189,7 @@ async def test_audio_sent_before_begin_is_buffered_and_delivered() -> None:
 
 
 async def test_formatted_turns_arrive_in_the_two_message_form(emulator: Emulator) -> None:
-    rec = Recorder()
+    rec = SessionEvents()
     session = session_for(emulator, rec, params=StreamingParams(format_turns=True))
     await session.start()
     await stream(session, 700)
@@ -203,7 +203,7 @@ async def test_formatted_turns_arrive_in_the_two_message_form(emulator: Emulator
 
 
 async def test_rejected_key_is_an_auth_error_with_the_service_reason(emulator: Emulator) -> None:
-    rec = Recorder()
+    rec = SessionEvents()
     session = session_for(emulator, rec, key="wrong-key")
     with pytest.raises(e.AuthError) as info:
         await session.start()
@@ -216,7 +216,7 @@ async def test_rejected_key_is_an_auth_error_with_the_service_reason(emulator: E
 
 
 async def test_rejected_key_in_token_mode_fails_at_the_token_endpoint(emulator: Emulator) -> None:
-    session = session_for(emulator, Recorder(), key="wrong-key", auth_mode=AuthMode.TOKEN)
+    session = session_for(emulator, SessionEvents(), key="wrong-key", auth_mode=AuthMode.TOKEN)
     with pytest.raises(e.AuthError) as info:
         await session.start()
     assert info.value.code == 401
@@ -232,7 +232,7 @@ async def test_expired_token_is_rejected(emulator: Emulator,
         return token
 
     monkeypatch.setattr(streaming, "fetch_temporary_token", stale_token)
-    session = session_for(emulator, Recorder(), auth_mode=AuthMode.TOKEN)
+    session = session_for(emulator, SessionEvents(), auth_mode=AuthMode.TOKEN)
     with pytest.raises(e.AuthError) as info:
         await session.start()
         await session.wait_closed()
@@ -243,7 +243,7 @@ async def test_expired_token_is_rejected(emulator: Emulator,
 async def test_original_failure_v2_not_authorized_4001_is_explained(emulator: Emulator) -> None:
     """The v2 path answers a bare {"error": "Not authorized"} and closes 4001."""
     v2 = Endpoints(f"{emulator.url}/v2/realtime/ws", f"{emulator.http_url}/v3/token")
-    session = StreamingSession(v2, "not-a-valid-key", StreamingParams(), Recorder(),
+    session = StreamingSession(v2, "not-a-valid-key", StreamingParams(), SessionEvents(),
                                options=FAST)
     with pytest.raises(e.AuthError) as info:
         await session.start()
@@ -279,7 +279,7 @@ async def test_each_close_code_becomes_its_typed_error(
 ) -> None:
     async with run_emulator(config(close_after=(code, 0.05, reason),
                                    send_error_frame=error_frame)) as emu:
-        rec = Recorder()
+        rec = SessionEvents()
         session = session_for(emu, rec)
         await session.start()
         with pytest.raises(kind) as info:
@@ -292,7 +292,7 @@ async def test_each_close_code_becomes_its_typed_error(
 
 async def test_legacy_3005_is_refined_by_its_reason() -> None:
     async with run_emulator(config(legacy_codes=True)) as emu:
-        session = session_for(emu, Recorder())
+        session = session_for(emu, SessionEvents())
         await session.start()
         # A 20 ms frame breaks the 50-1000 ms rule; the legacy service closes 3005.
         ws = session._ws  # noqa: SLF001 - reach the socket to send what the client never would
@@ -306,7 +306,7 @@ async def test_legacy_3005_is_refined_by_its_reason() -> None:
 async def test_begin_timeout() -> None:
     async with run_emulator(config(withhold_begin=True)) as emu:
         options = StreamingOptions(connect_timeout=5, begin_timeout=0.3, terminate_timeout=1)
-        session = session_for(emu, Recorder(), options=options)
+        session = session_for(emu, SessionEvents(), options=options)
         with pytest.raises(e.ConnectionFailedError, match="did not start the session"):
             await session.start()
         assert session.state is SessionState.FAILED
@@ -314,7 +314,7 @@ async def test_begin_timeout() -> None:
 
 async def test_malformed_server_message_fails_cleanly_and_keeps_earlier_turns() -> None:
     async with run_emulator(config(malformed_after=0.4)) as emu:
-        rec = Recorder()
+        rec = SessionEvents()
         session = session_for(emu, rec)
         await session.start()
         await stream(session, 400)
@@ -327,7 +327,7 @@ async def test_malformed_server_message_fails_cleanly_and_keeps_earlier_turns() 
 
 async def test_dropped_connection_is_a_retryable_connection_failure() -> None:
     async with run_emulator(config(drop_after=0.2)) as emu:
-        rec = Recorder()
+        rec = SessionEvents()
         session = session_for(emu, rec)
         await session.start()
         await stream(session, 300)
@@ -346,23 +346,28 @@ def _closed_port() -> int:
 
 async def test_unreachable_service() -> None:
     dead = endpoints_for(override=f"ws://127.0.0.1:{_closed_port()}")
-    session = StreamingSession(dead, KEY, StreamingParams(), Recorder(), options=FAST)
+    session = StreamingSession(dead, KEY, StreamingParams(), SessionEvents(), options=FAST)
     with pytest.raises(e.ConnectionFailedError, match="Could not reach"):
         await session.start()
 
 
 async def test_http_refusal_of_the_upgrade_is_typed(emulator: Emulator) -> None:
     wrong_path = Endpoints(f"{emulator.url}/nowhere", f"{emulator.http_url}/v3/token")
-    session = StreamingSession(wrong_path, KEY, StreamingParams(), Recorder(), options=FAST)
+    session = StreamingSession(wrong_path, KEY, StreamingParams(), SessionEvents(), options=FAST)
     with pytest.raises(e.LiveTranscriberError) as info:
         await session.start()
         await session.wait_closed()
-    assert info.value.code is not None
+    # A 404 on the upgrade is neither a key nor an account problem: a wrong address.
+    assert type(info.value) is e.ConnectionFailedError
+    assert info.value.code == 404
+    assert str(info.value) == ("AssemblyAI answered with an unexpected HTTP status 404. "
+                               "Check the service address and your network, then try again.")
+    assert KEY not in str(info.value) and KEY not in info.value.detail
 
 
 async def test_stop_while_connecting_waits_for_begin_then_terminates() -> None:
     async with run_emulator(config(begin_delay=0.2)) as emu:
-        rec = Recorder()
+        rec = SessionEvents()
         session = session_for(emu, rec)
         starting = asyncio.create_task(session.start())
         await asyncio.wait_for(rec.reached(SessionState.CONNECTING).wait(), 2)
@@ -382,11 +387,11 @@ async def test_key_never_reaches_a_log_line(emulator: Emulator,
                                             caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     for mode in AuthMode:
-        session = session_for(emulator, Recorder(), auth_mode=mode)
+        session = session_for(emulator, SessionEvents(), auth_mode=mode)
         await session.start()
         await stream(session, 200)
         await session.stop()
-    bad = session_for(emulator, Recorder(), key="bad-" + KEY)
+    bad = session_for(emulator, SessionEvents(), key="bad-" + KEY)
     with pytest.raises(e.AuthError):
         await bad.start()
         await bad.wait_closed()
@@ -427,7 +432,7 @@ async def test_a_malformed_key_is_refused_before_it_goes_anywhere(
     be turned away first, in words that never contain it."""
     caplog.set_level(logging.DEBUG)
     for mode in AuthMode:
-        session = session_for(emulator, Recorder(), key=key, auth_mode=mode)
+        session = session_for(emulator, SessionEvents(), key=key, auth_mode=mode)
         with pytest.raises(e.AuthError) as info:
             await session.start()
         assert "SECRETKEY" not in str(info.value) and "SECRETKEY" not in repr(info.value)
