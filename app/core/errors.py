@@ -45,11 +45,22 @@ from dataclasses import dataclass
 REDACTED = "[redacted]"
 
 
+MIN_SECRET_FRAGMENT = 8
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Return ``text`` with every non-empty secret replaced by ``[redacted]``."""
+    """Return ``text`` with every non-empty secret replaced by ``[redacted]``, and also every
+    start or end of one that is ``MIN_SECRET_FRAGMENT`` characters or longer: a log line or a
+    service message cut short (websockets shortens long frames in its debug log) would
+    otherwise still show part of the key."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        if not secret:
+            continue
+        text = text.replace(secret, REDACTED)
+        for length in range(len(secret) - 1, MIN_SECRET_FRAGMENT - 1, -1):
+            for fragment in (secret[:length], secret[-length:]):
+                if fragment in text:
+                    text = text.replace(fragment, REDACTED)
     return text
 
 
@@ -183,7 +194,10 @@ class _Answer:
 _CLOSE_CODES: dict[int, _Answer] = {
     # v3 codes as documented by AssemblyAI (PROTOCOL.md §5.1).
     1008: _Answer(AuthError, "AssemblyAI rejected the API key.", _FIX_KEY, False),
+    1001: _Answer(ServerError, "AssemblyAI's server went away (close 1001).", _FIX_AGAIN, True),
     1011: _Answer(ServerError, "AssemblyAI had an internal error.", _FIX_AGAIN, True),
+    1012: _Answer(ServerError, "AssemblyAI is restarting its service (close 1012).", _FIX_AGAIN,
+                  True),
     1013: _Answer(ServerError, "AssemblyAI is temporarily overloaded.", _FIX_WAIT, True),
     3005: _Answer(ServerError, "AssemblyAI cancelled the session after an error on its side.",
                   _FIX_AGAIN, True),
@@ -239,7 +253,14 @@ _REASON_PREFIXES: tuple[tuple[str, int], ...] = (
 )
 _ACCOUNT_WORDS = ("insufficient", "balance", "funds", "disabled", "suspended", "credit")
 
-_NETWORK_CLOSES = frozenset({1001, 1006, 1012, 1014})
+_NETWORK_CLOSES = frozenset({1006, 1014})
+# Closes that say the peer broke the WebSocket protocol (1009: a frame over the size limit the
+# client accepts): not the person's network, and a new session usually works.
+_PROTOCOL_CLOSES = {
+    1002: "a malformed WebSocket frame",
+    1007: "text that is not valid UTF-8",
+    1009: "a message larger than the app accepts",
+}
 
 
 def _classify(code: int, reason: str) -> int:
@@ -253,7 +274,7 @@ def _classify(code: int, reason: str) -> int:
 
 def error_for_close(
     code: int, reason: str = "", *, secrets: Iterable[str] = ()
-) -> ServiceError | ConnectionFailedError | None:
+) -> ServiceError | ConnectionFailedError | ProtocolError | None:
     """Map a WebSocket close (code and reason) to a typed error; ``None`` for a clean close.
 
     ``reason`` may be the close frame's reason or the text of an ``Error`` frame that came
@@ -262,6 +283,10 @@ def error_for_close(
     if code == 1000:
         return None
     detail = redact(reason, secrets)
+    if code in _PROTOCOL_CLOSES:
+        error = ProtocolError(f"close {code}: {_PROTOCOL_CLOSES[code]}")
+        error.code = code
+        return error
     if code in _NETWORK_CLOSES:
         return ConnectionFailedError(
             "The connection to AssemblyAI dropped.",

@@ -74,10 +74,25 @@ def test_legacy_reasons_are_refined(code: int, reason: str, kind: type[e.Service
     assert type(e.error_for_close(code, reason)) is kind
 
 
-@pytest.mark.parametrize("code", [1001, 1006, 1012, 1014])
+@pytest.mark.parametrize("code", [1006, 1014])
 def test_network_closes_are_connection_failures(code: int) -> None:
     error = e.error_for_close(code)
     assert isinstance(error, e.ConnectionFailedError) and error.retryable
+    assert "internet" in str(error)
+
+
+@pytest.mark.parametrize("code", [1001, 1012])
+def test_a_server_going_away_is_not_blamed_on_the_network(code: int) -> None:
+    error = e.error_for_close(code)
+    assert isinstance(error, e.ServerError) and error.retryable
+    assert "internet" not in str(error) and f"close {code}" in error.message
+
+
+@pytest.mark.parametrize("code", [1002, 1007, 1009])
+def test_a_broken_frame_is_a_protocol_error(code: int) -> None:
+    error = e.error_for_close(code)
+    assert isinstance(error, e.ProtocolError) and error.retryable and error.code == code
+    assert "internet" not in str(error) and f"close {code}" in error.message
 
 
 def test_unknown_codes_still_give_a_typed_error_with_the_code() -> None:

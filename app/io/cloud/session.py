@@ -305,6 +305,11 @@ class StreamingSession(EngineLifecycle):
             return
         code = ws.close_code if ws.close_code is not None else 1006
         reason = ws.close_reason or ""
+        sent = ws.protocol.close_sent
+        if code == 1006 and sent is not None and sent.code in (1002, 1007, 1009):
+            # We failed the connection because the service broke the protocol (e.g. a frame
+            # over max_size): that, not a network drop, is what happened.
+            code, reason = sent.code, sent.reason
         frame = self._last_error_frame
         if frame is not None:
             # The Error frame carries the full text; the close reason may be a placeholder.

@@ -403,6 +403,45 @@ async def test_key_never_reaches_a_log_line(emulator: Emulator,
     assert tokens and all(token not in ours for token in tokens)
 
 
+async def test_a_service_that_echoes_the_key_never_gets_a_piece_of_it_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """websockets shortens long frames in its debug log: the cut may keep only the start or
+    the end of the key, which must be redacted too."""
+    caplog.set_level(logging.DEBUG)
+    async with run_emulator(config(key_echo_after=0.2)) as emu:
+        session = session_for(emu, SessionEvents())
+        await session.start()
+        with pytest.raises(e.LiveTranscriberError) as failed:
+            await session.wait_closed()
+        await session.stop()
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("app."))
+    assert "credential" in ours, "the echoed frame was logged (redacted)"
+    texts = [ours, str(failed.value), failed.value.detail]
+    for length in range(8, len(KEY) + 1):
+        for fragment in (KEY[:length], KEY[-length:]):
+            assert all(fragment not in text for text in texts), fragment
+
+
+@pytest.mark.parametrize(("fault", "kind", "code"), [
+    ({"oversized_after": 0.2}, e.ProtocolError, 1009),
+    ({"close_after": (1012, 0.2, "Service Restart")}, e.ServerError, 1012),
+    ({"drop_after": 0.2}, e.ConnectionFailedError, 1006),
+])
+async def test_each_way_a_session_ends_has_its_own_words(
+    fault: dict[str, object], kind: type[e.LiveTranscriberError], code: int,
+) -> None:
+    async with run_emulator(config(**fault)) as emu:
+        session = session_for(emu, SessionEvents())
+        await session.start()
+        with pytest.raises(e.LiveTranscriberError) as failed:
+            await session.wait_closed()
+        await session.stop()
+    assert type(failed.value) is kind and failed.value.code == code
+    assert failed.value.retryable
+    assert ("internet" in str(failed.value)) is (kind is e.ConnectionFailedError)
+
+
 # --- key validation --------------------------------------------------------------------------
 
 

@@ -171,3 +171,59 @@ async def test_stop_cancels_a_connect_that_never_answers(coded_wav: Path) -> Non
     assert listener.states[-1] is RecorderState.IDLE
     assert RecorderState.RECORDING not in listener.states
     assert error is None or "not transcribed" in error.message
+
+
+async def test_automatic_falls_back_and_the_outage_words_are_transcribed(coded_wav: Path) -> None:
+    """The service goes away for good mid-sentence: after ``fall_back_after_s`` the fallback
+    engine (here a second, healthy service, so its words can be counted the same way) hears
+    the held audio and the recording continues with every word once."""
+    async with run_emulator(coded_config(drop_after=1.8, fault_sessions=1)) as primary, \
+            run_emulator(coded_config()) as spare:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        stop = asyncio.Event()
+        source = CodedFile(coded_wav)
+        task = asyncio.create_task(recorder.record(source, cloud(primary), stop, cloud(spare)))
+        await primary.wait_sessions_started_async(1)
+        primary.service_down()
+        await source.finished.wait()
+        stop.set()
+        error = await asyncio.wait_for(task, 30)
+        spare_sessions = spare.sessions_started
+    assert error is None, error
+    assert words_of(model) == coded_words(SENTENCES)
+    assert spare_sessions == 1
+    kinds = [n.kind for n in listener.notices]
+    assert NoticeKind.FALLBACK in kinds and kinds[-1] is NoticeKind.RECONNECTED
+    assert "offline engine" in next(n.text for n in listener.notices
+                                    if n.kind is NoticeKind.FALLBACK)
+
+
+async def test_automatic_goes_offline_at_once_when_the_cloud_is_down_at_start(
+    coded_wav: Path,
+) -> None:
+    async with run_emulator(coded_config()) as primary, run_emulator(coded_config()) as spare:
+        primary.service_down()
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        error = await record_to_end(recorder, coded_wav, cloud(primary), cloud(spare))
+    assert error is None, error
+    assert words_of(model) == coded_words(SENTENCES)
+    assert [n.kind for n in listener.notices][0] is NoticeKind.FALLBACK
+
+
+async def test_a_broken_setting_ends_the_start_with_its_sentence(coded_wav: Path) -> None:
+    """A hand-edited key term over 50 characters: the engine cannot even be built. The
+    recording must end at once with the setting's sentence, never hang in STARTING."""
+    from app.core.config import SettingsError
+
+    def broken(sink: EventSink) -> TranscriptionEngine:
+        raise SettingsError("A key term is longer than 50 characters.",
+                            remedy="Shorten it in Settings.")
+
+    model, listener = TranscriptModel(), RecordingLog()
+    recorder = Recorder(model, listener, options=QUICK)
+    error = await asyncio.wait_for(record_to_end(recorder, coded_wav, broken), 10)
+    assert isinstance(error, SettingsError)
+    assert listener.errors == [error]
+    assert listener.states[-1] is RecorderState.IDLE
