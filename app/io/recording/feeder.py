@@ -21,12 +21,13 @@ from app.core.ports import TranscriptionEngine
 
 class AudioFeeder:
     def __init__(self, held: HeldAudio, *, chunk_ms: int = 1000, max_queued_ms: int = 2000,
-                 max_ahead_ms: int = 60_000, clock: Callable[[], float] = time.monotonic,
-                 ) -> None:
+                 max_ahead_ms: int = 60_000, throughput: float = 1.25,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._held = held
         self._chunk_bytes = chunk_ms * BYTES_PER_MS
         self._max_queued_ms = max_queued_ms
         self._max_ahead_ms = max_ahead_ms
+        self._throughput = throughput
         self._clock = clock
         self._engine: TranscriptionEngine | None = None
         self._sent = 0  # recording byte position handed to the current engine
@@ -94,7 +95,7 @@ class AudioFeeder:
                 self._sent = held.start_byte
             delay = pace_delay_s(self._session_sent // BYTES_PER_MS,
                                  self._clock() - self._session_began,
-                                 max_ahead_ms=self._max_ahead_ms)
+                                 throughput=self._throughput, max_ahead_ms=self._max_ahead_ms)
             if delay > 0:
                 await asyncio.sleep(delay)  # the service's pacing rule, not a poll
                 continue

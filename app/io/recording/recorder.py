@@ -66,6 +66,10 @@ class RecorderOptions:
     reconnect: ReconnectSettings = ReconnectSettings()
     max_held_ms: int = 300_000  # audio kept for a replay (~9.6 MB); beyond it the oldest goes
     catch_up_timeout_s: float = 30.0  # at Stop: the engine hears the last held audio
+    # The service's pacing rule for held audio (PROTOCOL.md §6: ~1.25x real time, 3007 past
+    # five minutes ahead); a soak test against a faster emulator raises it.
+    throughput: float = 1.25
+    max_ahead_ms: int = 60_000
 
 
 class _SessionEnded(Exception):
@@ -85,7 +89,7 @@ class Recorder:
         self._autosave_factory = autosave_factory
         self._options = options or RecorderOptions()
         self._autosave: TranscriptAutosave | None = None
-        self._feeder = AudioFeeder(HeldAudio(self._options.max_held_ms))
+        self._feeder = self._new_feeder()
         self._engine: TranscriptionEngine | None = None
         self._session_end: asyncio.Future[LiveTranscriberError] | None = None
         self._source_error: asyncio.Event = asyncio.Event()
@@ -318,8 +322,13 @@ class Recorder:
         self._engine = None
         self._session_end = None
         self._source_error = asyncio.Event()
-        self._feeder = AudioFeeder(HeldAudio(self._options.max_held_ms))
+        self._feeder = self._new_feeder()
         self.reconnects = 0
+
+    def _new_feeder(self) -> AudioFeeder:
+        o = self._options
+        return AudioFeeder(HeldAudio(o.max_held_ms), throughput=o.throughput,
+                           max_ahead_ms=o.max_ahead_ms)
 
     def _open_autosave(self) -> None:
         self._autosave = None
