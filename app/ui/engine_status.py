@@ -1,11 +1,16 @@
-"""The API-key status: a coloured dot, a short text and a tooltip with the cause and the fix.
+"""Where the audio goes: one indicator naming the engine in use and its state.
 
-Accessibility (measured on AT-SPI with Qt 6.11, ``shared/CI-RECIPES.md``): a ``QLabel`` with
-an ``accessibleName`` is announced by that name and its shown text becomes unreachable. So the
-text label keeps no accessible name (it reads as the status text) and carries the cause and the
-fix in its ``accessibleDescription``. The dot is painted by the indicator itself rather than put
-in a child label, so there is no nameless image for a screen reader to stop on. A change of
-state is also announced (``AuthStatus.spoken``): a label that changes out of focus is silent.
+"AssemblyAI cloud (EU) · key valid", "On this computer · Whisper tiny.en", "… reconnecting…",
+"Offline fallback · on this computer": the wording and the colour come from
+:func:`app.core.policy.engine_status`; this widget only paints them. The key's state is part of
+the sentence when the audio goes to the cloud, so the indicator never contradicts what runs.
+
+Accessibility (measured on AT-SPI with Qt 6.11, ``shared/CI-RECIPES.md``): a ``QLabel`` with an
+``accessibleName`` is announced by that name and its shown text becomes unreachable. The group
+is named with the sentence itself, the label inside keeps no name (it reads as its text) and
+carries the detail in its ``accessibleDescription``. The dot is painted here rather than put
+in a child label, so there is no nameless image for a screen reader to stop on. A change is
+announced: a label that changes out of focus is silent.
 """
 
 from __future__ import annotations
@@ -21,73 +26,61 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from app.core.auth import AuthState, AuthStatus, checking
+from app.core.policy import EngineStatus, Tone
 
 DOT_DIAMETER = 10
 _GAP = 6
 
-_GREEN = QColor(0x2E, 0x9D, 0x3A)
-_GREY = QColor(0x8A, 0x8A, 0x8A)  # mid grey: visible on light and dark window colours
-_BLUE = QColor(0x3A, 0x7B, 0xD5)
-_RED = QColor(0xD9, 0x3A, 0x2B)
-_ORANGE = QColor(0xE0, 0x7B, 0x00)
-
-DOT_COLOURS: dict[AuthState, QColor] = {
-    AuthState.VALID: _GREEN,
-    AuthState.CHECKING: _GREY,
-    AuthState.NO_KEY: _GREY,
-    AuthState.OFFLINE: _BLUE,
-    AuthState.REJECTED: _RED,
-    AuthState.NO_CREDIT: _RED,
-    AuthState.RATE_LIMITED: _ORANGE,
-    AuthState.UNREACHABLE: _ORANGE,
-    # The key may be fine; the store is not: a problem to fix, but not a refusal.
-    AuthState.KEYRING_ERROR: _ORANGE,
+DOT_COLOURS: dict[Tone, QColor] = {
+    Tone.GOOD: QColor(0x2E, 0x9D, 0x3A),
+    Tone.LOCAL: QColor(0x3A, 0x7B, 0xD5),
+    Tone.PENDING: QColor(0x8A, 0x8A, 0x8A),  # mid grey: visible on light and dark windows
+    Tone.WARNING: QColor(0xE0, 0x7B, 0x00),
+    Tone.PROBLEM: QColor(0xD9, 0x3A, 0x2B),
 }
 
 
-class AuthIndicator(QWidget):
-    """Shows one :class:`AuthStatus`; the owner calls :meth:`set_status` when it changes."""
+class EngineStatusIndicator(QWidget):
+    """Shows one :class:`EngineStatus`; the owner calls :meth:`set_status` when it changes."""
 
-    def __init__(self, status: AuthStatus | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, status: EngineStatus, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("authStatus")
-        # Names the group only: the label inside still reads as its own text.
-        self.setAccessibleName("API key status")
+        self.setObjectName("engineStatus")
         self._label = QLabel(self)
-        self._label.setObjectName("authStatusText")
-        self._label.setTextFormat(Qt.TextFormat.PlainText)  # error text is never markup
+        self._label.setObjectName("engineStatusText")
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(DOT_DIAMETER + _GAP, 0, 0, 0)
         layout.addWidget(self._label)
-        self._status = checking() if status is None else status
-        self._show(self._status)
+        self._status = status
+        self._show(status)
 
     @property
-    def status(self) -> AuthStatus:
+    def status(self) -> EngineStatus:
         return self._status
 
     @property
     def label(self) -> QLabel:
-        """The text part, for layouts that align it and for tests."""
         return self._label
 
-    def set_status(self, status: AuthStatus) -> None:
+    def set_status(self, status: EngineStatus) -> None:
         if status == self._status:
             return
         self._status = status
         self._show(status)
         if self.isVisible():
-            announcement = QAccessibleAnnouncementEvent(self, status.spoken)
-            QAccessible.updateAccessibility(announcement)
+            spoken = status.text.replace(" · ", ", ")
+            QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, spoken))
 
     def dot_colour(self) -> QColor:
-        return DOT_COLOURS[self._status.state]
+        return DOT_COLOURS[self._status.tone]
 
-    def _show(self, status: AuthStatus) -> None:
+    def _show(self, status: EngineStatus) -> None:
         self._label.setText(status.text)
-        self._label.setAccessibleDescription(status.tooltip)
-        self.setToolTip(status.tooltip)  # the label has none, so hovering it shows this one
+        self._label.setAccessibleDescription(status.detail)
+        self.setAccessibleName(status.text)
+        self.setAccessibleDescription(status.detail)
+        self.setToolTip(status.detail)  # the label has none, so hovering it shows this one
         self.update()
 
     # --- Qt overrides ----------------------------------------------------------------------
@@ -103,7 +96,7 @@ class AuthIndicator(QWidget):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             top = (self.height() - DOT_DIAMETER) / 2
             dot = QRectF(0.5, top + 0.5, DOT_DIAMETER - 1, DOT_DIAMETER - 1)
-            if self._status.state is AuthState.CHECKING:
+            if self._status.tone is Tone.PENDING:
                 # A ring, not a disc: "not decided yet" must not rely on colour alone.
                 painter.setPen(QPen(colour, 2))
                 painter.setBrush(Qt.BrushStyle.NoBrush)

@@ -1,4 +1,5 @@
-"""The main window: device picker, auth status, Start/Stop, live transcript, copy/save/clear.
+"""The main window: device and engine pickers, where the audio goes, the message bar, the live
+transcript with find, recording feedback, copy/save/clear, and the menus.
 
 It renders the controller's signals and calls its slots; it owns no task and does no I/O.
 Every interactive widget has a stable ``objectName`` for automation and a human-readable
@@ -10,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,22 +31,22 @@ from app.core.config import EngineChoice
 from app.core.devices import DeviceChoice, InputDevice
 from app.core.errors import ExportError
 from app.core.export import Format
+from app.core.policy import Action, Message
 from app.core.recording import RecorderState
 from app.core.transcript import TranscriptChange
-from app.ui.auth_indicator import AuthIndicator
+from app.ui import menus, save_flow
 from app.ui.controller import AppController
+from app.ui.engine_status import EngineStatusIndicator
+from app.ui.find_bar import FindBar
 from app.ui.level_meter import LevelMeter
+from app.ui.message_bar import MessageBar
 from app.ui.preferences import Preferences
+from app.ui.recording_dot import RecordingDot
+from app.ui.recovery import RecoveryOffer
 from app.ui.transcript_view import TranscriptView
 
 WINDOW_TITLE = "Live Transcriber"
-
-_FILTERS = {
-    Format.TXT: "Plain text (*.txt)",
-    Format.SRT: "SubRip subtitles (*.srt)",
-    Format.VTT: "WebVTT subtitles (*.vtt)",
-    Format.JSON: "JSON with word timings (*.json)",
-}
+PLACEHOLDER = "Press Start recording (Ctrl+R) and speak"
 _ENGINES = {
     EngineChoice.AUTO: "Automatic",
     EngineChoice.CLOUD: "AssemblyAI (cloud)",
@@ -57,6 +58,8 @@ _STATE_TEXT = {
     RecorderState.RECORDING: "Recording",
     RecorderState.STOPPING: "Finishing the last words…",
 }
+ZOOM_STEP_PT = 2
+ZOOM_RANGE = (-3, 12)
 
 
 class MainWindow(QMainWindow):
@@ -68,7 +71,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.controller = controller
         self.preferences = preferences
+        self.recovery = RecoveryOffer(controller, self)
         self._may_close = False
+        self._saved_to: tuple[Path, Format] | None = None
+        self._session: dict[str, str] = {}
         self.setWindowTitle(WINDOW_TITLE)
         if icon is not None:
             self.setWindowIcon(icon)
@@ -80,8 +86,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(900, 600)
+        self._base_point_size = self.transcript_view.font().pointSizeF()
+        self.set_zoom(preferences.zoom())
         self._render_state(RecorderState.IDLE)
-        self.auth_indicator.set_status(controller.auth_status)
+        self.engine_status.set_status(controller.engine_status)
+        self._update_transcript_actions()
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -94,7 +103,7 @@ class MainWindow(QMainWindow):
         self.device_picker = QComboBox(central)
         self.device_picker.setObjectName("devicePicker")
         self.device_picker.setAccessibleName("Input device")
-        self.device_picker.setMinimumContentsLength(14)
+        self.device_picker.setMinimumContentsLength(12)
         self.device_picker.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         device_label.setBuddy(self.device_picker)
@@ -112,20 +121,23 @@ class MainWindow(QMainWindow):
         self.engine_picker.setCurrentIndex(
             self.engine_picker.findData(self.controller.settings.engine.value))
         engine_label.setBuddy(self.engine_picker)
-        self.level_meter = LevelMeter(central)
-        self.auth_indicator = AuthIndicator(self.controller.auth_status, central)
         self.settings_button = QPushButton("Se&ttings…", central)
         self.settings_button.setObjectName("settingsButton")
         self.settings_button.setAccessibleName("Settings")
         top.addWidget(device_label)
         top.addWidget(self.device_picker, 3)  # long source names get the room there is
-        for widget in (self.refresh_button, engine_label, self.engine_picker):
+        for widget in (self.refresh_button, engine_label, self.engine_picker,
+                       self.settings_button):
             top.addWidget(widget)
-        top.addWidget(self.level_meter, 1)
-        top.addWidget(self.auth_indicator)
-        top.addWidget(self.settings_button)
         layout.addLayout(top)
 
+        # Where the audio goes: its own row, so the sentence is never cut and the row above
+        # does not shift as it changes.
+        self.engine_status = EngineStatusIndicator(self.controller.engine_status, central)
+        layout.addWidget(self.engine_status)
+
+        self.message_bar = MessageBar(central)
+        layout.addWidget(self.message_bar)
         self.device_notice = QLabel(central)
         self.device_notice.setObjectName("deviceNotice")
         self.device_notice.setWordWrap(True)
@@ -134,14 +146,21 @@ class MainWindow(QMainWindow):
 
         self.transcript_view = TranscriptView(self.controller.model, central)
         self.transcript_view.set_show_timestamps(self.preferences.show_timestamps())
+        self.transcript_view.setPlaceholderText(PLACEHOLDER)
+        self.find_bar = FindBar(self.transcript_view, central)
+        layout.addWidget(self.find_bar)
         layout.addWidget(self.transcript_view, 1)
 
         bottom = QHBoxLayout()
         self.record_button = QPushButton(central)
         self.record_button.setObjectName("recordButton")
         self.record_button.setMinimumWidth(150)
-        self.elapsed_label = QLabel("00:00", central)
-        self.elapsed_label.setObjectName("elapsedTime")
+        self.recording_dot = RecordingDot(central)
+        self.elapsed_label = self.recording_dot.elapsed_label
+        level_label = QLabel("Input level:", central)
+        self.level_meter = LevelMeter(central)
+        self.level_meter.setMaximumWidth(160)
+        level_label.setBuddy(self.level_meter)
         self.dropped_label = QLabel(central)
         self.dropped_label.setObjectName("droppedFrames")
         self.dropped_label.hide()
@@ -154,28 +173,23 @@ class MainWindow(QMainWindow):
         self.clear_button = QPushButton("C&lear", central)
         self.clear_button.setObjectName("clearButton")
         self.clear_button.setAccessibleName("Clear transcript")
-        bottom.addWidget(self.record_button)
-        bottom.addWidget(self.elapsed_label)
-        bottom.addWidget(self.dropped_label)
+        for part in (self.record_button, self.recording_dot, level_label, self.level_meter,
+                     self.dropped_label):
+            bottom.addWidget(part)
         bottom.addStretch(1)
         for button in (self.copy_button, self.save_button, self.clear_button):
             bottom.addWidget(button)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
 
+        # The status bar is one line: the state and a session summary, details in tooltips.
         self.connection_label = QLabel("Ready", self)
+        self.connection_label.setObjectName("recorderState")
         self.session_label = QLabel(self)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("lastError")
-        self.error_label.setWordWrap(True)
-        self.autosave_label = QLabel(self)
-        self.autosave_label.setObjectName("autosavePath")
-        self.autosave_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.session_label.setObjectName("sessionSummary")
         status = self.statusBar()
         status.addWidget(self.connection_label)
-        status.addWidget(self.session_label)
-        status.addWidget(self.error_label, 1)
-        status.addPermanentWidget(self.autosave_label)
+        status.addPermanentWidget(self.session_label)
 
         self.setTabOrder(self.device_picker, self.refresh_button)
         self.setTabOrder(self.refresh_button, self.engine_picker)
@@ -190,35 +204,40 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.setInterval(500)
         self._elapsed_timer.timeout.connect(self._tick)
 
-        self._add_action("Start or stop recording", "Ctrl+R", self.record_button.click)
-        self._add_action("Save transcript", QKeySequence.StandardKey.Save, self.save_dialog)
-        self._add_action("Copy transcript", "Ctrl+Shift+C", self.copy_all)
-        self._add_action("Settings", QKeySequence.StandardKey.Preferences,
-                         self.settings_requested.emit)
-
-    def _add_action(self, text: str, shortcut: str | QKeySequence.StandardKey,
-                    slot: object) -> None:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
+        self.actions_by_name = menus.build_menus(self, {
+            "save": self.save, "save_as": self.save_dialog, "quit": self.close,
+            "record": self.record_button.click, "preferences": self.settings_requested.emit,
+            "copy": self.copy_all, "find": self.find_bar.open_bar,
+            "clear": self.clear_with_confirmation,
+            "zoom_in": lambda: self.set_zoom(self.zoom + 1),
+            "zoom_out": lambda: self.set_zoom(self.zoom - 1),
+            "zoom_reset": lambda: self.set_zoom(0),
+            "timestamps": self._timestamps_toggled, "captions": self._captions_toggled,
+            "shortcuts": lambda: menus.show_shortcuts(self, self.actions_by_name),
+            "about": self._about,
+        })
+        self.actions_by_name["timestamps"].setChecked(self.transcript_view.show_timestamps)
+        self.actions_by_name["captions"].setVisible(False)  # until the caption strip exists
 
     def _connect(self) -> None:
         c = self.controller
         c.state_changed.connect(self._render_state)
         c.transcript_changed.connect(self._on_change)
-        c.transcript_reset.connect(self.transcript_view.clear_all)
-        c.level_changed.connect(self.level_meter.set_level)
-        c.auth_changed.connect(self.auth_indicator.set_status)
-        c.error_changed.connect(self._show_error)
+        c.transcript_reset.connect(self._reload)
+        c.level_changed.connect(self._on_level)
+        c.engine_status_changed.connect(self.engine_status.set_status)
+        c.message_changed.connect(self._show_message)
         c.devices_changed.connect(self._show_devices)
-        c.session_changed.connect(lambda sid: self.session_label.setText(f"Session {sid}"))
+        c.session_changed.connect(lambda sid: self._session_detail("Session", sid))
         c.autosave_changed.connect(self._show_autosave)
         c.dropped_changed.connect(self._show_dropped)
+        self.message_bar.action_triggered.connect(self._on_message_action)
+        self.recovery.offer_changed.connect(self._show_recovery)
+        self.recovery.outcome.connect(lambda m: self.message_bar.show_message("recovery-done", m))
         self.record_button.clicked.connect(self._record_clicked)
         self.refresh_button.clicked.connect(lambda: c.spawn(c.refresh_devices()))
         self.device_picker.activated.connect(self._device_chosen)
+        self.device_picker.currentIndexChanged.connect(self._device_tooltip)
         self.engine_picker.activated.connect(self._engine_chosen)
         self.copy_button.clicked.connect(self.copy_all)
         self.save_button.clicked.connect(self.save_dialog)
@@ -231,27 +250,55 @@ class MainWindow(QMainWindow):
         recording = state in (RecorderState.STARTING, RecorderState.RECORDING)
         self.record_button.setText("&Stop recording" if recording else "&Start recording")
         self.record_button.setEnabled(not state.busy)
-        self.device_picker.setEnabled(state is RecorderState.IDLE)
-        self.engine_picker.setEnabled(state is RecorderState.IDLE)
-        self.refresh_button.setEnabled(state is RecorderState.IDLE)
-        self.clear_button.setEnabled(state is RecorderState.IDLE)
+        for widget in (self.device_picker, self.engine_picker, self.refresh_button,
+                       self.clear_button):
+            widget.setEnabled(state is RecorderState.IDLE)
+        self.actions_by_name["clear"].setEnabled(state is RecorderState.IDLE)
         self.connection_label.setText(_STATE_TEXT[state])
+        self.recording_dot.set_recording(state is RecorderState.RECORDING)
         if state is RecorderState.RECORDING:
             self._elapsed_timer.start()
-        elif state is RecorderState.IDLE:
+            self._session_detail("Engine", self.controller.engine_status.text)
+        else:
             self._elapsed_timer.stop()
-            self.level_meter.reset()
+            self.level_meter.reset()  # no capture, no level: never frozen at the last one
+        if state is RecorderState.STARTING:
+            # A new recording: the last one's details go, except the autosave path, which the
+            # controller announces just before this state.
+            self._session = {k: v for k, v in self._session.items() if k == "Autosave"}
+            self._session_detail("Engine", self.controller.engine_status.text)
         self._tick()
 
     def _tick(self) -> None:
-        self.elapsed_label.setText(short_clock(int(self.controller.elapsed_seconds * 1000)))
+        self.recording_dot.set_elapsed(short_clock(int(self.controller.elapsed_seconds * 1000)))
+
+    def _on_level(self, rms: float, peak: float) -> None:
+        if self.controller.state is RecorderState.RECORDING:
+            self.level_meter.set_level(rms, peak)
 
     def _on_change(self, change: TranscriptChange) -> None:
         self.transcript_view.apply(change)
+        self._update_transcript_actions()
 
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setToolTip(text)
+    def _reload(self) -> None:
+        self.transcript_view.load(self.controller.model.turns())
+        self._update_transcript_actions()
+
+    def _update_transcript_actions(self) -> None:
+        has_text = bool(self.controller.model.plain_text(include_partial=False))
+        for widget in (self.copy_button, self.save_button):
+            widget.setEnabled(has_text)
+        for name in ("copy", "save", "save_as"):
+            self.actions_by_name[name].setEnabled(has_text)
+
+    def _show_message(self, slot: str, message: Message | None) -> None:
+        if message is None:
+            self.message_bar.clear(slot)
+        else:
+            self.message_bar.show_message(slot, message)
+
+    def _show_recovery(self, message: Message | None) -> None:
+        self._show_message("recovery", message)
 
     def _show_devices(self, devices: list[InputDevice], choice: DeviceChoice) -> None:
         self.device_picker.blockSignals(True)
@@ -261,21 +308,50 @@ class MainWindow(QMainWindow):
             if device.is_monitor and "monitor" not in device.name.lower():
                 label += " — monitor"
             self.device_picker.addItem(label, device.id)
+            self.device_picker.setItemData(self.device_picker.count() - 1, label,
+                                           Qt.ItemDataRole.ToolTipRole)
         if choice.device is not None:
             self.device_picker.setCurrentIndex(self.device_picker.findData(choice.device.id))
         self.device_picker.blockSignals(False)
+        self._device_tooltip(self.device_picker.currentIndex())
         self.device_notice.setText(choice.notice)
         self.device_notice.setVisible(bool(choice.notice))
 
+    def _device_tooltip(self, index: int) -> None:
+        # The picker elides a long name; the whole name is one hover away.
+        self.device_picker.setToolTip(self.device_picker.itemText(index) if index >= 0 else "")
+
+    def _session_detail(self, key: str, value: str) -> None:
+        self._session[key] = value
+        self.session_label.setText("Session details" if self._session else "")
+        self.session_label.setToolTip("\n".join(f"{k}: {v}" for k, v in self._session.items()))
+
     def _show_autosave(self, path: str) -> None:
-        self.autosave_label.setText(f"Autosave: {path}")
-        self.autosave_label.setToolTip(path)
+        self._session_detail("Autosave", path)
 
     def _show_dropped(self, dropped: int) -> None:
         self.dropped_label.setText(f"{dropped} audio frames dropped")
         self.dropped_label.setVisible(dropped > 0)
 
     # --- actions --------------------------------------------------------------------------
+
+    def _on_message_action(self, slot: str, action: Action) -> None:
+        c = self.controller
+        if action is Action.OPEN_SETTINGS:
+            self.settings_requested.emit()
+        elif action is Action.RETRY:
+            self.message_bar.clear(slot)
+            if c.state is RecorderState.IDLE:
+                c.start_recording()
+        elif action is Action.SWITCH_OFFLINE:
+            self.message_bar.clear(slot)
+            self.engine_picker.setCurrentIndex(
+                self.engine_picker.findData(EngineChoice.OFFLINE.value))
+            self.preferences.save(c.set_engine(EngineChoice.OFFLINE))
+        elif action is Action.RESTORE:
+            c.spawn(self.recovery.restore())
+        elif action is Action.DISMISS and slot == "recovery":
+            c.spawn(self.recovery.dismiss())
 
     def _record_clicked(self) -> None:
         self.controller.toggle_recording()
@@ -291,31 +367,62 @@ class MainWindow(QMainWindow):
         value = self.engine_picker.itemData(index)
         self.preferences.save(self.controller.set_engine(EngineChoice(str(value))))
 
+    @property
+    def zoom(self) -> int:
+        return self._zoom
+
+    def set_zoom(self, steps: int) -> None:
+        self._zoom = max(ZOOM_RANGE[0], min(ZOOM_RANGE[1], steps))
+        font = self.transcript_view.font()
+        font.setPointSizeF(self._base_point_size + ZOOM_STEP_PT * self._zoom)
+        self.transcript_view.setFont(font)
+        self.preferences.set_zoom(self._zoom)
+
+    def _timestamps_toggled(self) -> None:
+        on = self.actions_by_name["timestamps"].isChecked()
+        self.transcript_view.set_show_timestamps(on)
+        self.preferences.set_show_timestamps(on)
+
+    def _captions_toggled(self) -> None:
+        """Replaced by the caption strip's toggle once it exists."""
+
+    def _about(self) -> None:
+        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        menus.show_about(self, Path(data) / "transcripts", self.preferences.file_name())
+
     def copy_all(self) -> None:
-        QGuiApplication.clipboard().setText(self.controller.model.plain_text())
+        text = self.controller.model.plain_text(include_partial=False)
+        if not text:
+            return
+        QGuiApplication.clipboard().setText(text)
         self.statusBar().showMessage("Transcript copied to the clipboard.", 3000)
 
+    def save(self) -> None:
+        """Ctrl+S: to the file saved last time, else ask where."""
+        if self._saved_to is None:
+            self.save_dialog()
+        else:
+            self.controller.spawn(self.save_to(*self._saved_to))
+
     def save_dialog(self) -> None:
-        folder = self.preferences.last_folder()
-        path_text, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Save transcript", str(folder / "transcript.txt"), ";;".join(_FILTERS.values()))
-        if not path_text:
+        if not self.controller.model.plain_text(include_partial=False):
             return
-        fmt = next((f for f, label in _FILTERS.items() if label == chosen_filter), Format.TXT)
-        path = Path(path_text)
-        if not path.suffix:
-            path = path.with_suffix(fmt.suffix)
-        self.controller.spawn(self.save_to(path, fmt))
+        name = save_flow.default_name(self.controller.recording_started)
+        path_text, chosen_filter = QFileDialog.getSaveFileName(
+            self, "Save transcript", str(self.preferences.last_folder() / name),
+            ";;".join(save_flow.FILTERS.values()))
+        if path_text:
+            self.controller.spawn(self.save_to(*save_flow.resolve(path_text, chosen_filter)))
 
     async def save_to(self, path: Path, fmt: Format) -> bool:
         try:
             await self.controller.save_transcript(path, fmt)
         except ExportError as exc:
-            self._show_error(str(exc))
-            QMessageBox.warning(self, "Could not save", str(exc))
+            self.controller.on_error(exc)
             return False
+        self._saved_to = (path, fmt)
         self.preferences.set_last_folder(path.parent)
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.statusBar().showMessage(f"Saved {path.name}", 5000)
         return True
 
     def clear_with_confirmation(self) -> None:
@@ -328,6 +435,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.No)
             if answer != QMessageBox.StandardButton.Yes:
                 return
+        self._saved_to = None
         self.controller.clear_transcript()
 
     # --- closing --------------------------------------------------------------------------

@@ -68,6 +68,20 @@ class Preferences:
     def set_show_timestamps(self, on: bool) -> None:
         self._store.setValue("view/timestamps", on)
 
+    def zoom(self) -> int:
+        """Transcript zoom in steps from the default size (0)."""
+        try:
+            return int(str(self._store.value("view/zoom", 0)))
+        except ValueError:
+            return 0
+
+    def set_zoom(self, steps: int) -> None:
+        self._store.setValue("view/zoom", steps)
+
+    def file_name(self) -> str:
+        """Where these preferences are kept (shown in Help → About)."""
+        return self._store.fileName()
+
 
 def _bool(value: object) -> bool:
     # QSettings' INI backend returns booleans it wrote as the strings "true"/"false".

@@ -66,7 +66,7 @@ def window(qapp: QApplication, emulator: EmulatorThread, tmp_path: Path,
 
 
 def auth_state(window: MainWindow) -> AuthState:
-    return window.auth_indicator.status.state  # a call: mypy must not narrow between reads
+    return window.controller.auth_status.state  # a call: mypy must not narrow between reads
 
 
 def test_key_field_is_masked_and_can_be_shown(window: MainWindow) -> None:
