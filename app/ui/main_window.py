@@ -12,14 +12,12 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -29,12 +27,10 @@ from PySide6.QtWidgets import (
 from app.core.clock import short_clock
 from app.core.config import EngineChoice
 from app.core.devices import DeviceChoice, InputDevice
-from app.core.errors import ExportError
-from app.core.export import Format
 from app.core.policy import Action, Message
 from app.core.recording import RecorderState
 from app.core.transcript import TranscriptChange
-from app.ui import menus, save_flow
+from app.ui import menus
 from app.ui.controller import AppController
 from app.ui.engine_status import EngineStatusIndicator
 from app.ui.find_bar import FindBar
@@ -43,6 +39,7 @@ from app.ui.message_bar import MessageBar
 from app.ui.preferences import Preferences
 from app.ui.recording_dot import RecordingDot
 from app.ui.recovery import RecoveryOffer
+from app.ui.transcript_commands import TranscriptCommands
 from app.ui.transcript_view import TranscriptView
 
 WINDOW_TITLE = "Live Transcriber"
@@ -58,8 +55,6 @@ _STATE_TEXT = {
     RecorderState.RECORDING: "Recording",
     RecorderState.STOPPING: "Finishing the last words…",
 }
-ZOOM_STEP_PT = 2
-ZOOM_RANGE = (-3, 12)
 
 
 class MainWindow(QMainWindow):
@@ -73,7 +68,6 @@ class MainWindow(QMainWindow):
         self.preferences = preferences
         self.recovery = RecoveryOffer(controller, self)
         self._may_close = False
-        self._saved_to: tuple[Path, Format] | None = None
         self._session: dict[str, str] = {}
         self.setWindowTitle(WINDOW_TITLE)
         if icon is not None:
@@ -86,8 +80,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(900, 600)
-        self._base_point_size = self.transcript_view.font().pointSizeF()
-        self.set_zoom(preferences.zoom())
+        self.commands.set_zoom(preferences.zoom())
         self._render_state(RecorderState.IDLE)
         self.engine_status.set_status(controller.engine_status)
         self._update_transcript_actions()
@@ -148,6 +141,8 @@ class MainWindow(QMainWindow):
         self.transcript_view.set_show_timestamps(self.preferences.show_timestamps())
         self.transcript_view.setPlaceholderText(PLACEHOLDER)
         self.find_bar = FindBar(self.transcript_view, central)
+        self.commands = TranscriptCommands(self, self.controller, self.preferences,
+                                           self.transcript_view)
         layout.addWidget(self.find_bar)
         layout.addWidget(self.transcript_view, 1)
 
@@ -205,13 +200,14 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.timeout.connect(self._tick)
 
         self.actions_by_name = menus.build_menus(self, {
-            "save": self.save, "save_as": self.save_dialog, "quit": self.close,
+            "save": self.commands.save, "save_as": self.commands.save_dialog,
+            "quit": self.close,
             "record": self.record_button.click, "preferences": self.settings_requested.emit,
-            "copy": self.copy_all, "find": self.find_bar.open_bar,
-            "clear": self.clear_with_confirmation,
-            "zoom_in": lambda: self.set_zoom(self.zoom + 1),
-            "zoom_out": lambda: self.set_zoom(self.zoom - 1),
-            "zoom_reset": lambda: self.set_zoom(0),
+            "copy": self.commands.copy_all, "find": self.find_bar.open_bar,
+            "clear": self.commands.clear_with_confirmation,
+            "zoom_in": lambda: self.commands.set_zoom(self.commands.zoom + 1),
+            "zoom_out": lambda: self.commands.set_zoom(self.commands.zoom - 1),
+            "zoom_reset": lambda: self.commands.set_zoom(0),
             "timestamps": self._timestamps_toggled, "captions": self._captions_toggled,
             "shortcuts": lambda: menus.show_shortcuts(self, self.actions_by_name),
             "about": self._about,
@@ -239,9 +235,9 @@ class MainWindow(QMainWindow):
         self.device_picker.activated.connect(self._device_chosen)
         self.device_picker.currentIndexChanged.connect(self._device_tooltip)
         self.engine_picker.activated.connect(self._engine_chosen)
-        self.copy_button.clicked.connect(self.copy_all)
-        self.save_button.clicked.connect(self.save_dialog)
-        self.clear_button.clicked.connect(self.clear_with_confirmation)
+        self.copy_button.clicked.connect(self.commands.copy_all)
+        self.save_button.clicked.connect(self.commands.save_dialog)
+        self.clear_button.clicked.connect(self.commands.clear_with_confirmation)
         self.settings_button.clicked.connect(self.settings_requested.emit)
 
     # --- rendering ------------------------------------------------------------------------
@@ -367,17 +363,6 @@ class MainWindow(QMainWindow):
         value = self.engine_picker.itemData(index)
         self.preferences.save(self.controller.set_engine(EngineChoice(str(value))))
 
-    @property
-    def zoom(self) -> int:
-        return self._zoom
-
-    def set_zoom(self, steps: int) -> None:
-        self._zoom = max(ZOOM_RANGE[0], min(ZOOM_RANGE[1], steps))
-        font = self.transcript_view.font()
-        font.setPointSizeF(self._base_point_size + ZOOM_STEP_PT * self._zoom)
-        self.transcript_view.setFont(font)
-        self.preferences.set_zoom(self._zoom)
-
     def _timestamps_toggled(self) -> None:
         on = self.actions_by_name["timestamps"].isChecked()
         self.transcript_view.set_show_timestamps(on)
@@ -389,54 +374,6 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         menus.show_about(self, Path(data) / "transcripts", self.preferences.file_name())
-
-    def copy_all(self) -> None:
-        text = self.controller.model.plain_text(include_partial=False)
-        if not text:
-            return
-        QGuiApplication.clipboard().setText(text)
-        self.statusBar().showMessage("Transcript copied to the clipboard.", 3000)
-
-    def save(self) -> None:
-        """Ctrl+S: to the file saved last time, else ask where."""
-        if self._saved_to is None:
-            self.save_dialog()
-        else:
-            self.controller.spawn(self.save_to(*self._saved_to))
-
-    def save_dialog(self) -> None:
-        if not self.controller.model.plain_text(include_partial=False):
-            return
-        name = save_flow.default_name(self.controller.recording_started)
-        path_text, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Save transcript", str(self.preferences.last_folder() / name),
-            ";;".join(save_flow.FILTERS.values()))
-        if path_text:
-            self.controller.spawn(self.save_to(*save_flow.resolve(path_text, chosen_filter)))
-
-    async def save_to(self, path: Path, fmt: Format) -> bool:
-        try:
-            await self.controller.save_transcript(path, fmt)
-        except ExportError as exc:
-            self.controller.on_error(exc)
-            return False
-        self._saved_to = (path, fmt)
-        self.preferences.set_last_folder(path.parent)
-        self.statusBar().showMessage(f"Saved {path.name}", 5000)
-        return True
-
-    def clear_with_confirmation(self) -> None:
-        if self.controller.unsaved:
-            answer = QMessageBox.question(
-                self, "Clear transcript",
-                "The transcript has not been saved. Clear it anyway? (The autosave file "
-                "is kept.)",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self._saved_to = None
-        self.controller.clear_transcript()
 
     # --- closing --------------------------------------------------------------------------
 

@@ -76,7 +76,7 @@ class MessageRow(QFrame):
         # Ignored horizontally: a long sentence wraps at the window's width instead of
         # asking the window to grow.
         self.text_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                      QSizePolicy.Policy.MinimumExpanding)
+                                      QSizePolicy.Policy.Preferred)
         layout.addWidget(icon)
         layout.addWidget(self.text_label, 1)
         self.buttons: dict[Action, QPushButton] = {}
@@ -89,13 +89,6 @@ class MessageRow(QFrame):
             button.clicked.connect(lambda _=False, a=action: self.action_triggered.emit(a))
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
             self.buttons[action] = button
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        layout = self.layout()
-        return layout.heightForWidth(width) if layout is not None else -1
 
 
 class MessageBar(QWidget):
@@ -122,6 +115,7 @@ class MessageBar(QWidget):
         row.action_triggered.connect(lambda action, s=slot: self._on_action(s, action))
         self._rows[slot] = row
         self._layout.addWidget(row)
+        row.show()  # a child added to a shown parent stays hidden until told
         self.show()
         if self.isVisible():
             spoken = f"{_NAMES[message.severity]}: {message.text}"

@@ -146,7 +146,7 @@ def test_record_stop_copy_and_save_every_format(
 
     for fmt in Format:
         path = tmp_path / f"out{fmt.suffix}"
-        assert qt_loop.run(window.save_to(path, fmt))
+        assert qt_loop.run(window.commands.save_to(path, fmt))
         text = path.read_text()
         if fmt is Format.TXT:
             assert text.split("\n\n")[0] == "Good morning everyone."
