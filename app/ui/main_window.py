@@ -8,7 +8,6 @@ accessible name for screen readers (status widgets expose their visible text ins
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
@@ -31,6 +30,7 @@ from app.core.policy import Action, Message
 from app.core.recording import RecorderState
 from app.core.transcript import TranscriptChange
 from app.ui import menus
+from app.ui.caption_overlay import CaptionOverlay
 from app.ui.controller import AppController
 from app.ui.engine_status import EngineStatusIndicator
 from app.ui.find_bar import FindBar
@@ -186,14 +186,11 @@ class MainWindow(QMainWindow):
         status.addWidget(self.connection_label)
         status.addPermanentWidget(self.session_label)
 
-        self.setTabOrder(self.device_picker, self.refresh_button)
-        self.setTabOrder(self.refresh_button, self.engine_picker)
-        self.setTabOrder(self.engine_picker, self.settings_button)
-        self.setTabOrder(self.settings_button, self.transcript_view)
-        self.setTabOrder(self.transcript_view, self.record_button)
-        self.setTabOrder(self.record_button, self.copy_button)
-        self.setTabOrder(self.copy_button, self.save_button)
-        self.setTabOrder(self.save_button, self.clear_button)
+        order = (self.device_picker, self.refresh_button, self.engine_picker,
+                 self.settings_button, self.transcript_view, self.record_button,
+                 self.copy_button, self.save_button, self.clear_button)
+        for before, after in zip(order, order[1:], strict=False):
+            self.setTabOrder(before, after)
 
         self._elapsed_timer = QTimer(self)
         self._elapsed_timer.setInterval(500)
@@ -213,7 +210,8 @@ class MainWindow(QMainWindow):
             "about": self._about,
         })
         self.actions_by_name["timestamps"].setChecked(self.transcript_view.show_timestamps)
-        self.actions_by_name["captions"].setVisible(False)  # until the caption strip exists
+        self.caption_overlay: CaptionOverlay | None = None
+        self.actions_by_name["captions"].setChecked(self.preferences.caption_shown())
 
     def _connect(self) -> None:
         c = self.controller
@@ -275,10 +273,12 @@ class MainWindow(QMainWindow):
     def _on_change(self, change: TranscriptChange) -> None:
         self.transcript_view.apply(change)
         self._update_transcript_actions()
+        self._refresh_captions()
 
     def _reload(self) -> None:
         self.transcript_view.load(self.controller.model.turns())
         self._update_transcript_actions()
+        self._refresh_captions()
 
     def _update_transcript_actions(self) -> None:
         has_text = bool(self.controller.model.plain_text(include_partial=False))
@@ -369,7 +369,19 @@ class MainWindow(QMainWindow):
         self.preferences.set_show_timestamps(on)
 
     def _captions_toggled(self) -> None:
-        """Replaced by the caption strip's toggle once it exists."""
+        on = self.actions_by_name["captions"].isChecked()
+        if on and self.caption_overlay is None:
+            self.caption_overlay = CaptionOverlay(self.controller.model, self.preferences)
+            self.caption_overlay.closed.connect(
+                lambda: self.actions_by_name["captions"].setChecked(False))
+        if self.caption_overlay is not None:
+            self.caption_overlay.setVisible(on)
+            self._refresh_captions()
+        self.preferences.set_caption_shown(on)
+
+    def _refresh_captions(self) -> None:
+        if self.caption_overlay is not None and self.caption_overlay.isVisible():
+            self.caption_overlay.refresh()
 
     def _about(self) -> None:
         data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
@@ -384,15 +396,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.preferences.set_geometry(self.saveGeometry())
         if self._may_close:
+            if self.caption_overlay is not None:
+                self.caption_overlay.close()
             event.accept()
             return
         # Stop the recording and save before the window goes: the app closes it afterwards.
         event.ignore()
         self.close_requested.emit()
 
-
-async def wait_closed(window: MainWindow) -> None:
-    """Resolve when the person asks to close the window."""
-    requested = asyncio.Event()
-    window.close_requested.connect(requested.set)
-    await requested.wait()
