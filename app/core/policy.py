@@ -276,6 +276,14 @@ def error_message(error: LiveTranscriberError, engine: EngineChoice) -> Message:
     return Message(severity, error_text(error, engine, Surface.WINDOW), actions)
 
 
+def settings_key_text(error: LiveTranscriberError) -> str:
+    """A key check's failure as the Settings dialog says it: advice to open Settings is
+    pointless there, so it becomes what to do in the dialog itself."""
+    if "Settings" in error.remedy:
+        return f"{error.message} Check the key in your AssemblyAI dashboard and paste it again."
+    return str(error)
+
+
 def refusal_message(plan: EnginePlan) -> Message:
     """A start the plan refused (the cloud without a key)."""
     return Message(Severity.ERROR, plan.refusal, (Action.OPEN_SETTINGS, Action.SWITCH_OFFLINE))

@@ -67,6 +67,7 @@ class AppController(QObject):
         self._services = services
         self._recorder = services.make_recorder(model, self)
         self._key: str | None = None
+        self._stored = False  # a key is in the secret store (Delete has something to delete)
         self._auth = auth.no_key()
         self._devices: list[InputDevice] = []
         self._device: InputDevice | None = None
@@ -98,6 +99,10 @@ class AppController(QObject):
     @property
     def has_key(self) -> bool:
         return self._key is not None
+
+    @property
+    def has_stored_key(self) -> bool:
+        return self._stored
 
     @property
     def engine(self) -> EngineChoice:
@@ -269,6 +274,7 @@ class AppController(QObject):
             except SecretStoreError as exc:
                 self.on_error(exc)
                 return
+        self._stored = stored is not None
         self._key = policy.key_in_use(self._services.env_key, stored)
         await self.refresh_auth()
 
@@ -314,7 +320,7 @@ class AppController(QObject):
         except SecretStoreError as exc:
             self.on_error(exc)
             return KeyCheck(KeyStatus.VALID, exc)
-        self._key = key
+        self._key, self._stored = key, True
         return check
 
     async def delete_key(self) -> None:
@@ -323,6 +329,7 @@ class AppController(QObject):
         except SecretStoreError as exc:
             self.on_error(exc)
             return
+        self._stored = False
         self._key = policy.key_in_use(self._services.env_key, None)
         await self.refresh_auth()
 

@@ -245,3 +245,12 @@ def test_the_recovery_offer_says_which_recording(found: list[UnfinishedRecording
     assert ("more unfinished" in message.text) is (more is not None)
     if more is not None:
         assert more in message.text
+
+
+def test_the_settings_dialog_never_says_open_settings() -> None:
+    rejected = AuthError("AssemblyAI rejected the API key.",
+                         remedy="Open Settings → API key and enter a valid AssemblyAI key.")
+    text = policy.settings_key_text(rejected)
+    assert text.startswith("AssemblyAI rejected the API key.") and "Settings" not in text
+    gone = ConnectionFailedError("No answer.", remedy="Check your internet connection.")
+    assert policy.settings_key_text(gone) == str(gone)
