@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
         self.transcript_view = TranscriptView(self.controller.model, central)
         self.transcript_view.set_show_timestamps(self.preferences.show_timestamps())
         self.transcript_view.setPlaceholderText(PLACEHOLDER)
+        # Messages come first when space is short: the pane can shrink to three lines.
+        self.transcript_view.setMinimumHeight(3 * self.transcript_view.fontMetrics().lineSpacing())
         self.find_bar = FindBar(self.transcript_view, central)
         self.commands = TranscriptCommands(self, self.controller, self.preferences,
                                            self.transcript_view)
@@ -149,7 +151,7 @@ class MainWindow(QMainWindow):
         bottom = QHBoxLayout()
         self.record_button = QPushButton(central)
         self.record_button.setObjectName("recordButton")
-        self.record_button.setMinimumWidth(150)
+        self.record_button.setMinimumWidth(120)
         self.recording_dot = RecordingDot(central)
         self.elapsed_label = self.recording_dot.elapsed_label
         level_label = QLabel("Input level:", central)

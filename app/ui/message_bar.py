@@ -73,12 +73,20 @@ class MessageRow(QFrame):
         self.text_label.setTextFormat(Qt.TextFormat.PlainText)  # error text is never markup
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         # Ignored horizontally: a long sentence wraps at the window's width instead of
-        # asking the window to grow.
+        # asking the window to grow; its height follows from that width (height-for-width).
         self.text_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                       QSizePolicy.Policy.Preferred)
-        layout.addWidget(icon)
-        layout.addWidget(self.text_label, 1)
+        # The buttons go under the sentence, so the sentence has the whole width to wrap in.
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        column.addWidget(self.text_label)
+        button_row = QHBoxLayout()
+        button_row.addStretch(1)
+        column.addLayout(button_row)
+        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(column, 1)
         self.buttons: dict[Action, QPushButton] = {}
         actions = list(message.actions)
         if Action.DISMISS not in actions:
@@ -87,7 +95,7 @@ class MessageRow(QFrame):
             button = QPushButton(action.value, self)
             button.setObjectName(f"{slot}Message{_camel(action.value)}")
             button.clicked.connect(lambda _=False, a=action: self.action_triggered.emit(a))
-            layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            button_row.addWidget(button)
             self.buttons[action] = button
 
 

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core import journal
 from app.core.config import EngineChoice
+from app.core.devices import DeviceChoice, InputDevice
 from app.core.errors import ConnectionFailedError
 from app.core.messages import Turn, Word
 from app.core.policy import Action
@@ -281,3 +282,34 @@ def test_the_level_meter_is_labelled_and_ignores_levels_when_not_capturing(
     window.controller.level_changed.emit(-10.0, -5.0)
     assert window.level_meter.value() == window.level_meter.minimum()
     assert not window.recording_dot.recording
+
+
+def test_nothing_is_cut_at_the_minimum_size(qapp: QApplication, tmp_path: Path) -> None:
+    window = open_window(tmp_path, EngineChoice.CLOUD)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 640 and hint.height() <= 400
+    long_name = "Family 17h/19h HD Audio Controller Analog Stereo with a very long name"
+    device = InputDevice("alsa_input.long", long_name, "PulseAudio", 2, 48_000, is_default=True)
+    window.controller.devices_changed.emit([device], DeviceChoice(device))
+    window.controller.on_error(ConnectionFailedError(LONG_ERROR))
+    window.resize(640, 400)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert window.size().width() == 640 and window.size().height() == 400
+    # The long device name is elided in the picker and whole in its tooltip.
+    assert window.device_picker.width() < window.device_picker.fontMetrics().horizontalAdvance(
+        long_name)
+    assert window.device_picker.toolTip() == long_name + " (system default)"
+    # Every one-line label shows its whole text; the message wraps to its full height.
+    labels = [window.engine_status.label, window.connection_label, window.elapsed_label]
+    for label in labels:
+        assert label.width() >= label.sizeHint().width(), label.text()
+    row = window.message_bar.row("error")
+    assert row is not None
+    text = row.text_label
+    assert text.height() >= text.heightForWidth(text.width())
+    for widget in (window.record_button, window.clear_button, window.save_button,
+                   window.settings_button, *row.buttons.values(), text):
+        assert widget.isVisible()
+        corner = widget.mapTo(window, widget.rect().bottomRight())
+        assert window.rect().contains(corner), widget.objectName()
