@@ -75,8 +75,7 @@ class CaptionOverlay(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
         layout.addWidget(self.label, 1)
-        layout.addWidget(QSizeGrip(self), 0, Qt.AlignmentFlag.AlignRight
-                         | Qt.AlignmentFlag.AlignBottom)
+        self._grip = QSizeGrip(self)  # in the corner, over the margin: no row of its own
         self._opacity = preferences.caption_opacity()
         self.set_point_size(preferences.caption_point_size())
         geometry = preferences.caption_geometry()
@@ -91,7 +90,8 @@ class CaptionOverlay(QWidget):
         final = paragraph_text(finals[-1].text) if finals else ""
         partial = self._model.partial
         live = paragraph_text(partial.text) if partial is not None else ""
-        width = max(self.label.width(), 100)
+        # A margin for the italic words (wider) and for where QLabel itself breaks lines.
+        width = max(int(self.label.width() * 0.85), 100)
         shown = tail_that_fits(f"{final} {live}".strip(), self.label.fontMetrics(), width)
         # Split the kept words back into finished and in-progress parts for styling.
         live_words = len(live.split())
@@ -140,6 +140,8 @@ class CaptionOverlay(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        hint = self._grip.sizeHint()
+        self._grip.move(self.width() - hint.width(), self.height() - hint.height())
         self.refresh()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
