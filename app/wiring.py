@@ -28,6 +28,7 @@ from app.io.offline.catalog import ModelCatalog
 from app.io.offline.store import OfflineModels
 from app.io.recording.autosave import TranscriptAutosave, autosave_name
 from app.io.recording.files import write_text_atomic
+from app.io.recording.history import HistoryFolder
 from app.io.recording.journal import JournalFolder
 from app.io.recording.recorder import Recorder
 from app.io.secrets import open_secret_store
@@ -95,6 +96,7 @@ def services(autosave_folder: Path, env_key: str | None) -> Services:
         env_key=env_key,
         offline=models,
         recovery=JournalFolder(autosave_folder),
+        history=HistoryFolder(autosave_folder),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from app.core.config import EngineChoice, Settings
 from app.core.devices import DeviceChoice, InputDevice, choose_device
 from app.core.errors import LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
+from app.core.history import HistoryStore
 from app.core.journal import RecoveryStore
 from app.core.policy import EngineStatus, Link, Message, Severity, Surface
 from app.core.ports import KeyCheck, KeyStatus, OfflineEngines
@@ -120,6 +121,10 @@ class AppController(QObject):
     @property
     def recovery(self) -> RecoveryStore | None:
         return self._services.recovery
+
+    @property
+    def history(self) -> HistoryStore | None:
+        return self._services.history
 
     @property
     def offline_models(self) -> OfflineEngines:
@@ -373,9 +378,13 @@ class AppController(QObject):
 
     async def save_transcript(self, path: Path, fmt: Format) -> None:
         """Write the finished turns in ``fmt``; raises :class:`ExportError` for the window."""
-        text = render(fmt, self.model.finals)
-        await asyncio.to_thread(self._services.write_file, path, text)
+        await self.export_turns(path, fmt, self.model.finals)
         self.unsaved = False
+
+    async def export_turns(self, path: Path, fmt: Format, turns: Sequence[TranscriptTurn]
+                           ) -> None:
+        """Write ``turns`` (e.g. an earlier recording's) in ``fmt``; raises ExportError."""
+        await asyncio.to_thread(self._services.write_file, path, render(fmt, turns))
 
     def clear_transcript(self) -> None:
         self.model.clear()

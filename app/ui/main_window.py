@@ -34,6 +34,7 @@ from app.ui.caption_overlay import CaptionOverlay
 from app.ui.controller import AppController
 from app.ui.engine_status import EngineStatusIndicator
 from app.ui.find_bar import FindBar
+from app.ui.history_dialog import HistoryDialog
 from app.ui.level_meter import LevelMeter
 from app.ui.message_bar import MessageBar
 from app.ui.preferences import Preferences
@@ -209,7 +210,7 @@ class MainWindow(QMainWindow):
             "zoom_reset": lambda: self.commands.set_zoom(0),
             "timestamps": self._timestamps_toggled, "captions": self._captions_toggled,
             "shortcuts": lambda: menus.show_shortcuts(self, self.actions_by_name),
-            "about": self._about,
+            "about": self._about, "history": self.open_history,
         })
         self.actions_by_name["timestamps"].setChecked(self.transcript_view.show_timestamps)
         self.caption_overlay: CaptionOverlay | None = None
@@ -384,6 +385,16 @@ class MainWindow(QMainWindow):
     def _refresh_captions(self) -> None:
         if self.caption_overlay is not None and self.caption_overlay.isVisible():
             self.caption_overlay.refresh()
+
+    def open_history(self) -> HistoryDialog | None:
+        store = self.controller.history
+        if store is None:
+            return None
+        dialog = HistoryDialog(self.controller, store, self.preferences, self)
+        dialog.finished.connect(lambda _result: dialog.deleteLater())
+        dialog.open()
+        self.controller.spawn(dialog.load())
+        return dialog
 
     def _about(self) -> None:
         data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)

@@ -19,6 +19,8 @@ from app import __version__
 # (menu, name, text, shortcut, checkable); None separates groups.
 _LAYOUT: tuple[tuple[str, tuple[tuple[str, str, str, bool] | None, ...]], ...] = (
     ("&File", (
+        ("history", "&History…", "Ctrl+H", False),
+        None,
         ("save", "&Save", "Ctrl+S", False),
         ("save_as", "Save &As…", "Ctrl+Shift+S", False),
         None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.core.config import Settings
 from app.core.devices import DeviceProvider, InputDevice
+from app.core.history import HistoryStore
 from app.core.journal import RecoveryStore
 from app.core.ports import KeyCheck, OfflineEngines, SecretStore
 from app.core.recording import EngineFactory, RecordingListener, RecordingRunner, SourceFactory
@@ -29,3 +30,4 @@ class Services:
     offline: OfflineEngines
     env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring (policy.key_in_use)
     recovery: RecoveryStore | None = None  # the journals a crash left behind
+    history: HistoryStore | None = None  # every recording, for the History window
