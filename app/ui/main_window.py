@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from app.core.transcript import TranscriptChange
 from app.ui import menus
 from app.ui.caption_overlay import CaptionOverlay
 from app.ui.controller import AppController
+from app.ui.device_picker import DevicePicker
 from app.ui.engine_status import EngineStatusIndicator
 from app.ui.find_bar import FindBar
 from app.ui.history_dialog import HistoryDialog
@@ -94,12 +95,7 @@ class MainWindow(QMainWindow):
 
         top = QHBoxLayout()
         device_label = QLabel("&Input device:", central)
-        self.device_picker = QComboBox(central)
-        self.device_picker.setObjectName("devicePicker")
-        self.device_picker.setAccessibleName("Input device")
-        self.device_picker.setMinimumContentsLength(12)
-        self.device_picker.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_picker = DevicePicker(central)
         device_label.setBuddy(self.device_picker)
         self.refresh_button = QToolButton(central)
         self.refresh_button.setObjectName("refreshDevicesButton")
@@ -234,7 +230,6 @@ class MainWindow(QMainWindow):
         self.record_button.clicked.connect(self._record_clicked)
         self.refresh_button.clicked.connect(lambda: c.spawn(c.refresh_devices()))
         self.device_picker.activated.connect(self._device_chosen)
-        self.device_picker.currentIndexChanged.connect(self._device_tooltip)
         self.engine_picker.activated.connect(self._engine_chosen)
         self.copy_button.clicked.connect(self.commands.copy_all)
         self.save_button.clicked.connect(self.commands.save_dialog)
@@ -300,25 +295,9 @@ class MainWindow(QMainWindow):
         self._show_message("recovery", message)
 
     def _show_devices(self, devices: list[InputDevice], choice: DeviceChoice) -> None:
-        self.device_picker.blockSignals(True)
-        self.device_picker.clear()
-        for device in devices:
-            label = device.name + (" (system default)" if device.is_default else "")
-            if device.is_monitor and "monitor" not in device.name.lower():
-                label += " — monitor"
-            self.device_picker.addItem(label, device.id)
-            self.device_picker.setItemData(self.device_picker.count() - 1, label,
-                                           Qt.ItemDataRole.ToolTipRole)
-        if choice.device is not None:
-            self.device_picker.setCurrentIndex(self.device_picker.findData(choice.device.id))
-        self.device_picker.blockSignals(False)
-        self._device_tooltip(self.device_picker.currentIndex())
+        self.device_picker.show_devices(devices, choice)
         self.device_notice.setText(choice.notice)
         self.device_notice.setVisible(bool(choice.notice))
-
-    def _device_tooltip(self, index: int) -> None:
-        # The picker elides a long name; the whole name is one hover away.
-        self.device_picker.setToolTip(self.device_picker.itemText(index) if index >= 0 else "")
 
     def _session_detail(self, key: str, value: str) -> None:
         self._session[key] = value
