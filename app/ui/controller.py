@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -42,10 +41,11 @@ from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.ui.services import Services
+from app.ui.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
-class AppController(QObject):
+class AppController(TaskOwner):
     state_changed = Signal(object)  # RecorderState
     transcript_changed = Signal(object)  # TranscriptChange (one step)
     transcript_reset = Signal()
@@ -74,7 +74,6 @@ class AppController(QObject):
         self._device: InputDevice | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._started_at: float | None = None
         self._source_stats: AudioSource | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -168,10 +167,7 @@ class AppController(QObject):
         if self._task is not None:
             await self._task
         await asyncio.to_thread(self._services.device_provider.stop_watching)
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.cancel_tasks()
 
     # --- recording ------------------------------------------------------------------------
 
@@ -403,21 +399,10 @@ class AppController(QObject):
     def _plan(self) -> policy.EnginePlan:
         return policy.plan_engine(self.settings.engine, self.has_key, Surface.WINDOW)
 
-    def spawn(self, coro: Awaitable[Any]) -> None:
-        """Run a coroutine owned by the controller: cancelled at shutdown, and its failure
-        is logged and shown, never lost."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        error = task.exception()
+    def task_failed(self, error: BaseException) -> None:
         if isinstance(error, LiveTranscriberError):
             self.on_error(error)
-        elif error is not None:
+        else:
             log.error("background task failed", exc_info=error)
             self._set_error(Message(Severity.ERROR, "Something went wrong inside Live "
                                     "Transcriber; details are in its log. Try again."))
