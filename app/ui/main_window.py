@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         c.autosave_changed.connect(self._show_autosave)
         c.dropped_changed.connect(self._show_dropped)
         self.message_bar.action_triggered.connect(self._on_message_action)
-        self.recovery.offer_changed.connect(self._show_recovery)
+        self.recovery.offer_changed.connect(lambda m: self._show_message("recovery", m))
         self.recovery.outcome.connect(lambda m: self.message_bar.show_message("recovery-done", m))
         self.record_button.clicked.connect(self._record_clicked)
         self.refresh_button.clicked.connect(lambda: c.spawn(c.refresh_devices()))
@@ -291,9 +291,6 @@ class MainWindow(QMainWindow):
         else:
             self.message_bar.show_message(slot, message)
 
-    def _show_recovery(self, message: Message | None) -> None:
-        self._show_message("recovery", message)
-
     def _show_devices(self, devices: list[InputDevice], choice: DeviceChoice) -> None:
         self.device_picker.show_devices(devices, choice)
         self.device_notice.setText(choice.notice)
@@ -354,12 +351,21 @@ class MainWindow(QMainWindow):
         on = self.actions_by_name["captions"].isChecked()
         if on and self.caption_overlay is None:
             self.caption_overlay = CaptionOverlay(self.controller.model, self.preferences)
-            self.caption_overlay.closed.connect(
-                lambda: self.actions_by_name["captions"].setChecked(False))
-        if self.caption_overlay is not None:
-            self.caption_overlay.setVisible(on)
+            self.caption_overlay.closed.connect(self._caption_closed)
+            self.caption_overlay.show()
             self._refresh_captions()
+        elif not on and self.caption_overlay is not None:
+            # Destroyed, not hidden: a hidden window stays listed for screen readers.
+            overlay, self.caption_overlay = self.caption_overlay, None
+            overlay.close()
+            overlay.deleteLater()
         self.preferences.set_caption_shown(on)
+
+    def _caption_closed(self) -> None:
+        if self.caption_overlay is not None:  # closed from its own menu
+            self.caption_overlay.deleteLater()
+            self.caption_overlay = None
+            self.actions_by_name["captions"].setChecked(False)
 
     def _refresh_captions(self) -> None:
         if self.caption_overlay is not None and self.caption_overlay.isVisible():

@@ -758,6 +758,27 @@ def test_press_record_transcribes_the_virtual_microphone_and_press_again_stops(
     assert words(copied).startswith(SENTENCE)
 
 
+CAPTIONS_TITLE = "Captions"  # the window is read by its accessible name
+
+
+def test_the_caption_strip_reads_the_newest_words(app: App) -> None:
+    env = app.desktop.env
+    (window,) = app_windows(env, visible_only=True)
+    xdotool(env, "windowfocus", "--sync", str(window))
+    xdotool(env, "key", "ctrl+shift+l")  # View → Caption strip
+    snapshot = _snapshot_with(app, "the caption strip", lambda s: CAPTIONS_TITLE in s.windows)
+    strip = snapshot.find("captionOverlay")
+    assert strip.name == "Captions"
+    text = snapshot.find("captionText")
+    # The strip keeps the newest words: the pane's last paragraph.
+    pane = snapshot.find("transcriptView").text or ""
+    last = [p for p in pane.split("\n\n") if p.strip()][-1]
+    assert words(text.name).endswith(words(last)), (text.name, last)
+    xdotool(env, "windowfocus", "--sync", str(window))
+    xdotool(env, "key", "ctrl+shift+l")
+    _snapshot_with(app, "the caption strip to close", lambda s: s.windows == (WINDOW_TITLE,))
+
+
 SETTINGS_TITLE = f"Settings — {WINDOW_TITLE}"  # QApplication.applicationDisplayName appended
 
 

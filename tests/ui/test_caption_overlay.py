@@ -53,7 +53,7 @@ def test_the_strip_is_an_always_on_top_frameless_translucent_window(
     # Large text: far above the pane's.
     assert strip.label.font().pointSize() >= 2 * window.transcript_view.font().pointSize()
     window.actions_by_name["captions"].trigger()
-    assert not strip.isVisible()
+    assert not strip.isVisible() and window.caption_overlay is None
 
 
 def test_the_strip_follows_the_pane_with_the_newest_words(
@@ -83,8 +83,9 @@ def test_closing_the_strip_unchecks_the_menu_and_everything_is_remembered(
     strip.set_opacity(0.5)
     strip.set_point_size(40)
     strip.setGeometry(120, 80, 700, 160)
-    strip.close()
+    strip.close()  # from its own menu
     assert not window.actions_by_name["captions"].isChecked()
+    assert window.caption_overlay is None
     prefs = prefs_at(tmp_path)
     assert prefs.caption_opacity() == 0.5 and prefs.caption_point_size() == 40
     assert not prefs.caption_shown()
