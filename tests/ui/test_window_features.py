@@ -313,3 +313,24 @@ def test_nothing_is_cut_at_the_minimum_size(qapp: QApplication, tmp_path: Path) 
         assert widget.isVisible()
         corner = widget.mapTo(window, widget.rect().bottomRight())
         assert window.rect().contains(corner), widget.objectName()
+
+
+def test_help_lists_the_shortcuts_and_says_where_files_are_kept(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app import __version__
+
+    window.actions_by_name["shortcuts"].trigger()
+    shortcuts = window.findChild(QMessageBox, "shortcutsDialog")
+    assert shortcuts is not None
+    for keys in ("Ctrl+R", "Ctrl+Q", "Ctrl+,", "Ctrl+F", "Shift+F3", "Escape"):
+        assert keys in shortcuts.text(), keys
+    shortcuts.close()
+    window.actions_by_name["about"].trigger()
+    about = window.findChild(QMessageBox, "aboutDialog")
+    assert about is not None
+    assert about.text() == f"Live Transcriber {__version__}"
+    details = about.informativeText()
+    assert "transcripts" in details and window.preferences.file_name() in details
+    assert "keyring" in details and "Licences" in details
+    about.close()
