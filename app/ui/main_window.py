@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
         c.dropped_changed.connect(self._show_dropped)
         self.message_bar.action_triggered.connect(self._on_message_action)
         self.recovery.offer_changed.connect(lambda m: self._show_message("recovery", m))
-        self.recovery.outcome.connect(lambda m: self.message_bar.show_message("recovery-done", m))
+        self.recovery.outcome.connect(lambda m: self.message_bar.show_message("recoveryDone", m))
         self.record_button.clicked.connect(self._record_clicked)
         self.refresh_button.clicked.connect(lambda: c.spawn(c.refresh_devices()))
         self.device_picker.activated.connect(self._device_chosen)

@@ -2,8 +2,10 @@
 
 Each message wraps across the window's width, carries an icon by severity and the buttons that
 act on its remedy (:class:`app.core.policy.Action`); the wording and the buttons come from
-``app.core.policy``. Messages live in named slots ("error", "notice", "recovery") so a
-reconnect notice does not hide a crash-recovery offer; each slot shows at most one message.
+``app.core.policy``. Messages live in named slots ("error", "notice", "recovery",
+"recoveryDone") so a reconnect notice does not hide a crash-recovery offer; each slot shows at
+most one message. A row's objectName is ``<slot>Message``, its sentence ``<slot>MessageText``
+and its buttons ``<slot>Message<Action>`` (e.g. ``errorMessageSwitchToOffline``).
 
 Accessibility: a row is a named group (its severity) holding a plain label with the sentence
 and push buttons with their own text. A new message is announced, because a label that

@@ -163,7 +163,7 @@ def test_restore_puts_an_unfinished_recording_back_and_closes_its_journal(
     assert window.controller.model.plain_text() == "Good morning everyone.\n\nWhere were we"
     assert window.transcript_view.plain_text() == "Good morning everyone.\n\nWhere were we"
     assert window.message_bar.row("recovery") is None
-    assert "Restored 2 paragraphs" in window.message_bar.text("recovery-done")
+    assert "Restored 2 paragraphs" in window.message_bar.text("recoveryDone")
     assert journal.parse_journal(path.read_text()).end == "recovered"
     assert window.copy_button.isEnabled()
 
