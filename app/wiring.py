@@ -28,9 +28,11 @@ from app.io.offline.catalog import ModelCatalog
 from app.io.offline.store import OfflineModels
 from app.io.recording.autosave import TranscriptAutosave, autosave_name
 from app.io.recording.files import write_text_atomic
+from app.io.recording.history import HistoryFolder
+from app.io.recording.journal import JournalFolder
 from app.io.recording.recorder import Recorder
 from app.io.secrets import open_secret_store
-from app.ui.controller import Services
+from app.ui.services import Services
 
 APP_NAME = "live-transcriber"
 
@@ -93,6 +95,8 @@ def services(autosave_folder: Path, env_key: str | None) -> Services:
         write_file=write_text_atomic,
         env_key=env_key,
         offline=models,
+        recovery=JournalFolder(autosave_folder),
+        history=HistoryFolder(autosave_folder),
     )
 
 

@@ -10,7 +10,8 @@ picker shows a real device), and the local AssemblyAI emulator with a scripted r
 window is the app's own (``build_window``, as tests/ui/test_window_flow.py builds it) with an
 environment key and settings in a temporary folder; audio comes from a WAV fixture played in
 real time. It presses Start, waits on the controller's signals until finished paragraphs and a
-grey partial line are on screen, grabs the window at 900x560, stops and shuts down cleanly.
+grey partial line are on screen, grabs the window at 900x560 and, beside it, the caption strip
+(``<name>-captions.png``), then stops and shuts down cleanly.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SCRIPT = (
     "next, the weather for the outdoor session on Friday.",
     "the forecast says sunny with a light breeze from the west, so we go ahead as planned.",
 )
+CAPTION_SIZE = (900, 150)
 MS_PER_WORD = 50
 FINALS_SHOWN = 4
 PARTIAL_WORDS_SHOWN = 8
@@ -106,6 +108,10 @@ def sound_server(folder: Path) -> Iterator[None]:
         yield
 
 
+def captions_path(out: Path) -> Path:
+    return out.with_name(out.stem + "-captions" + out.suffix)
+
+
 def words_in(text: str) -> int:
     return len(text.split())
 
@@ -155,6 +161,15 @@ async def take(out: Path, workdir: Path, streaming_url: str) -> None:
                          f"not {SIZE[0]}x{SIZE[1]}")
     if not image.save(str(out)):
         raise SystemExit(f"screenshot: could not write {out}")
+    window.actions_by_name["captions"].trigger()  # the caption strip, over the same words
+    strip = window.caption_overlay
+    assert strip is not None
+    strip.setGeometry(0, 0, *CAPTION_SIZE)
+    strip.refresh()
+    captions = captions_path(out)
+    if not strip.grab().save(str(captions)):
+        raise SystemExit(f"screenshot: could not write {captions}")
+    window.actions_by_name["captions"].trigger()
 
     idle = asyncio.Event()
 
@@ -213,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))  # app/ and tests/ (the emulator, the sound server)
     out = args.out if args.out.is_absolute() else Path.cwd() / args.out
     run(out.resolve())
-    print(f"screenshot: wrote {out}")
+    print(f"screenshot: wrote {out} and {captions_path(out)}")
     return 0
 
 

@@ -7,6 +7,10 @@
 * **What the auth-status indicator says after each event** (:func:`status_before_start`,
   :func:`status_after_start`, :func:`status_after_error`) and **what an error says to the
   person** (:func:`error_text`), worded for where they read it (:class:`Surface`).
+* **What the engine indicator says** (:func:`engine_status`): where the audio goes, and the
+  key's state when that is the cloud.
+* **What the window's message bar shows** (:func:`error_message`, :func:`notice_message`,
+  :func:`recovery_message`): the sentence, its severity and the buttons that act on it.
 
 The controller and ``app/headless.py`` call these and keep no copy of the rules.
 """
@@ -14,19 +18,29 @@ The controller and ``app/headless.py`` call these and keep no copy of the rules.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.core import auth
 from app.core.auth import AuthState, AuthStatus
-from app.core.config import ENV_API_KEY, EngineChoice
+from app.core.config import ENV_API_KEY, EngineChoice, Region
 from app.core.errors import (
+    AccountError,
+    AudioError,
+    AuthError,
     ConnectionFailedError,
+    ExportError,
     LiveTranscriberError,
+    OfflineModelError,
+    RateLimitError,
     SecretStoreError,
+    ServerError,
+    SessionExpiredError,
     SessionLostError,
 )
+from app.core.journal import UnfinishedRecording
 from app.core.ports import KeyCheck, KeyStatus
+from app.core.recording import NoticeKind, RecordingNotice
 
 
 class Surface(enum.Enum):
@@ -133,3 +147,169 @@ def error_text(error: LiveTranscriberError, engine: EngineChoice, surface: Surfa
                  if surface is Surface.WINDOW else
                  " Or add --engine offline to transcribe on this computer.")
     return text
+
+
+# --- where the audio goes ----------------------------------------------------------------
+
+
+class Link(enum.Enum):
+    """How the recording's engine session stands, from the recorder's notices."""
+
+    NORMAL = "normal"
+    RECONNECTING = "reconnecting"  # the cloud session ended; a new one is being opened
+    FALLBACK = "fallback"  # Automatic moved this recording to the offline engine
+
+
+class Tone(enum.Enum):
+    """How the engine indicator's dot reads: the text always says the same in words."""
+
+    GOOD = "good"  # the cloud with a key it accepted
+    LOCAL = "local"  # nothing leaves the computer
+    PENDING = "pending"  # checking, reconnecting: not decided yet
+    WARNING = "warning"  # may work again by itself (rate limit, unreachable)
+    PROBLEM = "problem"  # needs the person (no key, key rejected, no credit)
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """One sentence naming the engine in use and its state, plus what that means for the
+    audio (the tooltip)."""
+
+    text: str
+    tone: Tone
+    detail: str
+
+
+_REGION_NAMES = {Region.US: "US", Region.EU: "EU"}
+_KEY_PART: dict[AuthState, tuple[str, Tone]] = {
+    AuthState.VALID: ("key valid", Tone.GOOD),
+    AuthState.CHECKING: ("checking key…", Tone.PENDING),
+    AuthState.NO_KEY: ("no API key", Tone.PROBLEM),
+    AuthState.REJECTED: ("key rejected", Tone.PROBLEM),
+    AuthState.NO_CREDIT: ("no credit", Tone.PROBLEM),
+    AuthState.RATE_LIMITED: ("rate limited", Tone.WARNING),
+    AuthState.UNREACHABLE: ("service unreachable", Tone.WARNING),
+    AuthState.KEYRING_ERROR: ("keyring error", Tone.WARNING),
+    # The key's state is not known for the cloud yet (it was last shown for Offline).
+    AuthState.OFFLINE: ("checking key…", Tone.PENDING),
+}
+_CLOUD_DETAIL = "Audio is sent to AssemblyAI over an encrypted connection."
+_LOCAL_DETAIL = "Audio stays on this computer: nothing is sent over the network."
+
+
+def engine_status(engine: EngineChoice, region: Region, offline_model: str, key: AuthStatus,
+                  link: Link = Link.NORMAL) -> EngineStatus:
+    """What the engine indicator says. ``engine`` is what runs (or the next recording uses):
+    CLOUD or OFFLINE; the key's state only matters for the cloud."""
+    local_name = f"Whisper {offline_model}"
+    if link is Link.FALLBACK:
+        return EngineStatus("Offline fallback · on this computer", Tone.LOCAL,
+                            f"AssemblyAI could not be reached; this recording continues with "
+                            f"{local_name}. {_LOCAL_DETAIL}")
+    if engine is EngineChoice.OFFLINE:
+        return EngineStatus(f"On this computer · {local_name}", Tone.LOCAL, _LOCAL_DETAIL)
+    cloud = f"AssemblyAI cloud ({_REGION_NAMES[region]})"
+    if link is Link.RECONNECTING:
+        return EngineStatus(f"{cloud} · reconnecting…", Tone.PENDING,
+                            "The connection dropped; the audio meanwhile is kept and sent once "
+                            f"it is back. {_CLOUD_DETAIL}")
+    part, tone = _KEY_PART[key.state]
+    detail = "\n".join(line for line in (_CLOUD_DETAIL, key.tooltip) if line)
+    return EngineStatus(f"{cloud} · {part}", tone, detail)
+
+
+def link_after(notice: NoticeKind, current: Link) -> Link:
+    """The link state after a recorder notice (a loss of audio changes nothing here)."""
+    if notice is NoticeKind.RECONNECTING:
+        return Link.FALLBACK if current is Link.FALLBACK else Link.RECONNECTING
+    if notice is NoticeKind.RECONNECTED:
+        return Link.FALLBACK if current is Link.FALLBACK else Link.NORMAL
+    if notice is NoticeKind.FALLBACK:
+        return Link.FALLBACK
+    return current
+
+
+# --- the message bar ---------------------------------------------------------------------
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Action(enum.Enum):
+    """A button beside a message: the label is what the person reads."""
+
+    OPEN_SETTINGS = "Open Settings"
+    RETRY = "Retry"
+    SWITCH_OFFLINE = "Switch to offline"
+    RESTORE = "Restore"
+    DISMISS = "Dismiss"
+
+
+@dataclass(frozen=True)
+class Message:
+    severity: Severity
+    text: str  # full sentences: what happened and what to do
+    actions: tuple[Action, ...] = ()
+
+
+_KEY_ERRORS = (AuthError, AccountError)
+_CONNECTION_ERRORS = (ConnectionFailedError, SessionLostError, ServerError, RateLimitError,
+                      SessionExpiredError)
+
+
+def error_message(error: LiveTranscriberError, engine: EngineChoice) -> Message:
+    """An error for the window's message bar, with the buttons that act on its remedy."""
+    actions: tuple[Action, ...] = ()
+    leave_cloud = (Action.SWITCH_OFFLINE,) if engine is EngineChoice.CLOUD else ()
+    if isinstance(error, _KEY_ERRORS):
+        actions = (Action.OPEN_SETTINGS, *leave_cloud)
+    elif isinstance(error, _CONNECTION_ERRORS):
+        actions = (Action.RETRY, *leave_cloud)
+    elif isinstance(error, OfflineModelError):
+        actions = (Action.OPEN_SETTINGS,)
+    elif isinstance(error, AudioError):
+        actions = (Action.RETRY,)
+    severity = Severity.WARNING if isinstance(error, ExportError) else Severity.ERROR
+    return Message(severity, error_text(error, engine, Surface.WINDOW), actions)
+
+
+def settings_key_text(error: LiveTranscriberError) -> str:
+    """A key check's failure as the Settings dialog says it: advice to open Settings is
+    pointless there, so it becomes what to do in the dialog itself."""
+    if "Settings" in error.remedy:
+        return f"{error.message} Check the key in your AssemblyAI dashboard and paste it again."
+    return str(error)
+
+
+def refusal_message(plan: EnginePlan) -> Message:
+    """A start the plan refused (the cloud without a key)."""
+    return Message(Severity.ERROR, plan.refusal, (Action.OPEN_SETTINGS, Action.SWITCH_OFFLINE))
+
+
+_NOTICE_SEVERITY = {
+    NoticeKind.RECONNECTING: Severity.WARNING,
+    NoticeKind.RECONNECTED: Severity.INFO,
+    NoticeKind.FALLBACK: Severity.WARNING,
+    NoticeKind.AUDIO_LOST: Severity.WARNING,
+}
+
+
+def notice_message(notice: RecordingNotice) -> Message:
+    return Message(_NOTICE_SEVERITY[notice.kind], notice.text)
+
+
+def recovery_message(unfinished: Sequence[UnfinishedRecording]) -> Message:
+    """The offer to restore the newest recording that did not end cleanly."""
+    newest = unfinished[0]
+    when = (f"from {newest.started:%d %B %Y at %H:%M}" if newest.started is not None
+            else "from an earlier run")
+    turns = f"{newest.turn_count} paragraph" + ("" if newest.turn_count == 1 else "s")
+    text = (f"The recording {when} did not end cleanly ({turns}, “{newest.first_words}”). "
+            "Restore it into the window? Its files stay in the transcripts folder either way.")
+    more = len(unfinished) - 1
+    if more:
+        text += f" {more} more unfinished recording{'' if more == 1 else 's'} will be offered next."
+    return Message(Severity.INFO, text, (Action.RESTORE, Action.DISMISS))

@@ -288,6 +288,20 @@ class TranscriptModel:
         self._final_words = 0
         self._revision += 1
 
+    def restore(self, turns: Sequence[TranscriptTurn]) -> None:
+        """Put back the finished turns of an earlier recording (crash recovery) into an empty
+        model. The next session's turns sort after them, in a segment of their own."""
+        if self._finals or self._partial is not None:
+            raise ValueError("restore() needs an empty transcript")
+        finals = sorted((t for t in turns if t.final), key=_key_of)
+        self._finals.extend(finals)  # in place: holders of ``finals`` keep a valid view
+        self._final_words = sum(_word_count(t) for t in finals)
+        if finals:
+            self._newest = finals[-1].key
+            self._segment = max(self._segment, finals[-1].segment + 1)
+            self._segment_used = False
+        self._revision += 1
+
     # --- internals --------------------------------------------------------------------------
 
     def _step(self, kind: ChangeKind, turn: TranscriptTurn, index: int | None) -> TranscriptChange:

@@ -17,9 +17,10 @@ from PySide6.QtGui import QGuiApplication, QIcon
 
 from app.core.config import EngineChoice, with_environment
 from app.core.transcript import TranscriptModel
-from app.ui.controller import AppController, Services
+from app.ui.controller import AppController
 from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences, settings_store
+from app.ui.services import Services
 from app.ui.settings_dialog import SettingsDialog
 
 
@@ -68,6 +69,7 @@ async def run_window(window: MainWindow) -> None:
     window.close_requested.connect(closing.set)
     window.show()
     await window.controller.initialize()
+    window.controller.spawn(window.recovery.check())  # the disk is read off the UI thread
     await closing.wait()
     await window.controller.shutdown()
     window.allow_close()

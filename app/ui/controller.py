@@ -14,58 +14,46 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.core import auth, policy
 from app.core.auth import AuthStatus
 from app.core.config import EngineChoice, Settings
-from app.core.devices import DeviceChoice, DeviceProvider, InputDevice, choose_device
+from app.core.devices import DeviceChoice, InputDevice, choose_device
 from app.core.errors import LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
-from app.core.policy import Surface
-from app.core.ports import KeyCheck, KeyStatus, OfflineEngines, SecretStore
+from app.core.history import HistoryStore
+from app.core.journal import RecoveryStore
+from app.core.policy import EngineStatus, Link, Message, Severity, Surface
+from app.core.ports import KeyCheck, KeyStatus, OfflineEngines
 from app.core.recording import (
     EngineFactory,
     NoticeKind,
     RecorderState,
-    RecordingListener,
     RecordingNotice,
-    RecordingRunner,
-    SourceFactory,
 )
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.transcript import TranscriptChange, TranscriptModel
+from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
+from app.ui.services import Services
+from app.ui.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
-@dataclass
-class Services:
-    """The I/O the controller drives, built by the composition root."""
-
-    secret_store: SecretStore
-    device_provider: DeviceProvider
-    validate_key: Callable[[str, Settings], Awaitable[KeyCheck]]
-    make_source: Callable[[InputDevice | None], SourceFactory]
-    make_engine: Callable[[str, Settings], EngineFactory]
-    make_recorder: Callable[[TranscriptModel, RecordingListener], RecordingRunner]
-    write_file: Callable[[Path, str], None]  # blocking; raises ExportError
-    offline: OfflineEngines
-    env_key: str | None = None  # ASSEMBLYAI_API_KEY: wins over the keyring (policy.key_in_use)
-
-
-class AppController(QObject):
+class AppController(TaskOwner):
     state_changed = Signal(object)  # RecorderState
     transcript_changed = Signal(object)  # TranscriptChange (one step)
     transcript_reset = Signal()
     level_changed = Signal(float, float)  # rms dBFS, peak dBFS
     auth_changed = Signal(object)  # AuthStatus
     error_changed = Signal(str)  # last error as a sentence; "" clears
+    message_changed = Signal(str, object)  # slot ("error", "notice"), policy.Message or None
+    engine_status_changed = Signal(object)  # policy.EngineStatus: where the audio goes
     devices_changed = Signal(object, object)  # list[InputDevice], DeviceChoice
     session_changed = Signal(str)
     notice_changed = Signal(object)  # RecordingNotice: reconnecting, reconnected, fallback
@@ -80,17 +68,19 @@ class AppController(QObject):
         self._services = services
         self._recorder = services.make_recorder(model, self)
         self._key: str | None = None
+        self._stored = False  # a key is in the secret store (Delete has something to delete)
         self._auth = auth.no_key()
         self._devices: list[InputDevice] = []
         self._device: InputDevice | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._started_at: float | None = None
         self._source_stats: AudioSource | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._fallback_active = False  # Automatic went offline during this recording
+        self._link = Link.NORMAL
         self.unsaved = False
+        self.recording_started: datetime | None = None  # wall clock, for the Save name
 
     # --- read-only state for the window -------------------------------------------------
 
@@ -111,11 +101,29 @@ class AppController(QObject):
         return self._key is not None
 
     @property
+    def has_stored_key(self) -> bool:
+        return self._stored
+
+    @property
     def engine(self) -> EngineChoice:
         """CLOUD or OFFLINE: what the next recording uses (or would, once a key is set)."""
         if self._fallback_active:
             return EngineChoice.OFFLINE
         return self._plan().engine or EngineChoice.CLOUD
+
+    @property
+    def engine_status(self) -> EngineStatus:
+        """Where the audio goes (or would, on Start), with the key's state for the cloud."""
+        return policy.engine_status(self.engine, self.settings.region,
+                                    self.settings.offline_model, self._auth, self._link)
+
+    @property
+    def recovery(self) -> RecoveryStore | None:
+        return self._services.recovery
+
+    @property
+    def history(self) -> HistoryStore | None:
+        return self._services.history
 
     @property
     def offline_models(self) -> OfflineEngines:
@@ -159,10 +167,7 @@ class AppController(QObject):
         if self._task is not None:
             await self._task
         await asyncio.to_thread(self._services.device_provider.stop_watching)
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.cancel_tasks()
 
     # --- recording ------------------------------------------------------------------------
 
@@ -177,7 +182,7 @@ class AppController(QObject):
             return
         plan = self._plan()
         if plan.engine is None:
-            self._set_error(plan.refusal)
+            self._set_error(policy.refusal_message(plan))
             self._set_auth(auth.no_key(session_only=self.key_is_session_only))
             return
         fallback: EngineFactory | None = None
@@ -188,8 +193,11 @@ class AppController(QObject):
             engine = self._services.make_engine(self._key, self.settings)
             if plan.fallback:
                 fallback = self._services.offline.engine_for(self.settings)
-        self._set_error("")
+        self._set_error(None)
+        self.message_changed.emit("notice", None)
         self._fallback_active = False
+        self._link = Link.NORMAL
+        self._emit_engine_status()
         if self._auth.text == policy.status_after_fallback().text:
             self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
         self._stop = asyncio.Event()
@@ -217,6 +225,8 @@ class AppController(QObject):
     def on_state(self, state: RecorderState) -> None:
         if state is RecorderState.RECORDING:
             self._started_at = time.monotonic()
+            if self.recording_started is None or self.model.is_empty:
+                self.recording_started = datetime.now()
             status = policy.status_after_start(self.engine, self._auth,
                                                session_only=self.key_is_session_only)
             if status != self._auth:
@@ -237,7 +247,7 @@ class AppController(QObject):
             self.dropped_changed.emit(dropped)
 
     def on_error(self, error: LiveTranscriberError) -> None:
-        self._set_error(policy.error_text(error, self.engine, Surface.WINDOW))
+        self._set_error(policy.error_message(error, self.engine))
         status = policy.status_after_error(error, self.engine, self._auth,
                                            session_only=self.key_is_session_only)
         if status != self._auth:
@@ -247,10 +257,13 @@ class AppController(QObject):
         self.session_changed.emit(session_id)
 
     def on_notice(self, notice: RecordingNotice) -> None:
+        self._link = policy.link_after(notice.kind, self._link)
         if notice.kind is NoticeKind.FALLBACK:
             self._fallback_active = True
             self._set_auth(policy.status_after_fallback())
+        self._emit_engine_status()
         self.notice_changed.emit(notice)
+        self.message_changed.emit("notice", policy.notice_message(notice))
 
     # --- the API key ----------------------------------------------------------------------
 
@@ -262,6 +275,7 @@ class AppController(QObject):
             except SecretStoreError as exc:
                 self.on_error(exc)
                 return
+        self._stored = stored is not None
         self._key = policy.key_in_use(self._services.env_key, stored)
         await self.refresh_auth()
 
@@ -286,6 +300,7 @@ class AppController(QObject):
     def set_engine(self, choice: EngineChoice) -> Settings:
         """Choose cloud, offline or automatic; returns the settings to persist."""
         self.settings = replace(self.settings, engine=choice)
+        self._emit_engine_status()
         self.spawn(self.refresh_auth())
         return self.settings
 
@@ -306,7 +321,7 @@ class AppController(QObject):
         except SecretStoreError as exc:
             self.on_error(exc)
             return KeyCheck(KeyStatus.VALID, exc)
-        self._key = key
+        self._key, self._stored = key, True
         return check
 
     async def delete_key(self) -> None:
@@ -315,6 +330,7 @@ class AppController(QObject):
         except SecretStoreError as exc:
             self.on_error(exc)
             return
+        self._stored = False
         self._key = policy.key_in_use(self._services.env_key, None)
         await self.refresh_auth()
 
@@ -324,7 +340,7 @@ class AppController(QObject):
         try:
             devices = await asyncio.to_thread(self._services.device_provider.list_devices)
         except LiveTranscriberError as exc:
-            self._set_error(str(exc))
+            self._set_error(Message(Severity.ERROR, str(exc)))
             devices = []
         self._devices = devices
         remembered = self._device.id if self._device is not None else self.settings.device_id
@@ -347,6 +363,7 @@ class AppController(QObject):
         """New service options; they apply from the next recording."""
         self.settings = replace(settings, device_id=self.settings.device_id,
                                 streaming_url_override=self.settings.streaming_url_override)
+        self._emit_engine_status()
 
     def _devices_changed_elsewhere(self) -> None:
         # Called from the provider's watcher thread: hop to the loop before touching state.
@@ -357,12 +374,23 @@ class AppController(QObject):
 
     async def save_transcript(self, path: Path, fmt: Format) -> None:
         """Write the finished turns in ``fmt``; raises :class:`ExportError` for the window."""
-        text = render(fmt, self.model.finals)
-        await asyncio.to_thread(self._services.write_file, path, text)
+        await self.export_turns(path, fmt, self.model.finals)
         self.unsaved = False
+
+    async def export_turns(self, path: Path, fmt: Format, turns: Sequence[TranscriptTurn]
+                           ) -> None:
+        """Write ``turns`` (e.g. an earlier recording's) in ``fmt``; raises ExportError."""
+        await asyncio.to_thread(self._services.write_file, path, render(fmt, turns))
 
     def clear_transcript(self) -> None:
         self.model.clear()
+        self.unsaved = False
+        self.recording_started = None
+        self.transcript_reset.emit()
+
+    def restore_turns(self, turns: list[TranscriptTurn]) -> None:
+        """A recovered recording's turns into the empty transcript (its file is on disk)."""
+        self.model.restore(turns)
         self.unsaved = False
         self.transcript_reset.emit()
 
@@ -371,29 +399,23 @@ class AppController(QObject):
     def _plan(self) -> policy.EnginePlan:
         return policy.plan_engine(self.settings.engine, self.has_key, Surface.WINDOW)
 
-    def spawn(self, coro: Awaitable[Any]) -> None:
-        """Run a coroutine owned by the controller: cancelled at shutdown, and its failure
-        is logged and shown, never lost."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        error = task.exception()
+    def task_failed(self, error: BaseException) -> None:
         if isinstance(error, LiveTranscriberError):
             self.on_error(error)
-        elif error is not None:
+        else:
             log.error("background task failed", exc_info=error)
-            self._set_error("Something went wrong inside Live Transcriber; details are in its "
-                            "log. Try again.")
+            self._set_error(Message(Severity.ERROR, "Something went wrong inside Live "
+                                    "Transcriber; details are in its log. Try again."))
 
     def _set_auth(self, status: AuthStatus) -> None:
         self._auth = status
         self.auth_changed.emit(status)
+        self._emit_engine_status()
 
-    def _set_error(self, text: str) -> None:
-        self.error_changed.emit(text)
+    def _emit_engine_status(self) -> None:
+        self.engine_status_changed.emit(self.engine_status)
+
+    def _set_error(self, message: Message | None) -> None:
+        self.error_changed.emit("" if message is None else message.text)
+        self.message_changed.emit("error", message)
 

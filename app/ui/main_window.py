@@ -1,4 +1,5 @@
-"""The main window: device picker, auth status, Start/Stop, live transcript, copy/save/clear.
+"""The main window: device and engine pickers, where the audio goes, the message bar, the live
+transcript with find, recording feedback, copy/save/clear, and the menus.
 
 It renders the controller's signals and calls its slots; it owns no task and does no I/O.
 Every interactive widget has a stable ``objectName`` for automation and a human-readable
@@ -7,18 +8,15 @@ accessible name for screen readers (status widgets expose their visible text ins
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QStandardPaths, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -28,24 +26,26 @@ from PySide6.QtWidgets import (
 from app.core.clock import short_clock
 from app.core.config import EngineChoice
 from app.core.devices import DeviceChoice, InputDevice
-from app.core.errors import ExportError
-from app.core.export import Format
+from app.core.policy import Action, Message
 from app.core.recording import RecorderState
 from app.core.transcript import TranscriptChange
-from app.ui.auth_indicator import AuthIndicator
+from app.ui import menus
+from app.ui.caption_overlay import CaptionOverlay
 from app.ui.controller import AppController
+from app.ui.device_picker import DevicePicker
+from app.ui.engine_status import EngineStatusIndicator
+from app.ui.find_bar import FindBar
+from app.ui.history_dialog import HistoryDialog
 from app.ui.level_meter import LevelMeter
+from app.ui.message_bar import MessageBar
 from app.ui.preferences import Preferences
+from app.ui.recording_dot import RecordingDot
+from app.ui.recovery import RecoveryOffer
+from app.ui.transcript_commands import TranscriptCommands
 from app.ui.transcript_view import TranscriptView
 
 WINDOW_TITLE = "Live Transcriber"
-
-_FILTERS = {
-    Format.TXT: "Plain text (*.txt)",
-    Format.SRT: "SubRip subtitles (*.srt)",
-    Format.VTT: "WebVTT subtitles (*.vtt)",
-    Format.JSON: "JSON with word timings (*.json)",
-}
+PLACEHOLDER = "Press Start recording (Ctrl+R) and speak"
 _ENGINES = {
     EngineChoice.AUTO: "Automatic",
     EngineChoice.CLOUD: "AssemblyAI (cloud)",
@@ -68,7 +68,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.controller = controller
         self.preferences = preferences
+        self.recovery = RecoveryOffer(controller, self)
         self._may_close = False
+        self._session: dict[str, str] = {}
         self.setWindowTitle(WINDOW_TITLE)
         if icon is not None:
             self.setWindowIcon(icon)
@@ -80,8 +82,10 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(900, 600)
+        self.commands.set_zoom(preferences.zoom())
         self._render_state(RecorderState.IDLE)
-        self.auth_indicator.set_status(controller.auth_status)
+        self.engine_status.set_status(controller.engine_status)
+        self._update_transcript_actions()
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -91,12 +95,7 @@ class MainWindow(QMainWindow):
 
         top = QHBoxLayout()
         device_label = QLabel("&Input device:", central)
-        self.device_picker = QComboBox(central)
-        self.device_picker.setObjectName("devicePicker")
-        self.device_picker.setAccessibleName("Input device")
-        self.device_picker.setMinimumContentsLength(14)
-        self.device_picker.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_picker = DevicePicker(central)
         device_label.setBuddy(self.device_picker)
         self.refresh_button = QToolButton(central)
         self.refresh_button.setObjectName("refreshDevicesButton")
@@ -112,20 +111,23 @@ class MainWindow(QMainWindow):
         self.engine_picker.setCurrentIndex(
             self.engine_picker.findData(self.controller.settings.engine.value))
         engine_label.setBuddy(self.engine_picker)
-        self.level_meter = LevelMeter(central)
-        self.auth_indicator = AuthIndicator(self.controller.auth_status, central)
         self.settings_button = QPushButton("Se&ttings…", central)
         self.settings_button.setObjectName("settingsButton")
         self.settings_button.setAccessibleName("Settings")
         top.addWidget(device_label)
         top.addWidget(self.device_picker, 3)  # long source names get the room there is
-        for widget in (self.refresh_button, engine_label, self.engine_picker):
+        for widget in (self.refresh_button, engine_label, self.engine_picker,
+                       self.settings_button):
             top.addWidget(widget)
-        top.addWidget(self.level_meter, 1)
-        top.addWidget(self.auth_indicator)
-        top.addWidget(self.settings_button)
         layout.addLayout(top)
 
+        # Where the audio goes: its own row, so the sentence is never cut and the row above
+        # does not shift as it changes.
+        self.engine_status = EngineStatusIndicator(self.controller.engine_status, central)
+        layout.addWidget(self.engine_status)
+
+        self.message_bar = MessageBar(central)
+        layout.addWidget(self.message_bar)
         self.device_notice = QLabel(central)
         self.device_notice.setObjectName("deviceNotice")
         self.device_notice.setWordWrap(True)
@@ -134,14 +136,25 @@ class MainWindow(QMainWindow):
 
         self.transcript_view = TranscriptView(self.controller.model, central)
         self.transcript_view.set_show_timestamps(self.preferences.show_timestamps())
+        self.transcript_view.setPlaceholderText(PLACEHOLDER)
+        # Messages come first when space is short: the pane can shrink to three lines.
+        self.transcript_view.setMinimumHeight(3 * self.transcript_view.fontMetrics().lineSpacing())
+        self.find_bar = FindBar(self.transcript_view, central)
+        self.commands = TranscriptCommands(self, self.controller, self.preferences,
+                                           self.transcript_view)
+        layout.addWidget(self.find_bar)
         layout.addWidget(self.transcript_view, 1)
 
         bottom = QHBoxLayout()
         self.record_button = QPushButton(central)
         self.record_button.setObjectName("recordButton")
-        self.record_button.setMinimumWidth(150)
-        self.elapsed_label = QLabel("00:00", central)
-        self.elapsed_label.setObjectName("elapsedTime")
+        self.record_button.setMinimumWidth(120)
+        self.recording_dot = RecordingDot(central)
+        self.elapsed_label = self.recording_dot.elapsed_label
+        level_label = QLabel("Input level:", central)
+        self.level_meter = LevelMeter(central)
+        self.level_meter.setMaximumWidth(160)
+        level_label.setBuddy(self.level_meter)
         self.dropped_label = QLabel(central)
         self.dropped_label.setObjectName("droppedFrames")
         self.dropped_label.hide()
@@ -154,75 +167,73 @@ class MainWindow(QMainWindow):
         self.clear_button = QPushButton("C&lear", central)
         self.clear_button.setObjectName("clearButton")
         self.clear_button.setAccessibleName("Clear transcript")
-        bottom.addWidget(self.record_button)
-        bottom.addWidget(self.elapsed_label)
-        bottom.addWidget(self.dropped_label)
+        for part in (self.record_button, self.recording_dot, level_label, self.level_meter,
+                     self.dropped_label):
+            bottom.addWidget(part)
         bottom.addStretch(1)
         for button in (self.copy_button, self.save_button, self.clear_button):
             bottom.addWidget(button)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
 
+        # The status bar is one line: the state and a session summary, details in tooltips.
         self.connection_label = QLabel("Ready", self)
+        self.connection_label.setObjectName("recorderState")
         self.session_label = QLabel(self)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("lastError")
-        self.error_label.setWordWrap(True)
-        self.autosave_label = QLabel(self)
-        self.autosave_label.setObjectName("autosavePath")
-        self.autosave_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.session_label.setObjectName("sessionSummary")
         status = self.statusBar()
         status.addWidget(self.connection_label)
-        status.addWidget(self.session_label)
-        status.addWidget(self.error_label, 1)
-        status.addPermanentWidget(self.autosave_label)
+        status.addPermanentWidget(self.session_label)
 
-        self.setTabOrder(self.device_picker, self.refresh_button)
-        self.setTabOrder(self.refresh_button, self.engine_picker)
-        self.setTabOrder(self.engine_picker, self.settings_button)
-        self.setTabOrder(self.settings_button, self.transcript_view)
-        self.setTabOrder(self.transcript_view, self.record_button)
-        self.setTabOrder(self.record_button, self.copy_button)
-        self.setTabOrder(self.copy_button, self.save_button)
-        self.setTabOrder(self.save_button, self.clear_button)
+        order = (self.device_picker, self.refresh_button, self.engine_picker,
+                 self.settings_button, self.transcript_view, self.record_button,
+                 self.copy_button, self.save_button, self.clear_button)
+        for before, after in zip(order, order[1:], strict=False):
+            self.setTabOrder(before, after)
 
         self._elapsed_timer = QTimer(self)
         self._elapsed_timer.setInterval(500)
         self._elapsed_timer.timeout.connect(self._tick)
 
-        self._add_action("Start or stop recording", "Ctrl+R", self.record_button.click)
-        self._add_action("Save transcript", QKeySequence.StandardKey.Save, self.save_dialog)
-        self._add_action("Copy transcript", "Ctrl+Shift+C", self.copy_all)
-        self._add_action("Settings", QKeySequence.StandardKey.Preferences,
-                         self.settings_requested.emit)
-
-    def _add_action(self, text: str, shortcut: str | QKeySequence.StandardKey,
-                    slot: object) -> None:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
+        self.actions_by_name = menus.build_menus(self, {
+            "save": self.commands.save, "save_as": self.commands.save_dialog,
+            "quit": self.close,
+            "record": self.record_button.click, "preferences": self.settings_requested.emit,
+            "copy": self.commands.copy_all, "find": self.find_bar.open_bar,
+            "clear": self.commands.clear_with_confirmation,
+            "zoom_in": lambda: self.commands.set_zoom(self.commands.zoom + 1),
+            "zoom_out": lambda: self.commands.set_zoom(self.commands.zoom - 1),
+            "zoom_reset": lambda: self.commands.set_zoom(0),
+            "timestamps": self._timestamps_toggled, "captions": self._captions_toggled,
+            "shortcuts": lambda: menus.show_shortcuts(self, self.actions_by_name),
+            "about": self._about, "history": self.open_history,
+        })
+        self.actions_by_name["timestamps"].setChecked(self.transcript_view.show_timestamps)
+        self.caption_overlay: CaptionOverlay | None = None
+        self.actions_by_name["captions"].setChecked(self.preferences.caption_shown())
 
     def _connect(self) -> None:
         c = self.controller
         c.state_changed.connect(self._render_state)
         c.transcript_changed.connect(self._on_change)
-        c.transcript_reset.connect(self.transcript_view.clear_all)
-        c.level_changed.connect(self.level_meter.set_level)
-        c.auth_changed.connect(self.auth_indicator.set_status)
-        c.error_changed.connect(self._show_error)
+        c.transcript_reset.connect(self._reload)
+        c.level_changed.connect(self._on_level)
+        c.engine_status_changed.connect(self.engine_status.set_status)
+        c.message_changed.connect(self._show_message)
         c.devices_changed.connect(self._show_devices)
-        c.session_changed.connect(lambda sid: self.session_label.setText(f"Session {sid}"))
+        c.session_changed.connect(lambda sid: self._session_detail("Session", sid))
         c.autosave_changed.connect(self._show_autosave)
         c.dropped_changed.connect(self._show_dropped)
+        self.message_bar.action_triggered.connect(self._on_message_action)
+        self.recovery.offer_changed.connect(lambda m: self._show_message("recovery", m))
+        self.recovery.outcome.connect(lambda m: self.message_bar.show_message("recoveryDone", m))
         self.record_button.clicked.connect(self._record_clicked)
         self.refresh_button.clicked.connect(lambda: c.spawn(c.refresh_devices()))
         self.device_picker.activated.connect(self._device_chosen)
         self.engine_picker.activated.connect(self._engine_chosen)
-        self.copy_button.clicked.connect(self.copy_all)
-        self.save_button.clicked.connect(self.save_dialog)
-        self.clear_button.clicked.connect(self.clear_with_confirmation)
+        self.copy_button.clicked.connect(self.commands.copy_all)
+        self.save_button.clicked.connect(self.commands.save_dialog)
+        self.clear_button.clicked.connect(self.commands.clear_with_confirmation)
         self.settings_button.clicked.connect(self.settings_requested.emit)
 
     # --- rendering ------------------------------------------------------------------------
@@ -231,51 +242,91 @@ class MainWindow(QMainWindow):
         recording = state in (RecorderState.STARTING, RecorderState.RECORDING)
         self.record_button.setText("&Stop recording" if recording else "&Start recording")
         self.record_button.setEnabled(not state.busy)
-        self.device_picker.setEnabled(state is RecorderState.IDLE)
-        self.engine_picker.setEnabled(state is RecorderState.IDLE)
-        self.refresh_button.setEnabled(state is RecorderState.IDLE)
-        self.clear_button.setEnabled(state is RecorderState.IDLE)
+        for widget in (self.device_picker, self.engine_picker, self.refresh_button,
+                       self.clear_button):
+            widget.setEnabled(state is RecorderState.IDLE)
+        self.actions_by_name["clear"].setEnabled(state is RecorderState.IDLE)
         self.connection_label.setText(_STATE_TEXT[state])
+        self.recording_dot.set_recording(state is RecorderState.RECORDING)
         if state is RecorderState.RECORDING:
             self._elapsed_timer.start()
-        elif state is RecorderState.IDLE:
+            self._session_detail("Engine", self.controller.engine_status.text)
+        else:
             self._elapsed_timer.stop()
-            self.level_meter.reset()
+            self.level_meter.reset()  # no capture, no level: never frozen at the last one
+        if state is RecorderState.STARTING:
+            # A new recording: the last one's details go, except the autosave path, which the
+            # controller announces just before this state.
+            self._session = {k: v for k, v in self._session.items() if k == "Autosave"}
+            self._session_detail("Engine", self.controller.engine_status.text)
         self._tick()
 
     def _tick(self) -> None:
-        self.elapsed_label.setText(short_clock(int(self.controller.elapsed_seconds * 1000)))
+        self.recording_dot.set_elapsed(short_clock(int(self.controller.elapsed_seconds * 1000)))
+
+    def _on_level(self, rms: float, peak: float) -> None:
+        if self.controller.state is RecorderState.RECORDING:
+            self.level_meter.set_level(rms, peak)
 
     def _on_change(self, change: TranscriptChange) -> None:
         self.transcript_view.apply(change)
+        self._update_transcript_actions()
+        self._refresh_captions()
 
-    def _show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setToolTip(text)
+    def _reload(self) -> None:
+        self.transcript_view.load(self.controller.model.turns())
+        self._update_transcript_actions()
+        self._refresh_captions()
+
+    def _update_transcript_actions(self) -> None:
+        has_text = bool(self.controller.model.plain_text(include_partial=False))
+        for widget in (self.copy_button, self.save_button):
+            widget.setEnabled(has_text)
+        for name in ("copy", "save", "save_as"):
+            self.actions_by_name[name].setEnabled(has_text)
+
+    def _show_message(self, slot: str, message: Message | None) -> None:
+        if message is None:
+            self.message_bar.clear(slot)
+        else:
+            self.message_bar.show_message(slot, message)
 
     def _show_devices(self, devices: list[InputDevice], choice: DeviceChoice) -> None:
-        self.device_picker.blockSignals(True)
-        self.device_picker.clear()
-        for device in devices:
-            label = device.name + (" (system default)" if device.is_default else "")
-            if device.is_monitor and "monitor" not in device.name.lower():
-                label += " — monitor"
-            self.device_picker.addItem(label, device.id)
-        if choice.device is not None:
-            self.device_picker.setCurrentIndex(self.device_picker.findData(choice.device.id))
-        self.device_picker.blockSignals(False)
+        self.device_picker.show_devices(devices, choice)
         self.device_notice.setText(choice.notice)
         self.device_notice.setVisible(bool(choice.notice))
 
+    def _session_detail(self, key: str, value: str) -> None:
+        self._session[key] = value
+        self.session_label.setText("Session details" if self._session else "")
+        self.session_label.setToolTip("\n".join(f"{k}: {v}" for k, v in self._session.items()))
+
     def _show_autosave(self, path: str) -> None:
-        self.autosave_label.setText(f"Autosave: {path}")
-        self.autosave_label.setToolTip(path)
+        self._session_detail("Autosave", path)
 
     def _show_dropped(self, dropped: int) -> None:
         self.dropped_label.setText(f"{dropped} audio frames dropped")
         self.dropped_label.setVisible(dropped > 0)
 
     # --- actions --------------------------------------------------------------------------
+
+    def _on_message_action(self, slot: str, action: Action) -> None:
+        c = self.controller
+        if action is Action.OPEN_SETTINGS:
+            self.settings_requested.emit()
+        elif action is Action.RETRY:
+            self.message_bar.clear(slot)
+            if c.state is RecorderState.IDLE:
+                c.start_recording()
+        elif action is Action.SWITCH_OFFLINE:
+            self.message_bar.clear(slot)
+            self.engine_picker.setCurrentIndex(
+                self.engine_picker.findData(EngineChoice.OFFLINE.value))
+            self.preferences.save(c.set_engine(EngineChoice.OFFLINE))
+        elif action is Action.RESTORE:
+            c.spawn(self.recovery.restore())
+        elif action is Action.DISMISS and slot == "recovery":
+            c.spawn(self.recovery.dismiss())
 
     def _record_clicked(self) -> None:
         self.controller.toggle_recording()
@@ -291,44 +342,48 @@ class MainWindow(QMainWindow):
         value = self.engine_picker.itemData(index)
         self.preferences.save(self.controller.set_engine(EngineChoice(str(value))))
 
-    def copy_all(self) -> None:
-        QGuiApplication.clipboard().setText(self.controller.model.plain_text())
-        self.statusBar().showMessage("Transcript copied to the clipboard.", 3000)
+    def _timestamps_toggled(self) -> None:
+        on = self.actions_by_name["timestamps"].isChecked()
+        self.transcript_view.set_show_timestamps(on)
+        self.preferences.set_show_timestamps(on)
 
-    def save_dialog(self) -> None:
-        folder = self.preferences.last_folder()
-        path_text, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Save transcript", str(folder / "transcript.txt"), ";;".join(_FILTERS.values()))
-        if not path_text:
-            return
-        fmt = next((f for f, label in _FILTERS.items() if label == chosen_filter), Format.TXT)
-        path = Path(path_text)
-        if not path.suffix:
-            path = path.with_suffix(fmt.suffix)
-        self.controller.spawn(self.save_to(path, fmt))
+    def _captions_toggled(self) -> None:
+        on = self.actions_by_name["captions"].isChecked()
+        if on and self.caption_overlay is None:
+            self.caption_overlay = CaptionOverlay(self.controller.model, self.preferences)
+            self.caption_overlay.closed.connect(self._caption_closed)
+            self.caption_overlay.show()
+            self._refresh_captions()
+        elif not on and self.caption_overlay is not None:
+            # Destroyed, not hidden: a hidden window stays listed for screen readers.
+            overlay, self.caption_overlay = self.caption_overlay, None
+            overlay.close()
+            overlay.deleteLater()
+        self.preferences.set_caption_shown(on)
 
-    async def save_to(self, path: Path, fmt: Format) -> bool:
-        try:
-            await self.controller.save_transcript(path, fmt)
-        except ExportError as exc:
-            self._show_error(str(exc))
-            QMessageBox.warning(self, "Could not save", str(exc))
-            return False
-        self.preferences.set_last_folder(path.parent)
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
+    def _caption_closed(self) -> None:
+        if self.caption_overlay is not None:  # closed from its own menu
+            self.caption_overlay.deleteLater()
+            self.caption_overlay = None
+            self.actions_by_name["captions"].setChecked(False)
 
-    def clear_with_confirmation(self) -> None:
-        if self.controller.unsaved:
-            answer = QMessageBox.question(
-                self, "Clear transcript",
-                "The transcript has not been saved. Clear it anyway? (The autosave file "
-                "is kept.)",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self.controller.clear_transcript()
+    def _refresh_captions(self) -> None:
+        if self.caption_overlay is not None and self.caption_overlay.isVisible():
+            self.caption_overlay.refresh()
+
+    def open_history(self) -> HistoryDialog | None:
+        store = self.controller.history
+        if store is None:
+            return None
+        dialog = HistoryDialog(self.controller, store, self.preferences, self)
+        dialog.finished.connect(lambda _result: dialog.deleteLater())
+        dialog.open()
+        self.controller.spawn(dialog.load())
+        return dialog
+
+    def _about(self) -> None:
+        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        menus.show_about(self, Path(data) / "transcripts", self.preferences.file_name())
 
     # --- closing --------------------------------------------------------------------------
 
@@ -339,15 +394,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.preferences.set_geometry(self.saveGeometry())
         if self._may_close:
+            if self.caption_overlay is not None:
+                self.caption_overlay.close()
             event.accept()
             return
         # Stop the recording and save before the window goes: the app closes it afterwards.
         event.ignore()
         self.close_requested.emit()
 
-
-async def wait_closed(window: MainWindow) -> None:
-    """Resolve when the person asks to close the window."""
-    requested = asyncio.Event()
-    window.close_requested.connect(requested.set)
-    await requested.wait()

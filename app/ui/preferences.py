@@ -68,6 +68,51 @@ class Preferences:
     def set_show_timestamps(self, on: bool) -> None:
         self._store.setValue("view/timestamps", on)
 
+    def zoom(self) -> int:
+        """Transcript zoom in steps from the default size (0)."""
+        try:
+            return int(str(self._store.value("view/zoom", 0)))
+        except ValueError:
+            return 0
+
+    def set_zoom(self, steps: int) -> None:
+        self._store.setValue("view/zoom", steps)
+
+    def caption_geometry(self) -> QByteArray | None:
+        value = self._store.value("captions/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_caption_geometry(self, geometry: QByteArray) -> None:
+        self._store.setValue("captions/geometry", geometry)
+
+    def caption_opacity(self) -> float:
+        try:
+            return float(str(self._store.value("captions/opacity", 0.75)))
+        except ValueError:
+            return 0.75
+
+    def set_caption_opacity(self, value: float) -> None:
+        self._store.setValue("captions/opacity", value)
+
+    def caption_point_size(self) -> int:
+        try:
+            return int(str(self._store.value("captions/point_size", 28)))
+        except ValueError:
+            return 28
+
+    def set_caption_point_size(self, size: int) -> None:
+        self._store.setValue("captions/point_size", size)
+
+    def caption_shown(self) -> bool:
+        return _bool(self._store.value("captions/shown", False))
+
+    def set_caption_shown(self, shown: bool) -> None:
+        self._store.setValue("captions/shown", shown)
+
+    def file_name(self) -> str:
+        """Where these preferences are kept (shown in Help → About)."""
+        return self._store.fileName()
+
 
 def _bool(value: object) -> bool:
     # QSettings' INI backend returns booleans it wrote as the strings "true"/"false".

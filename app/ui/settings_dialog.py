@@ -1,10 +1,15 @@
-"""Settings: the API key (validated before it is stored), region, formatting and key terms."""
+"""Settings: the API key (validated before it is stored), region, formatting and key terms.
+
+Each fact is said once (where the key is kept is one line, not repeated after saving), and no
+advice points at this dialog from inside it ("Open Settings" is for the main window).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import policy
 from app.core.config import MAX_KEYTERMS, Region, Settings, SettingsError, StreamingParams
 from app.core.errors import LiveTranscriberError
 from app.core.ports import KeyCheck, KeyStatus, OfflineModelInfo
@@ -67,7 +73,15 @@ class SettingsDialog(QDialog):
         buttons_row.addWidget(self.validate_button)
         buttons_row.addWidget(self.delete_button)
         buttons_row.addStretch(1)
+        self.get_key_link = QLabel(f"<a href='{GET_KEY_URL}'>Get an API key</a>", self)
+        self.get_key_link.setObjectName("getKeyLink")
+        self.get_key_link.setTextFormat(Qt.TextFormat.RichText)
+        self.get_key_link.setOpenExternalLinks(True)
+        self.get_key_link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.get_key_link.setToolTip(GET_KEY_URL)
+        buttons_row.addWidget(self.get_key_link)
         form.addRow("", buttons_row)
+        self._update_delete()
 
         self.key_status = QLabel(self)
         self.key_status.setObjectName("keyStatus")
@@ -250,9 +264,11 @@ class SettingsDialog(QDialog):
         if check.status is KeyStatus.VALID and check.error is None:
             self.key_edit.clear()
             self.key_edit.setPlaceholderText(_placeholder(self.controller))
-            self.key_status.setText(f"Key valid and saved in {self.controller.store_description}.")
+            # Where it is kept is said once, in the line below.
+            self.key_status.setText("Key valid and saved.")
         elif check.error is not None:
-            self.key_status.setText(f"Not saved. {check.error}")
+            self.key_status.setText(f"Not saved. {policy.settings_key_text(check.error)}")
+        self._update_delete()
         return check
 
     def _delete_clicked(self) -> None:
@@ -261,6 +277,12 @@ class SettingsDialog(QDialog):
     async def delete_key(self) -> None:
         await self.controller.delete_key()
         self.key_status.setText("The stored key was deleted.")
+        self._update_delete()
+
+    def _update_delete(self) -> None:
+        stored = self.controller.has_stored_key
+        self.delete_button.setEnabled(stored)
+        self.delete_button.setToolTip("" if stored else "No key is stored.")
 
     def _accept(self) -> None:
         terms = tuple(t.strip() for t in self.keyterms.toPlainText().splitlines() if t.strip())
@@ -283,6 +305,9 @@ class SettingsDialog(QDialog):
             keyterms=terms,
         )
         self.accept()
+
+
+GET_KEY_URL = "https://www.assemblyai.com/dashboard/signup"
 
 
 def _placeholder(controller: AppController) -> str:

@@ -38,7 +38,9 @@ _MAX_STATE = 2**31 - 1  # userState is a C int: starts past ~24.8 days are clamp
 # one-block-per-turn layout; no recogniser emits them (they are Unicode noncharacters).
 _BLOCK_BREAKERS = str.maketrans({"\ufdd0": "\ufffd", "\ufdd1": "\ufffd"})
 
-_Line = tuple[str, int]  # (paragraph text, start state)
+_Line = tuple[str, int, bool]  # (paragraph text, start state, interrupted)
+# An interrupted turn (its session ended mid-sentence) must not read as finished.
+INTERRUPTED_MARK = "…"
 
 
 def timestamp(start_ms: int) -> str:
@@ -49,7 +51,7 @@ def timestamp(start_ms: int) -> str:
 def _line(turn: TranscriptTurn) -> _Line:
     text = paragraph_text(turn.text).translate(_BLOCK_BREAKERS)
     start = _NO_START if turn.start_ms is None else min(max(turn.start_ms, 0), _MAX_STATE)
-    return text, start
+    return text, start, turn.interrupted and bool(text)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class TranscriptView(QPlainTextEdit):
         self._formats = _formats(self.palette())
         self._show_timestamps = False
         self._finals = 0
+        self._interrupted: list[bool] = []  # per shown final: its text carries the mark
         self._live: _Line | None = None
         self._follow = True
         self._scrolling = False  # set while the view itself moves the scroll bar
@@ -148,7 +151,7 @@ class TranscriptView(QPlainTextEdit):
     def plain_text(self) -> str:
         """The finished turns as :meth:`TranscriptModel.plain_text` gives them (no timestamps,
         no turn in progress)."""
-        return "\n\n".join(text for text, _ in self._final_lines() if text)
+        return "\n\n".join(text for text, _, _ in self._final_lines() if text)
 
     @property
     def show_timestamps(self) -> bool:
@@ -193,12 +196,14 @@ class TranscriptView(QPlainTextEdit):
         moved.setUserState(old_state)
         self._set_visible(moved, old_visible)
         self._finals += 1
+        self._interrupted.insert(index, line[2])
         self._mark_final(doc.findBlockByNumber(2 * index), line)
 
     def _replace_final(self, cursor: QTextCursor, index: int, line: _Line) -> None:
         block = self.document().findBlockByNumber(2 * index)
         self._select_content(cursor, block)
         self._write(cursor, line, self._formats.final)
+        self._interrupted[index] = line[2]
         self._mark_final(block, line)
 
     def _show_live(self, cursor: QTextCursor, line: _Line | None) -> None:
@@ -228,6 +233,7 @@ class TranscriptView(QPlainTextEdit):
                 cursor.insertBlock()
                 self._mark_final(block, line)
             self._finals = len(finals)
+            self._interrupted = [line[2] for line in finals]
             self._live = None
             self._show_live(cursor, live)
             cursor.endEditBlock()
@@ -237,13 +243,15 @@ class TranscriptView(QPlainTextEdit):
             self._scrolling = False
 
     def _write(self, cursor: QTextCursor, line: _Line, text_format: QTextCharFormat) -> None:
-        text, start = line
+        text, start, interrupted = line
         cursor.removeSelectedText()
         if self._show_timestamps and start != _NO_START:
             stamp_format = QTextCharFormat(self._formats.stamp)
             stamp_format.setFontItalic(text_format.fontItalic())
             cursor.insertText(timestamp(start) + " ", stamp_format)
         cursor.insertText(text, text_format)
+        if interrupted:
+            cursor.insertText(INTERRUPTED_MARK, self._formats.stamp)
 
     def _mark_final(self, block: QTextBlock, line: _Line) -> None:
         block.setUserState(line[1])
@@ -269,11 +277,14 @@ class TranscriptView(QPlainTextEdit):
     def _final_lines(self) -> list[_Line]:
         lines: list[_Line] = []
         block = self.document().firstBlock()
-        for _ in range(self._finals):
+        for index in range(self._finals):
             text, start = block.text(), block.userState()
             if self._show_timestamps and start != _NO_START:
                 text = text[len(timestamp(start)) + 1 :]
-            lines.append((text, start))
+            interrupted = self._interrupted[index]
+            if interrupted:
+                text = text.removesuffix(INTERRUPTED_MARK)
+            lines.append((text, start, interrupted))
             block = block.next().next()
         return lines
 

@@ -54,7 +54,7 @@ MIC = VirtualSink("vspeaker", -1, 16_000, 1)  # the pulse_server fixture's virtu
 NAMES = {
     "refreshDevicesButton": "Refresh devices",
     "levelMeter": "Input level",
-    "authStatus": "API key status",
+    "recordingIndicator": "Recording time",
     "settingsButton": "Settings",
     "transcriptView": "Transcript",
     "recordButton": "Start recording",
@@ -62,9 +62,11 @@ NAMES = {
     "saveButton": "Save transcript",
     "clearButton": "Clear transcript",
 }
-OBJECT_NAMES = ("devicePicker", "enginePicker", *NAMES)
+OBJECT_NAMES = ("devicePicker", "enginePicker", "engineStatus", *NAMES)
+# Copy and Save are disabled while the transcript is empty, so Tab passes them by.
 TAB_ORDER = ("devicePicker", "refreshDevicesButton", "enginePicker", "settingsButton",
-             "transcriptView", "recordButton", "copyButton", "saveButton", "clearButton")
+             "transcriptView", "recordButton", "clearButton")
+CLOUD_VALID = "AssemblyAI cloud (US) · key valid"
 ROLES = {
     "devicePicker": "combo box", "enginePicker": "combo box", "refreshDevicesButton": "push button",
     "levelMeter": "progress bar", "settingsButton": "push button", "transcriptView": "text",
@@ -522,6 +524,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, pulse_server: PulseServer) -> 
             "PULSE_RUNTIME_PATH": pulse_server.env["PULSE_RUNTIME_PATH"],
             "PYTHONUNBUFFERED": "1",
         }
+        write_unfinished_recording(root / "data" / APP_NAME / "transcripts")
         child = Child("app", [sys.executable, "-m", "app.main"], env, root / "app.log")
         stack.callback(child.stop)
         driver = Driver(desktop.env, child.popen.pid)
@@ -538,6 +541,23 @@ def app(tmp_path_factory: pytest.TempPathFactory, pulse_server: PulseServer) -> 
         yield App(child, desktop, driver, Service(emulator, recognizers))
     left = {c.name: c.alive() for c in [child, *desktop.children] if c.alive()}
     assert not left, f"processes left running after the tests: {left}"
+
+
+UNFINISHED_WORDS = "notes from before the crash"
+
+
+def write_unfinished_recording(folder: Path) -> None:
+    """A journal without an end record, as a crash leaves it: the window offers to restore it."""
+    from datetime import datetime
+
+    from app.core import journal
+    from app.core.transcript import TranscriptTurn
+
+    folder.mkdir(parents=True)
+    started = datetime(2026, 12, 1, 9, 30)
+    turn = TranscriptTurn(0, UNFINISHED_WORDS, (), True, True, 0, 900)
+    (folder / f"{started:%Y-%m-%d_%H-%M-%S}{journal.JOURNAL_SUFFIX}").write_text(
+        journal.header_line(started, "cloud", "test") + journal.turn_line(turn))
 
 
 def _snapshot_with(app: App, what: str, predicate: Callable[[Snapshot], bool],
@@ -570,7 +590,24 @@ def test_every_main_widget_is_found_by_its_object_name(app: App) -> None:
         assert node.id.startswith("QApplication.MainWindow."), node.id
         assert {"showing", "visible"} <= node.states, (object_name, node.states)
         assert node.role == ROLES.get(object_name, node.role), (object_name, node.role)
-    assert snapshot.find("authStatusText").role == "label"
+    assert snapshot.find("engineStatusText").role == "label"
+
+
+def test_the_message_bar_reads_the_recovery_offer_and_its_buttons(app: App) -> None:
+    snapshot = _snapshot_with(app, "the crash-recovery offer",
+                              lambda s: s.maybe("recoveryMessageText") is not None)
+    text = snapshot.find("recoveryMessageText")
+    assert text.role == "label"
+    assert text.name.startswith("The recording from 01 December 2026 at 09:30 did not end")
+    assert UNFINISHED_WORDS in text.name
+    assert snapshot.find("recoveryMessage").name == "Notice"
+    for object_name, name in (("recoveryMessageRestore", "Restore"),
+                              ("recoveryMessageDismiss", "Dismiss")):
+        button = snapshot.find(object_name)
+        assert (button.role, button.name) == ("push button", name)
+        assert "Press" in button.actions
+    app.driver.press("recoveryMessageDismiss")
+    _snapshot_with(app, "the offer to go", lambda s: s.maybe("recoveryMessage") is None)
 
 
 def test_accessible_names_are_what_a_person_hears(app: App) -> None:
@@ -622,14 +659,15 @@ def test_accessible_name_contains_the_visible_label(app: App, object_name: str,
     assert words(visible_text.replace("&", "")) in words(name), (visible_text, name)
 
 
-def test_auth_indicator_reads_its_state_and_cause(app: App) -> None:
+def test_engine_indicator_says_where_the_audio_goes_with_the_key_state(app: App) -> None:
     snapshot = _snapshot_with(app, "the key check against the emulator",
-                              lambda s: s.find("authStatusText").name == "Key valid")
-    label = snapshot.find("authStatusText")
-    assert label.description.splitlines()[0] == "AssemblyAI accepted the API key."
-    group = snapshot.find("authStatus")
-    assert group.name == "API key status"
-    assert group.description == label.description  # the tooltip: cause (and remedy)
+                              lambda s: s.find("engineStatusText").name == CLOUD_VALID)
+    label = snapshot.find("engineStatusText")
+    assert "Audio is sent to AssemblyAI" in label.description
+    assert "AssemblyAI accepted the API key." in label.description
+    group = snapshot.find("engineStatus")
+    assert group.name == CLOUD_VALID  # the same sentence a sighted person reads
+    assert group.description == label.description
 
 
 def test_tab_moves_focus_through_the_main_widgets_in_order(app: App) -> None:
@@ -662,7 +700,7 @@ def test_press_record_transcribes_the_virtual_microphone_and_press_again_stops(
     app: App, pulse_server: PulseServer,
 ) -> None:
     driver, env = app.driver, app.desktop.env
-    _snapshot_with(app, "a valid key", lambda s: s.find("authStatusText").name == "Key valid")
+    _snapshot_with(app, "a valid key", lambda s: s.find("engineStatusText").name == CLOUD_VALID)
     before = app.driver.snapshot().find("recordButton")
     assert before.name == "Start recording" and "checked" not in before.states
 
@@ -720,6 +758,27 @@ def test_press_record_transcribes_the_virtual_microphone_and_press_again_stops(
     assert words(copied).startswith(SENTENCE)
 
 
+CAPTIONS_TITLE = "Captions"  # the window is read by its accessible name
+
+
+def test_the_caption_strip_reads_the_newest_words(app: App) -> None:
+    env = app.desktop.env
+    (window,) = app_windows(env, visible_only=True)
+    xdotool(env, "windowfocus", "--sync", str(window))
+    xdotool(env, "key", "ctrl+shift+l")  # View → Caption strip
+    snapshot = _snapshot_with(app, "the caption strip", lambda s: CAPTIONS_TITLE in s.windows)
+    strip = snapshot.find("captionOverlay")
+    assert strip.name == "Captions"
+    text = snapshot.find("captionText")
+    # The strip keeps the newest words: the pane's last paragraph.
+    pane = snapshot.find("transcriptView").text or ""
+    last = [p for p in pane.split("\n\n") if p.strip()][-1]
+    assert words(text.name).endswith(words(last)), (text.name, last)
+    xdotool(env, "windowfocus", "--sync", str(window))
+    xdotool(env, "key", "ctrl+shift+l")
+    _snapshot_with(app, "the caption strip to close", lambda s: s.windows == (WINDOW_TITLE,))
+
+
 SETTINGS_TITLE = f"Settings — {WINDOW_TITLE}"  # QApplication.applicationDisplayName appended
 
 
@@ -761,6 +820,21 @@ def test_settings_api_key_label_is_the_key_fields_label(settings_dialog: list[No
     assert "&" not in label.name, f"the label reads {label.name!r}"
     assert [t["name"] for t in label.relations.get("label-for", [])] == [
         "AssemblyAI API key"]
+
+
+def test_the_menus_open_from_the_keyboard(app: App) -> None:
+    env = app.desktop.env
+    (window,) = app_windows(env, visible_only=True)
+    xdotool(env, "windowfocus", "--sync", str(window))
+    xdotool(env, "key", "alt+f")
+
+    def file_menu(snapshot: Snapshot) -> bool:
+        return {"Save", "Quit"} <= {n.name for n in snapshot.nodes if n.role == "menu item"}
+    snapshot = _snapshot_with(app, "the File menu", file_menu)
+    items = {n.name: n for n in snapshot.nodes if n.role == "menu item"}
+    assert {"Save", "Save As…", "Quit", "Preferences…"} <= set(items)
+    xdotool(env, "key", "Escape")
+    xdotool(env, "key", "Escape")
 
 
 def test_closing_the_window_quits_the_app(app: App) -> None:

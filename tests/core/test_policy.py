@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
 import pytest
 
 from app.core import auth, policy
 from app.core.auth import AuthState
-from app.core.config import EngineChoice
+from app.core.config import EngineChoice, Region
 from app.core.errors import (
+    AudioError,
     AudioRejectedError,
     AuthError,
     ConnectionFailedError,
+    ExportError,
     LiveTranscriberError,
+    OfflineModelError,
     SecretStoreError,
     SessionLostError,
 )
-from app.core.policy import Surface
+from app.core.journal import UnfinishedRecording
+from app.core.policy import Action, Link, Severity, Surface, Tone
+from app.core.ports import KeyCheck, KeyStatus
+from app.core.recording import NoticeKind, RecordingNotice
 
 AUTO, CLOUD, OFFLINE = EngineChoice.AUTO, EngineChoice.CLOUD, EngineChoice.OFFLINE
 
@@ -117,3 +126,131 @@ def test_error_text_offers_the_way_out_of_its_surface(
         assert text == str(error)
     else:
         assert offers in text
+
+
+# --- where the audio goes ----------------------------------------------------------------
+
+US, EU = Region.US, Region.EU
+VALID = auth.from_check(KeyCheck(KeyStatus.VALID))
+REJECTED = auth.from_check(KeyCheck(KeyStatus.REJECTED))
+
+
+@pytest.mark.parametrize(("engine", "region", "key", "link", "text", "tone"), [
+    (CLOUD, EU, VALID, Link.NORMAL, "AssemblyAI cloud (EU) · key valid", Tone.GOOD),
+    (CLOUD, US, VALID, Link.NORMAL, "AssemblyAI cloud (US) · key valid", Tone.GOOD),
+    (CLOUD, US, auth.checking(), Link.NORMAL, "AssemblyAI cloud (US) · checking key…",
+     Tone.PENDING),
+    (CLOUD, US, auth.no_key(), Link.NORMAL, "AssemblyAI cloud (US) · no API key", Tone.PROBLEM),
+    (CLOUD, US, REJECTED, Link.NORMAL, "AssemblyAI cloud (US) · key rejected", Tone.PROBLEM),
+    (CLOUD, EU, VALID, Link.RECONNECTING, "AssemblyAI cloud (EU) · reconnecting…", Tone.PENDING),
+    # Offline: the key's state is beside the point and never shown (a rejected key that was
+    # never saved must not read as a problem while the audio stays here).
+    (OFFLINE, US, REJECTED, Link.NORMAL, "On this computer · Whisper tiny.en", Tone.LOCAL),
+    (OFFLINE, US, auth.offline(), Link.NORMAL, "On this computer · Whisper tiny.en", Tone.LOCAL),
+    (OFFLINE, US, VALID, Link.FALLBACK, "Offline fallback · on this computer", Tone.LOCAL),
+    (CLOUD, US, VALID, Link.FALLBACK, "Offline fallback · on this computer", Tone.LOCAL),
+])
+def test_the_engine_indicator_names_where_the_audio_goes(
+    engine: EngineChoice, region: Region, key: auth.AuthStatus, link: Link, text: str,
+    tone: Tone,
+) -> None:
+    status = policy.engine_status(engine, region, "tiny.en", key, link)
+    assert (status.text, status.tone) == (text, tone)
+    local = tone is Tone.LOCAL
+    assert ("nothing is sent" in status.detail) is local
+    assert ("sent to AssemblyAI" in status.detail) is not local
+
+
+def test_the_cloud_indicator_carries_the_keys_cause_and_fix_in_its_detail() -> None:
+    detail = policy.engine_status(CLOUD, US, "tiny.en", REJECTED).detail
+    assert REJECTED.cause in detail and REJECTED.remedy in detail
+
+
+@pytest.mark.parametrize(("notice", "before", "after"), [
+    (NoticeKind.RECONNECTING, Link.NORMAL, Link.RECONNECTING),
+    (NoticeKind.RECONNECTED, Link.RECONNECTING, Link.NORMAL),
+    (NoticeKind.FALLBACK, Link.RECONNECTING, Link.FALLBACK),
+    (NoticeKind.RECONNECTING, Link.FALLBACK, Link.FALLBACK),
+    (NoticeKind.RECONNECTED, Link.FALLBACK, Link.FALLBACK),
+    (NoticeKind.AUDIO_LOST, Link.RECONNECTING, Link.RECONNECTING),
+    (NoticeKind.AUDIO_LOST, Link.NORMAL, Link.NORMAL),
+])
+def test_link_state_follows_the_recorders_notices(notice: NoticeKind, before: Link,
+                                                  after: Link) -> None:
+    assert policy.link_after(notice, before) is after
+
+
+# --- the message bar ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("error", "engine", "actions"), [
+    (AuthError("rejected"), CLOUD, (Action.OPEN_SETTINGS, Action.SWITCH_OFFLINE)),
+    (AuthError("rejected"), OFFLINE, (Action.OPEN_SETTINGS,)),
+    (ConnectionFailedError("gone"), CLOUD, (Action.RETRY, Action.SWITCH_OFFLINE)),
+    (SessionLostError("lost"), OFFLINE, (Action.RETRY,)),
+    (OfflineModelError("damaged"), OFFLINE, (Action.OPEN_SETTINGS,)),
+    (AudioError("no mic"), CLOUD, (Action.RETRY,)),
+    (AudioRejectedError("chunk"), CLOUD, ()),
+    (SecretStoreError("locked"), CLOUD, ()),
+])
+def test_each_error_gets_the_buttons_that_act_on_its_remedy(
+    error: LiveTranscriberError, engine: EngineChoice, actions: tuple[Action, ...],
+) -> None:
+    message = policy.error_message(error, engine)
+    assert message.actions == actions
+    assert message.severity is Severity.ERROR
+    assert message.text == policy.error_text(error, engine, Surface.WINDOW)
+
+
+def test_a_save_failure_is_a_warning() -> None:
+    message = policy.error_message(ExportError("Could not write x.txt."), CLOUD)
+    assert message.severity is Severity.WARNING
+
+
+def test_a_refused_start_offers_settings_and_offline() -> None:
+    message = policy.refusal_message(policy.plan_engine(CLOUD, False, Surface.WINDOW))
+    assert message.actions == (Action.OPEN_SETTINGS, Action.SWITCH_OFFLINE)
+    assert "No AssemblyAI API key" in message.text
+
+
+@pytest.mark.parametrize(("kind", "severity"), [
+    (NoticeKind.RECONNECTING, Severity.WARNING),
+    (NoticeKind.RECONNECTED, Severity.INFO),
+    (NoticeKind.FALLBACK, Severity.WARNING),
+    (NoticeKind.AUDIO_LOST, Severity.WARNING),
+])
+def test_recorder_notices_keep_their_sentence(kind: NoticeKind, severity: Severity) -> None:
+    message = policy.notice_message(RecordingNotice(kind, "A full sentence."))
+    assert (message.severity, message.text, message.actions) == (severity, "A full sentence.",
+                                                                 ())
+
+
+def _unfinished(started: datetime | None, turns: int) -> UnfinishedRecording:
+    return UnfinishedRecording(Path("a.journal.jsonl"), Path("a.txt"), started, turns,
+                               "good morning everyone")
+
+
+@pytest.mark.parametrize(("found", "says", "more"), [
+    ([_unfinished(datetime(2026, 12, 3, 20, 41), 3)],
+     "The recording from 03 December 2026 at 20:41 did not end cleanly (3 paragraphs, "
+     "“good morning everyone”).", None),
+    ([_unfinished(None, 1), _unfinished(None, 2)],
+     "The recording from an earlier run did not end cleanly (1 paragraph,", "1 more unfinished"),
+    ([_unfinished(None, 1)] * 3, "from an earlier run", "2 more unfinished recordings"),
+])
+def test_the_recovery_offer_says_which_recording(found: list[UnfinishedRecording], says: str,
+                                                 more: str | None) -> None:
+    message = policy.recovery_message(found)
+    assert message.actions == (Action.RESTORE, Action.DISMISS)
+    assert says in message.text
+    assert ("more unfinished" in message.text) is (more is not None)
+    if more is not None:
+        assert more in message.text
+
+
+def test_the_settings_dialog_never_says_open_settings() -> None:
+    rejected = AuthError("AssemblyAI rejected the API key.",
+                         remedy="Open Settings → API key and enter a valid AssemblyAI key.")
+    text = policy.settings_key_text(rejected)
+    assert text.startswith("AssemblyAI rejected the API key.") and "Settings" not in text
+    gone = ConnectionFailedError("No answer.", remedy="Check your internet connection.")
+    assert policy.settings_key_text(gone) == str(gone)

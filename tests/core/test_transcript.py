@@ -478,3 +478,33 @@ def test_steps_flattens_nested_changes() -> None:
     inner = TranscriptChange("final", turn, 0, None)
     outer = TranscriptChange("partial", replace(turn, order=1), None, None, preceded_by=inner)
     assert outer.steps() == (inner, replace(outer, preceded_by=None))
+
+
+# --- crash recovery ----------------------------------------------------------------------------
+
+def test_restored_turns_come_first_and_the_next_recording_follows_them() -> None:
+    earlier = TranscriptModel()
+    for segment_start in (0, 1):
+        earlier.begin_session(offset_ms=segment_start * 5000)
+        earlier.apply(msg(0, "one two", end=True), offset_ms=segment_start * 5000)
+        earlier.apply(msg(1, "three", end=True), offset_ms=segment_start * 5000)
+    restored = list(earlier.finals)
+    assert {t.segment for t in restored} == {0, 1}
+
+    model = TranscriptModel()
+    revision = model.revision
+    model.restore(list(reversed(restored)))  # any order in: key order out
+    assert list(model.finals) == restored
+    assert model.word_count == 6 and model.revision > revision
+    model.begin_session()
+    model.apply(msg(0, "after the crash", end=True))
+    assert texts(model)[-1] == "after the crash"
+    assert model.finals[-1].segment == 2
+    assert len(model.finals) == 5
+
+
+def test_restore_needs_an_empty_transcript() -> None:
+    model = TranscriptModel()
+    model.apply(msg(0, "already here", end=True))
+    with pytest.raises(ValueError, match="empty"):
+        model.restore([])

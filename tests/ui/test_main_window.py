@@ -33,7 +33,9 @@ NAMES = {
     "saveButton": "Save transcript",
     "clearButton": "Clear transcript",
     "settingsButton": "Settings",
-    "authStatus": None,  # a status widget: exposes its text
+    "engineStatus": None,  # a status widget: named with its sentence
+    "messageBar": "Messages",
+    "recordingIndicator": "Recording time",
 }
 
 
@@ -75,7 +77,7 @@ def test_fits_800_by_500(window: MainWindow) -> None:
     window.resize(800, 500)
     QApplication.processEvents()
     for widget in (window.record_button, window.save_button, window.clear_button,
-                   window.auth_indicator, window.device_picker):
+                   window.engine_status, window.device_picker):
         assert widget.isVisible()
         inside = window.rect().contains(widget.mapTo(window, widget.rect().bottomRight()))
         assert inside, widget.objectName()
@@ -95,10 +97,12 @@ def test_tab_order_walks_the_main_controls(window: MainWindow) -> None:
         if widget is not None and widget.objectName():
             seen.append(widget.objectName())
         window.focusNextChild()
+    # Copy and Save are disabled while the transcript is empty, so Tab skips them.
+    assert not window.copy_button.isEnabled() and not window.save_button.isEnabled()
     for name in ("devicePicker", "refreshDevicesButton", "settingsButton", "transcriptView",
-                 "recordButton", "copyButton", "saveButton", "clearButton"):
+                 "recordButton", "clearButton"):
         assert name in seen
-    assert seen.index("devicePicker") < seen.index("recordButton") < seen.index("saveButton")
+    assert seen.index("devicePicker") < seen.index("recordButton") < seen.index("clearButton")
 
 
 def test_ctrl_r_starts_and_stops_recording(qt_loop: QtLoop, window: MainWindow) -> None:

@@ -129,4 +129,4 @@ def test_a_damaged_model_is_reported_before_the_first_recording(
         await window.controller.shutdown()
 
     qt_loop.run(scenario())
-    assert "model.bin" in window.error_label.text()
+    assert "model.bin" in window.message_bar.text("error")

@@ -66,7 +66,7 @@ def window(qapp: QApplication, emulator: EmulatorThread, tmp_path: Path,
 
 
 def auth_state(window: MainWindow) -> AuthState:
-    return window.auth_indicator.status.state  # a call: mypy must not narrow between reads
+    return window.controller.auth_status.state  # a call: mypy must not narrow between reads
 
 
 def test_key_field_is_masked_and_can_be_shown(window: MainWindow) -> None:
@@ -94,7 +94,9 @@ def test_a_rejected_key_is_never_stored(qt_loop: QtLoop, window: MainWindow,
         assert stored_in_os_keyring() == ""
     assert not window.controller.has_key
     assert "Not saved" in dialog.key_status.text()
+    assert "Settings" not in dialog.key_status.text()  # the person is in Settings already
     assert auth_state(window) is AuthState.REJECTED
+    assert not dialog.delete_button.isEnabled()
 
 
 @STORES
@@ -109,10 +111,15 @@ def test_a_valid_key_is_stored_and_the_field_cleared(qt_loop: QtLoop, window: Ma
     if secret_store.persistent:
         assert stored_in_os_keyring() == KEY
     assert dialog.key_edit.text() == ""
-    assert "saved" in dialog.key_status.text()
+    assert dialog.key_status.text() == "Key valid and saved."
+    # Where the key is kept is said once, on its own line.
+    where = window.controller.store_description
+    assert where in dialog.key_where.text() and where not in dialog.key_status.text()
+    assert dialog.delete_button.isEnabled()
     assert auth_state(window) is AuthState.VALID
     qt_loop.run(dialog.delete_key())
     assert secret_store.load() is None
+    assert not dialog.delete_button.isEnabled()
     # Automatic engine without a key: the next recording runs offline, and the indicator says so.
     assert auth_state(window) is AuthState.OFFLINE
     # The key never reaches the settings file.
@@ -142,3 +149,12 @@ def test_too_many_key_terms_are_refused_plainly(window: MainWindow) -> None:
     dialog._accept()  # noqa: SLF001
     assert dialog.result_settings is None
     assert "At most 100 key terms" in dialog.settings_error.text()
+
+
+def test_get_an_api_key_link_and_delete_disabled_without_a_stored_key(window: MainWindow) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    assert dialog.get_key_link.text().startswith("<a href='https://www.assemblyai.com/")
+    assert "Get an API key" in dialog.get_key_link.text()
+    assert dialog.get_key_link.openExternalLinks()
+    assert not window.controller.has_stored_key
+    assert not dialog.delete_button.isEnabled()

@@ -142,7 +142,8 @@ def test_both_steps_of_a_two_step_change_are_shown(view: TranscriptView, feed: F
     feed(msg(0, "cut short"))
     change = feed(msg(1, "new turn"))
     assert change is not None and change.preceded_by is not None
-    assert block_texts(view) == ["cut short", "", "new turn"]
+    # The turn in progress was cut short by the next one: marked as interrupted.
+    assert block_texts(view) == ["cut short…", "", "new turn"]
     assert not format_at(view, 0).fontItalic() and format_at(view, 2).fontItalic()
 
 
@@ -218,7 +219,7 @@ def test_timestamps_toggle(view: TranscriptView, feed: Feed) -> None:
     assert block_texts(view)[-3:] == ["[1:02:10] fourth", "", ""]
     assert view.plain_text() == "first\n\nsecond\n\nthird one\n\nfourth"
     view.set_show_timestamps(False)
-    assert block_texts(view) == ["first", "", "second", "", "third one", "", "fourth", "", ""]
+    assert block_texts(view) == ["first", "", "second", "", "third one…", "", "fourth", "", ""]
 
 
 def test_timestamp_format() -> None:
@@ -362,3 +363,21 @@ def test_view_matches_the_model_after_any_messages(
     assert fresh.toPlainText() == view.toPlainText()
     view.deleteLater()
     fresh.deleteLater()
+
+
+def test_an_interrupted_sentence_is_marked_and_the_mark_is_not_copied(
+    view: TranscriptView, feed: Feed,
+) -> None:
+    feed(msg(0, "the small bit", end=False))
+    change = feed.model.settle_partial()  # the session ended before the sentence did
+    assert change is not None
+    view.apply(change)
+    feed(msg(1, "a finished one", end=True))
+    assert block_texts(view)[:3] == ["the small bit…", "", "a finished one"]
+    assert view.plain_text() == "the small bit\n\na finished one"
+    view.set_show_timestamps(True)  # re-rendered from the document: the mark survives
+    assert block_texts(view)[0] == "[00:00] the small bit…"
+    assert view.plain_text() == feed.model.plain_text(include_partial=False)
+    # A late final for the same turn replaces it, and the mark goes.
+    view.apply(feed.model.apply(msg(0, "the small bit of text", end=True)) or change)
+    assert block_texts(view)[0] == "[00:00] the small bit of text"

@@ -27,9 +27,9 @@ from app.core.subtitles import parse_srt, parse_vtt
 from app.core.transcript import TranscriptModel
 from app.io.secrets import SessionOnlyStore, open_secret_store
 from app.ui.app_window import build_window, run_window
-from app.ui.controller import Services
 from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences
+from app.ui.services import Services
 from app.wiring import services, wav_file
 from tests.emulator import EmulatorConfig, EmulatorThread, ScriptedRecognizer
 from tests.support.pulse import PulseServer
@@ -85,7 +85,7 @@ def cloud(preferences: Preferences) -> None:
 
 def current_state(window: MainWindow) -> AuthState:
     # A function call, so mypy does not narrow the property between two reads.
-    return window.auth_indicator.status.state
+    return window.controller.auth_status.state
 
 
 def closed_port_url() -> str:
@@ -146,7 +146,7 @@ def test_record_stop_copy_and_save_every_format(
 
     for fmt in Format:
         path = tmp_path / f"out{fmt.suffix}"
-        assert qt_loop.run(window.save_to(path, fmt))
+        assert qt_loop.run(window.commands.save_to(path, fmt))
         text = path.read_text()
         if fmt is Format.TXT:
             assert text.split("\n\n")[0] == "Good morning everyone."
@@ -162,7 +162,8 @@ def test_record_stop_copy_and_save_every_format(
     autosaved = list((tmp_path / "autosave").glob("*.txt"))  # its journal lies beside it
     assert len(autosaved) == 1
     assert autosaved[0].read_text() == model.plain_text(include_partial=False) + "\n"
-    assert str(autosaved[0]) in window.autosave_label.text()
+    # Session details (the autosave path among them) are one hover away, not raw in the bar.
+    assert f"Autosave: {autosaved[0]}" in window.session_label.toolTip()
     qt_loop.run(controller.shutdown())
 
 
@@ -221,11 +222,12 @@ def test_auth_indicator_states(
         await controller.shutdown()
 
     qt_loop.run(scenario())
-    status = window.auth_indicator.status
+    status = window.controller.auth_status
     expected = {"rejected": AuthState.REJECTED, "unreachable": AuthState.UNREACHABLE,
                 "no-keyring": AuthState.VALID}[case]
     assert status.state is expected
-    assert window.auth_indicator.toolTip() == status.tooltip
+    # The engine indicator carries the key's state and its cause and fix.
+    assert status.tooltip in window.engine_status.toolTip()
     if case == "rejected":
         assert "Invalid API key" in status.tooltip and "Settings" in status.tooltip
     if case == "no-keyring":
@@ -246,7 +248,7 @@ def test_start_without_a_key_says_what_to_do(
 
     qt_loop.run(scenario())
     assert window.controller.state is RecorderState.IDLE
-    assert "No AssemblyAI API key" in window.error_label.text()
+    assert "No AssemblyAI API key" in window.message_bar.text("error")
     assert window.record_button.text() == "&Start recording"
 
 
@@ -345,7 +347,7 @@ def test_no_sound_server_is_explained_not_fatal(
         await window.controller.shutdown()
 
     qt_loop.run(scenario())
-    assert "Could not reach the sound server" in window.error_label.text()
+    assert "Could not reach the sound server" in window.message_bar.text("error")
     assert "No microphone was found" in window.device_notice.text()
     assert window.device_picker.count() == 0
 
@@ -365,7 +367,7 @@ def test_without_a_key_the_window_transcribes_offline(
     async def scenario() -> None:
         await controller.initialize()
         assert current_state(window) is AuthState.OFFLINE
-        assert window.auth_indicator.status.text == "Offline — no key needed"
+        assert window.controller.auth_status.text == "Offline — no key needed"
         assert window.engine_picker.isVisible()
         assert window.engine_picker.currentText() == "Automatic"
         window.record_button.click()

@@ -1,0 +1,53 @@
+"""The transcripts folder as the History window's :class:`~app.core.history.HistoryStore`.
+
+Every function blocks on the disk: call them via ``asyncio.to_thread`` from the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from app.core.errors import ExportError
+from app.core.history import RecordingSummary, newest_first, summarize
+from app.core.journal import JOURNAL_SUFFIX, txt_path_for
+from app.io.recording.journal import is_held, read_journal
+
+log = logging.getLogger(__name__)
+
+
+class HistoryFolder:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def recordings(self) -> list[RecordingSummary]:
+        found: list[RecordingSummary] = []
+        try:
+            paths = sorted(self.folder.glob("*" + JOURNAL_SUFFIX))
+        except OSError as exc:
+            log.warning("cannot list %s: %s", self.folder, exc.strerror)
+            return []
+        for path in paths:
+            try:
+                journal = read_journal(path)
+                modified = datetime.fromtimestamp(path.stat().st_mtime)
+            except OSError as exc:
+                log.warning("cannot read journal %s: %s", path.name, exc.strerror)
+                continue
+            if journal.turns:
+                found.append(summarize(path, journal, modified))
+        return newest_first(found)
+
+    def delete(self, recording: RecordingSummary) -> None:
+        path = recording.journal
+        if is_held(path):
+            raise ExportError(f"{path.name} is still being recorded.",
+                              remedy="Stop that recording first.")
+        for file in (path, txt_path_for(path)):
+            try:
+                file.unlink(missing_ok=True)
+            except OSError as exc:
+                raise ExportError(f"Could not delete {file.name} "
+                                  f"({exc.strerror or type(exc).__name__}).",
+                                  remedy="Check the transcripts folder's permissions.") from None
