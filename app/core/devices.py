@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Literal, Protocol
+
+DeviceKind = Literal["microphone", "system"]
+MICROPHONE: Final[DeviceKind] = "microphone"
+# What the computer plays (a sound server's sink monitor, a WASAPI loopback), not a microphone.
+SYSTEM_AUDIO: Final[DeviceKind] = "system"
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class InputDevice:
     default_rate: int
     is_default: bool = False
     is_monitor: bool = False  # records what a sink plays, not a microphone
+    kind: DeviceKind = MICROPHONE  # how the picker groups it: Microphones or System audio
 
 
 class DeviceProvider(Protocol):

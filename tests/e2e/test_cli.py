@@ -148,7 +148,7 @@ def test_check_mic_keeps_portaudio_probing_off_the_terminal(pulse_server: PulseS
         assert noise not in done.stderr, done.stderr
     # Nothing but the app's own line is left on stderr.
     assert [line for line in done.stderr.splitlines() if line.strip()] == [
-        "Recording 0.5 s from Monitor of vspeaker… speak now"]
+        "Recording 0.5 s from Sound from vspeaker… speak now"]
 
 
 def test_check_mic_says_speak_now_only_once_the_stream_is_open(pulse_server: PulseServer,
