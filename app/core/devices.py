@@ -30,6 +30,19 @@ class InputDevice:
     kind: DeviceKind = MICROPHONE  # how the picker groups it: Microphones or System audio
 
 
+# Inputs that carry what the computer plays, as PortAudio names them on Windows and macOS:
+# Windows' "Stereo Mix"/"What U Hear" (sound-card loopback), macOS' BlackHole, Soundflower
+# and Rogue Amoeba's Loopback, and "Monitor of …" when PortAudio reaches a sound server.
+_SYSTEM_AUDIO_NAMES: Final = ("stereo mix", "what u hear", "wave out mix", "loopback",
+                              "blackhole", "soundflower", "monitor of ")
+
+
+def kind_from_name(name: str) -> DeviceKind:
+    """The kind of an input known only by its name (PortAudio's list)."""
+    folded = name.casefold()
+    return SYSTEM_AUDIO if any(key in folded for key in _SYSTEM_AUDIO_NAMES) else MICROPHONE
+
+
 class DeviceProvider(Protocol):
     """Lists input devices and reports hot-plug. Methods may block: call them off the UI
     thread. ``on_change`` may be called from any thread; it only signals "list again"."""
