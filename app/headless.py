@@ -2,7 +2,8 @@
 root): ``--headless``, ``--list-devices`` and ``--check-mic``.
 
 ``--headless`` prints each finished turn to stdout as it arrives (the live partial words go to
-stderr), stops gracefully on SIGINT/SIGTERM (the last words are still printed) and exits 0;
+stderr; with ``--file``, a progress line every 10 % too), stops gracefully on SIGINT/SIGTERM
+(the last words are still printed) and exits 0;
 an error prints its plain sentence and exits 1.
 """
 
@@ -15,7 +16,7 @@ import os
 import signal
 import sys
 import wave
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.core import policy
@@ -24,17 +25,19 @@ from app.core.devices import InputDevice, choose_device
 from app.core.errors import LiveTranscriberError
 from app.core.recording import EngineFactory, RecorderState, RecordingNotice, SourceFactory
 from app.core.signal import SILENCE_DBFS, Level, level_dbfs
+from app.core.sources import ErrorSink, FileProgress, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.io.audio.capture import PyAudioCapture
+from app.io.audio.decoded_source import DecodedFileSource
 from app.io.devices.platform import default_provider
 from app.io.secrets import open_secret_store
 from app.wiring import (
     cloud_engine,
     data_folder,
+    media_file,
     microphone,
     offline_models,
     recorder_factory,
-    wav_file,
 )
 
 
@@ -99,7 +102,7 @@ def _find_device(device_id: str | None) -> InputDevice | None:
                                remedy="List them with --list-devices.")
 
 
-async def run_headless(settings: Settings, device_id: str | None, wav: Path | None,
+async def run_headless(settings: Settings, device_id: str | None, file: Path | None,
                        realtime: bool) -> int:
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
@@ -130,14 +133,53 @@ async def run_headless(settings: Settings, device_id: str | None, wav: Path | No
     printer = _Printer(settings.format_turns, on_output_closed=stop.set)
     recorder = recorder_factory(data_folder() / "transcripts")(TranscriptModel(), printer)
     source: SourceFactory
-    if wav is not None:
+    progress: _FileProgress | None = None
+    if file is not None:
         # A file ends the recording by itself once every word of it has been transcribed.
-        source = wav_file(wav, realtime=realtime, room=recorder.room_for_audio)
+        progress = _FileProgress(file, realtime, recorder.room_for_audio)
+        source = progress.make_source
     else:
         device = await asyncio.to_thread(_find_device, device_id)
         source = microphone(device)
     error = await recorder.record(source, engine, stop, fallback)
+    if error is None and progress is not None:
+        progress.transcribed()
     return _exit_status(error, printer, recorder.dropped_frames)
+
+
+class _FileProgress:
+    """A file as the source, saying on stderr how far it has got every 10 %, and 100 % once
+    every word of it has been transcribed (not merely decoded: the engine runs a few seconds
+    behind the decoder)."""
+
+    def __init__(self, path: Path, realtime: bool, room: Callable[[], Awaitable[None]]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._began = self._loop.time()
+        self._progress = FileProgress()
+        self._make = media_file(path, realtime=realtime, room=room, on_progress=self._moved)
+        self._source: DecodedFileSource | None = None
+
+    def make_source(self, on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink
+                    ) -> DecodedFileSource:
+        self._source = self._make(on_frame, on_level, on_error)
+        return self._source
+
+    def transcribed(self) -> None:
+        source = self._source
+        if source is not None and source.completed:
+            self._say(self._progress.update(source.position_ms, source.duration_ms,
+                                            self._elapsed(), finished=True))
+
+    def _moved(self, position_ms: int, duration_ms: int | None) -> None:
+        self._say(self._progress.update(position_ms, duration_ms, self._elapsed()))
+
+    def _elapsed(self) -> float:
+        return self._loop.time() - self._began
+
+    @staticmethod
+    def _say(line: str | None) -> None:
+        if line is not None:
+            print(line, file=sys.stderr, flush=True)
 
 
 def _exit_status(error: LiveTranscriberError | None, printer: _Printer, dropped: int) -> int:

@@ -20,6 +20,7 @@ from app.core.recording import EngineFactory, RecordingListener, SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptModel
 from app.io.audio.capture import PyAudioCapture
+from app.io.audio.decoded_source import DecodedFileSource, ProgressSink
 from app.io.audio.file_source import WavFileSource
 from app.io.cloud.session import StreamingSession
 from app.io.cloud.tokens import validate_key
@@ -49,6 +50,18 @@ def wav_file(path: Path, *, realtime: bool = True,
     def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> WavFileSource:
         return WavFileSource(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
                              realtime=realtime, room=room)
+    return build
+
+
+def media_file(path: Path, *, realtime: bool = True,
+               room: Callable[[], Awaitable[None]] | None = None,
+               on_progress: ProgressSink | None = None,
+               ) -> Callable[[FrameSink, LevelSink, ErrorSink], DecodedFileSource]:
+    """Any common audio or video file (decoded with PyAV), as an audio source."""
+    def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink
+              ) -> DecodedFileSource:
+        return DecodedFileSource(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
+                                 on_progress=on_progress, realtime=realtime, room=room)
     return build
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Literal, Protocol
+
+DeviceKind = Literal["microphone", "system"]
+MICROPHONE: Final[DeviceKind] = "microphone"
+# What the computer plays (a sound server's sink monitor, a WASAPI loopback), not a microphone.
+SYSTEM_AUDIO: Final[DeviceKind] = "system"
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,20 @@ class InputDevice:
     default_rate: int
     is_default: bool = False
     is_monitor: bool = False  # records what a sink plays, not a microphone
+    kind: DeviceKind = MICROPHONE  # how the picker groups it: Microphones or System audio
+
+
+# Inputs that carry what the computer plays, as PortAudio names them on Windows and macOS:
+# Windows' "Stereo Mix"/"What U Hear" (sound-card loopback), macOS' BlackHole, Soundflower
+# and Rogue Amoeba's Loopback, and "Monitor of …" when PortAudio reaches a sound server.
+_SYSTEM_AUDIO_NAMES: Final = ("stereo mix", "what u hear", "wave out mix", "loopback",
+                              "blackhole", "soundflower", "monitor of ")
+
+
+def kind_from_name(name: str) -> DeviceKind:
+    """The kind of an input known only by its name (PortAudio's list)."""
+    folded = name.casefold()
+    return SYSTEM_AUDIO if any(key in folded for key in _SYSTEM_AUDIO_NAMES) else MICROPHONE
 
 
 class DeviceProvider(Protocol):

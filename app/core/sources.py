@@ -54,3 +54,50 @@ class AudioSource(Protocol):
     async def wait_ended(self) -> None:
         """Return once a source that ends by itself has delivered everything (never returns
         for a live source)."""
+
+
+def format_clock(ms: int) -> str:
+    """``75_000`` → ``"1:15"``; hours appear only when needed (``"1:02:03"``)."""
+    seconds = max(0, ms) // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class FileProgress:
+    """When to report how far a file has got, and the line that says it: one line each
+    time another ``step_percent`` is passed, and always the final 100 %.
+
+    Pure: the caller passes the elapsed time (from its own clock), so the estimate of the time
+    left is the pace so far applied to what remains.
+    """
+
+    def __init__(self, step_percent: int = 10) -> None:
+        if not 0 < step_percent <= 100:
+            raise ValueError("step_percent must be in 1..100")
+        self._step = step_percent
+        self._next = step_percent
+        self.done = False
+
+    def update(self, position_ms: int, duration_ms: int | None, elapsed_s: float,
+               *, finished: bool = False) -> str | None:
+        """The line to print now, or ``None`` when this update crosses no new step."""
+        if self.done:
+            return None
+        if finished:
+            self.done = True
+            total = max(position_ms, duration_ms or 0)
+            return f"progress: 100 % ({format_clock(total)} of {format_clock(total)}, done)"
+        if not duration_ms or duration_ms <= 0:
+            return None  # the file does not say how long it is: nothing honest to show
+        percent = min(99, position_ms * 100 // duration_ms)  # 100 % only when it has ended
+        if percent < self._next:
+            return None
+        self._next = (percent // self._step + 1) * self._step
+        left = ""
+        if position_ms > 0 and elapsed_s > 0:
+            remaining_ms = max(0, duration_ms - position_ms)
+            left = f", about {format_clock(round(elapsed_s * remaining_ms / position_ms * 1000))}"
+            left += " left"
+        return (f"progress: {percent} % ({format_clock(position_ms)} of "
+                f"{format_clock(duration_ms)}{left})")

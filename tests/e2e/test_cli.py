@@ -148,7 +148,7 @@ def test_check_mic_keeps_portaudio_probing_off_the_terminal(pulse_server: PulseS
         assert noise not in done.stderr, done.stderr
     # Nothing but the app's own line is left on stderr.
     assert [line for line in done.stderr.splitlines() if line.strip()] == [
-        "Recording 0.5 s from Monitor of vspeaker… speak now"]
+        "Recording 0.5 s from Sound from vspeaker… speak now"]
 
 
 def test_check_mic_says_speak_now_only_once_the_stream_is_open(pulse_server: PulseServer,
@@ -231,3 +231,73 @@ def test_headless_offline_engine_needs_no_key_and_no_network(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "engine: offline" in done.stderr
     assert word_error_rate([library.reference], [done.stdout]) <= 0.1, done.stdout
+
+
+# --- --file: any common audio or video format ---------------------------------------------
+
+
+def progress_percents(stderr: str) -> list[int]:
+    return [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("progress:")]
+
+
+def test_headless_file_mp3_offline_gives_the_words_and_progress_to_100(tmp_path: Path) -> None:
+    """An MP3 made in the test from a committed WAV, transcribed offline with no key."""
+    from tests.support.media import MP3, encode, read_wav_s16
+    from tests.support.speech import load_fixture, word_error_rate
+
+    library = load_fixture("library")
+    pcm, rate = read_wav_s16(library.wav)
+    mp3 = encode(pcm, rate, tmp_path / "library.mp3", MP3)
+    done = run_app("--headless", "--engine", "offline", "--file", str(mp3), "--fast",
+                   env=app_env(tmp_path), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert word_error_rate([library.reference], [done.stdout]) <= 0.1, done.stdout
+    percents = progress_percents(done.stderr)
+    assert percents == sorted(percents) and percents[-1] == 100, done.stderr
+    assert len(percents) >= 5  # about one line per 10 %
+    last = [line for line in done.stderr.splitlines() if line.startswith("progress:")][-1]
+    assert last == "progress: 100 % (0:04 of 0:04, done)"
+    # 100 % means transcribed, not merely decoded: it comes after the last words.
+    assert done.stderr.rindex("progress: 100 %") > done.stderr.rindex("… ")
+
+
+def test_headless_file_video_track_goes_to_the_cloud_too(emulator: EmulatorThread,
+                                                         tmp_path: Path) -> None:
+    from tests.support.media import MP4, encode, read_wav_s16
+
+    pcm, rate = read_wav_s16(HELLO)
+    video = encode(pcm, rate, tmp_path / "hello.mp4", MP4)
+    done = run_app("--headless", "--file", str(video), "--fast",
+                   env=app_env(tmp_path, emulator))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["First sentence here.", "Second sentence there.",
+                                        "And the last words."]
+    assert progress_percents(done.stderr)[-1] == 100
+
+
+@pytest.mark.parametrize(("name", "make", "sentence"), [
+    ("empty.mp3", "empty", "empty.mp3 is empty (0 bytes)."),
+    ("missing.flac", "missing", "missing.flac does not exist."),
+    ("notes.ogg", "text", "notes.ogg is not an audio or video file the app can read."),
+    ("slides.mp4", "video-only", "slides.mp4 has no audio track."),
+])
+def test_headless_file_bad_input_says_one_sentence_and_saves_nothing(
+    tmp_path: Path, name: str, make: str, sentence: str,
+) -> None:
+    from tests.support.media import video_only
+
+    path = tmp_path / name
+    if make == "empty":
+        path.write_bytes(b"")
+    elif make == "text":
+        path.write_text("these are meeting notes, not a recording\n" * 50)
+    elif make == "video-only":
+        video_only(path)
+    done = run_app("--headless", "--engine", "offline", "--file", str(path), "--fast",
+                   env=app_env(tmp_path), timeout=60)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {sentence} "), done.stderr
+    assert "progress:" not in done.stderr and not done.stdout
+    transcripts = tmp_path / "data" / "live-transcriber" / "transcripts"
+    assert not transcripts.exists() or not any(transcripts.iterdir())

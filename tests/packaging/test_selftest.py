@@ -29,7 +29,7 @@ def test_self_test_passes_from_source(qapp: QApplication, pulse_server: PulseSer
     assert "platform plugin 'offscreen'" in report["qt"].detail
     assert "'Live Transcriber' built, shown" in report["window"].detail
     assert "the sound server" in report["devices"].detail
-    assert "default: Monitor of vspeaker" in report["devices"].detail
+    assert "default: Sound from vspeaker" in report["devices"].detail
     assert "system keyring (SecretService" in report["keyring"].detail
     assert out.getvalue().splitlines()[-1].startswith("self-test passed: 8 checks, 0 failed")
 

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from app.core.devices import InputDevice
+from app.core.devices import SYSTEM_AUDIO, InputDevice, kind_from_name
 from app.core.errors import AudioError
 from app.io.audio.portaudio_quiet import new_portaudio
 from app.io.audio.portaudio_stream import PORTAUDIO_LIFETIME_LOCK
@@ -61,7 +61,8 @@ def _default_input_index(pa: Any) -> int:
 
 
 def _scan(pa: Any) -> list[InputDevice]:
-    """Input devices, the default first, then in PortAudio's order (grouped by host API)."""
+    """Input devices, the default first, then in PortAudio's order (grouped by host API);
+    loopback inputs ("Stereo Mix", BlackHole …) are marked as system audio."""
     default_index = _default_input_index(pa)
     rows: list[tuple[int, str, str, int, int]] = []
     for index in range(int(pa.get_device_count())):
@@ -81,6 +82,8 @@ def _scan(pa: Any) -> list[InputDevice]:
             channels=channels,
             default_rate=rate,
             is_default=index == default_index,
+            is_monitor=kind_from_name(name) == SYSTEM_AUDIO,
+            kind=kind_from_name(name),
         )
         for device_id, (index, host_api, name, channels, rate) in zip(ids, rows, strict=True)
     ]

@@ -6,6 +6,9 @@ through ``pulsectl`` (libpulse; PipeWire serves the same protocol). A device's `
 source name; capture records it through PortAudio's ``pulse`` device with that source selected
 for the stream (``PULSE_SOURCE``). Nothing here changes the system default source.
 
+Sources are grouped by what they record: microphones (and other inputs), and system audio —
+each sink's monitor, named "Sound from <sink>", which captures what the computer plays there.
+
 Every method blocks on the sound server: call them off the UI thread. ``on_change`` runs on the
 watcher thread.
 
@@ -24,7 +27,7 @@ from typing import Any, Final
 
 import pulsectl
 
-from app.core.devices import InputDevice
+from app.core.devices import MICROPHONE, SYSTEM_AUDIO, InputDevice
 from app.core.errors import AudioError
 from app.io.devices.pulsectl_compat import source_info_lister
 
@@ -49,6 +52,7 @@ class _Source:
     rate: int
     channels: int
     is_monitor: bool
+    monitor_of_sink: int | None  # the sink's index, for a monitor source
 
     @classmethod
     def from_struct(cls, info: Any) -> _Source:
@@ -67,6 +71,7 @@ class _Source:
             rate=int(info.sample_spec.rate),
             channels=int(info.sample_spec.channels),
             is_monitor=monitor_of_sink != _PA_INVALID_INDEX or name.endswith(".monitor"),
+            monitor_of_sink=None if monitor_of_sink == _PA_INVALID_INDEX else monitor_of_sink,
         )
 
 
@@ -108,26 +113,39 @@ def _connect(server: str | None) -> Any:
 
 
 def _read_devices(pulse: Any) -> list[InputDevice]:
-    """Sources in display order: the default, then microphones, then monitors, each by name."""
+    """Sources in display order: the default, then microphones, then system audio (each
+    sink's monitor, named "Sound from <the sink's description>"), each group by name."""
     try:
         default_name = _text(pulse.server_info().default_source_name)
         sources = _list_sources(pulse)
+        sink_names = {int(sink.index): _text(sink.description) or _text(sink.name)
+                      for sink in pulse.sink_list()}
     except (pulsectl.PulseError, pulsectl.PulseDisconnected) as exc:
         raise _unreachable(exc) from exc
     devices = [
         InputDevice(
             id=s.name,
-            name=s.description,
+            name=_display_name(s, sink_names),
             host_api=HOST_API,
             channels=s.channels,
             default_rate=s.rate,
             is_default=s.name == default_name,
             is_monitor=s.is_monitor,
+            kind=SYSTEM_AUDIO if s.is_monitor else MICROPHONE,
         )
         for s in sources
     ]
     devices.sort(key=lambda d: (not d.is_default, d.is_monitor, d.name.casefold(), d.id))
     return devices
+
+
+def _display_name(source: _Source, sink_names: dict[int, str]) -> str:
+    """A monitor is named for what it records: the sound of its sink. The server's own
+    description ("Monitor of …") is localised and says how, not what."""
+    if not source.is_monitor:
+        return source.description
+    sink = sink_names.get(source.monitor_of_sink) if source.monitor_of_sink is not None else None
+    return f"Sound from {sink}" if sink else source.description
 
 
 class PulseDeviceProvider:
@@ -187,7 +205,7 @@ class _SourceWatcher:
         self._pulse_lock = threading.Lock()
         self._closed = False
         try:
-            pulse.event_mask_set("source", "server")
+            pulse.event_mask_set("source", "sink", "server")
             pulse.event_callback_set(self._on_event)
             self._last = _read_devices(pulse)
         except (pulsectl.PulseError, pulsectl.PulseDisconnected) as exc:

@@ -77,12 +77,13 @@ def test_lists_the_virtual_microphone_as_default_monitor(pulse_server: PulseServ
 
     assert devices[0] == InputDevice(
         id=MIC,
-        name="Monitor of vspeaker",
+        name="Sound from vspeaker",
         host_api="PulseAudio",
         channels=1,
         default_rate=16_000,
         is_default=True,
         is_monitor=True,
+        kind="system",
     )
     assert [d for d in devices if d.is_default] == [devices[0]]
 
@@ -115,9 +116,9 @@ def test_each_source_reports_its_own_sample_spec_and_order(pulse_server: PulseSe
     assert ids(devices) == [MIC, "vmic", "vwide.monitor"]  # default, microphones, monitors
     specs = {d.id: (d.default_rate, d.channels, d.is_monitor, d.name) for d in devices}
     assert specs == {
-        MIC: (16_000, 1, True, "Monitor of vspeaker"),
+        MIC: (16_000, 1, True, "Sound from vspeaker"),
         "vmic": (44_100, 2, False, "Virtual Mic"),
-        "vwide.monitor": (48_000, 2, True, "Monitor of vwide"),
+        "vwide.monitor": (48_000, 2, True, "Sound from vwide"),
     }
 
 
@@ -130,7 +131,7 @@ def test_choose_device_uses_the_live_list(pulse_server: PulseServer) -> None:
 
     missing = choose_device(devices, "alsa_input.usb-Gone_Mic-00.analog-stereo")
     assert missing.device is not None and missing.device.id == MIC
-    assert "not connected" in missing.notice and "Monitor of vspeaker" in missing.notice
+    assert "not connected" in missing.notice and "Sound from vspeaker" in missing.notice
 
 
 def test_no_sound_server_is_a_plain_audio_error() -> None:

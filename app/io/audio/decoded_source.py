@@ -1,0 +1,187 @@
+"""Any common audio or video file played into the pipeline as if spoken into a microphone.
+
+The same :class:`AudioSource` port as :class:`app.io.audio.file_source.WavFileSource` (frames,
+levels and errors through the same callbacks and :class:`AudioPump`), but decoded with PyAV
+(:mod:`app.io.audio.decoder`), so MP3, FLAC, OGG/Opus, M4A/AAC, the audio track of a video and
+WAV of any sample format all work. Decoding runs in a worker thread one block at a time; the
+loop only hands out 50 ms pieces, so it never blocks.
+
+Pacing as for the WAV source: ``realtime=True`` delivers 50 ms per 50 ms of loop time (each
+deadline computed from the start, so no drift); ``realtime=False`` goes as fast as ``room``
+(the consumer's back-pressure) allows, so nothing is dropped however slow the engine is.
+
+``position_ms``/``duration_ms`` say how far through the file's own timeline the delivered audio
+is, for a progress bar and a time-left estimate; ``on_progress`` is called as it advances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from app.core.audio import FRAME_MS, SAMPLE_RATE, SAMPLE_WIDTH
+from app.core.errors import AudioError
+from app.core.signal import frames_due
+from app.core.sources import ErrorSink, FrameSink, LevelSink
+from app.io.audio.decoder import DecodedFile, open_media_file
+from app.io.audio.pump import AudioPump
+
+log = logging.getLogger(__name__)
+
+_READ_BLOCK_MS = 1000  # decoded in a worker thread, about one second of audio at a time
+
+ProgressSink = Callable[[int, int | None], None]
+
+
+class DecodedFileSource:
+    """Delivers the audio of the media file ``path`` as 16 kHz mono 50 ms frames."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        on_frame: FrameSink,
+        on_level: LevelSink | None = None,
+        on_error: ErrorSink | None = None,
+        on_progress: ProgressSink | None = None,
+        realtime: bool = True,
+        room: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """``room`` is the consumer's back-pressure (``Recorder.room_for_audio``), awaited
+        before each piece. ``on_progress(position_ms, duration_ms)`` follows each piece."""
+        self.path = path
+        self.realtime = realtime
+        self._room = room
+        self._on_frame = on_frame
+        self._on_level = on_level
+        self._on_error = on_error
+        self._on_progress = on_progress
+        self._pump: AudioPump | None = None
+        self._file: DecodedFile | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._finished = asyncio.Event()
+        self._position_ms = 0
+        self._completed = False
+
+    @property
+    def finished(self) -> asyncio.Event:
+        """Set once the whole file (or, after stop or an error, all that was read) has gone to
+        ``on_frame``."""
+        return self._finished
+
+    @property
+    def completed(self) -> bool:
+        """The file was read to its end (not stopped early, no error)."""
+        return self._completed
+
+    @property
+    def ends_by_itself(self) -> bool:
+        return True
+
+    async def wait_ended(self) -> None:
+        await self._finished.wait()
+
+    @property
+    def position_ms(self) -> int:
+        """The file's timeline delivered so far."""
+        return self._position_ms
+
+    @property
+    def duration_ms(self) -> int | None:
+        """The audio's length: the header's figure while reading (``None`` if it has none),
+        the exact length once read to the end."""
+        if self._completed:
+            return self._position_ms
+        return None if self._file is None else self._file.duration_ms
+
+    @property
+    def stream_format(self) -> tuple[int, int] | None:
+        """(rate, channels) of the file's audio track, once started."""
+        return None if self._file is None else (self._file.source_rate,
+                                                self._file.source_channels)
+
+    @property
+    def dropped_frames(self) -> int:
+        return 0 if self._pump is None else self._pump.dropped_frames
+
+    @property
+    def overflows(self) -> int:
+        return 0  # a file cannot overrun
+
+    @property
+    def frames_delivered(self) -> int:
+        return 0 if self._pump is None else self._pump.frames_delivered
+
+    async def start(self) -> None:
+        """Open the file; raises :class:`AudioError` with the reason if it is unusable."""
+        if self._task is not None:
+            raise RuntimeError("this file source was already started")
+        self._file = await asyncio.to_thread(open_media_file, self.path)
+        log.info("decoding %s (%s, %d Hz, %d ch, %s ms)", self.path.name, self._file.codec,
+                 self._file.source_rate, self._file.source_channels, self._file.duration_ms)
+        # The decoder already delivers the wire format: the pump only cuts frames and meters.
+        self._pump = AudioPump(self._on_frame, self._on_level, in_rate=SAMPLE_RATE, channels=1)
+        self._task = asyncio.create_task(self._play(self._file, self._pump),
+                                         name="decoded-file-source")
+
+    async def stop(self) -> None:
+        """Stop early (or after the end) and deliver what was already read; never raises."""
+        task = self._task
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait([task])
+
+    async def _play(self, media: DecodedFile, pump: AudioPump) -> None:
+        loop = asyncio.get_running_loop()
+        block, offset, sent, tick = b"", 0, 0, 0
+        reading: asyncio.Future[bytes] | None = None
+        started = loop.time()
+        try:
+            while True:
+                if offset >= len(block):
+                    reading = asyncio.ensure_future(asyncio.to_thread(media.read,
+                                                                      _READ_BLOCK_MS))
+                    block, offset = await reading, 0
+                    if not block:
+                        self._completed = True
+                        break
+                tick += 1
+                # Where the whole file should have got after ``tick`` periods.
+                want = frames_due(tick, SAMPLE_RATE) * SAMPLE_WIDTH - sent
+                piece = block[offset : offset + want]
+                offset += len(piece)
+                sent += len(piece)
+                if self._room is not None:
+                    await self._room()
+                if piece:
+                    pump.put(piece)
+                self._advance(sent)
+                if self.realtime:
+                    delay = started + tick * FRAME_MS / 1000 - loop.time()
+                    await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would
+                else:
+                    await asyncio.sleep(0)  # let the pump and the consumer run
+        except AudioError as exc:
+            self._report(exc)
+        finally:
+            if reading is not None and not reading.done():
+                # Stopped mid-read: the worker thread still uses the file; close after it.
+                reading.add_done_callback(lambda _: media.close())
+            else:
+                media.close()
+            pump.flush()
+            self._advance(sent)
+            self._finished.set()
+
+    def _advance(self, sent_bytes: int) -> None:
+        self._position_ms = sent_bytes // SAMPLE_WIDTH * 1000 // SAMPLE_RATE
+        if self._on_progress is not None:
+            self._on_progress(self._position_ms, self.duration_ms)
+
+    def _report(self, error: AudioError) -> None:
+        log.warning("%s", error)
+        if self._on_error is not None:
+            self._on_error(error)
