@@ -1,17 +1,19 @@
-"""The input-device picker: the system default marked, monitors named as such, and a long name
-elided in the box with the whole of it in the tooltip."""
+"""The input-device picker: microphones first, then (after a separator) system audio — what an
+output plays, named "Sound from …" by the device list — the system default marked, and a long
+name elided in the box with the whole of it in the tooltip."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from app.core.devices import DeviceChoice, InputDevice
+from app.core.devices import MICROPHONE, DeviceChoice, InputDevice
 
 
 def device_label(device: InputDevice) -> str:
     label = device.name + (" (system default)" if device.is_default else "")
-    if device.is_monitor and "monitor" not in device.name.lower():
+    if (device.is_monitor and device.kind == MICROPHONE
+            and "monitor" not in device.name.lower()):
         label += " — monitor"
     return label
 
@@ -28,7 +30,10 @@ class DevicePicker(QComboBox):
     def show_devices(self, devices: list[InputDevice], choice: DeviceChoice) -> None:
         self.blockSignals(True)
         self.clear()
-        for device in devices:
+        ordered = sorted(devices, key=lambda d: d.kind != MICROPHONE)  # stable: keeps the order
+        for index, device in enumerate(ordered):
+            if index and device.kind != ordered[index - 1].kind:
+                self.insertSeparator(self.count())
             label = device_label(device)
             self.addItem(label, device.id)
             self.setItemData(self.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
