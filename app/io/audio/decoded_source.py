@@ -26,6 +26,7 @@ from app.core.errors import AudioError
 from app.core.signal import frames_due
 from app.core.sources import ErrorSink, FrameSink, LevelSink
 from app.io.audio.decoder import DecodedFile, open_media_file
+from app.io.audio.playback import FilePlayback
 from app.io.audio.pump import AudioPump
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ _READ_BLOCK_MS = 1000  # decoded in a worker thread, about one second of audio a
 ProgressSink = Callable[[int, int | None], None]
 
 
-class DecodedFileSource:
+class DecodedFileSource(FilePlayback):
     """Delivers the audio of the media file ``path`` as 16 kHz mono 50 ms frames."""
 
     def __init__(
@@ -49,39 +50,19 @@ class DecodedFileSource:
         realtime: bool = True,
         room: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """``room`` is the consumer's back-pressure (``Recorder.room_for_audio``), awaited
-        before each piece. ``on_progress(position_ms, duration_ms)`` follows each piece."""
-        self.path = path
-        self.realtime = realtime
-        self._room = room
-        self._on_frame = on_frame
-        self._on_level = on_level
-        self._on_error = on_error
+        """``on_progress(position_ms, duration_ms)`` follows each piece; the rest as
+        :class:`FilePlayback`."""
+        super().__init__(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
+                         realtime=realtime, room=room)
         self._on_progress = on_progress
-        self._pump: AudioPump | None = None
         self._file: DecodedFile | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._finished = asyncio.Event()
         self._position_ms = 0
         self._completed = False
-
-    @property
-    def finished(self) -> asyncio.Event:
-        """Set once the whole file (or, after stop or an error, all that was read) has gone to
-        ``on_frame``."""
-        return self._finished
 
     @property
     def completed(self) -> bool:
         """The file was read to its end (not stopped early, no error)."""
         return self._completed
-
-    @property
-    def ends_by_itself(self) -> bool:
-        return True
-
-    async def wait_ended(self) -> None:
-        await self._finished.wait()
 
     @property
     def position_ms(self) -> int:
@@ -102,22 +83,9 @@ class DecodedFileSource:
         return None if self._file is None else (self._file.source_rate,
                                                 self._file.source_channels)
 
-    @property
-    def dropped_frames(self) -> int:
-        return 0 if self._pump is None else self._pump.dropped_frames
-
-    @property
-    def overflows(self) -> int:
-        return 0  # a file cannot overrun
-
-    @property
-    def frames_delivered(self) -> int:
-        return 0 if self._pump is None else self._pump.frames_delivered
-
     async def start(self) -> None:
         """Open the file; raises :class:`AudioError` with the reason if it is unusable."""
-        if self._task is not None:
-            raise RuntimeError("this file source was already started")
+        self._check_not_started()
         self._file = await asyncio.to_thread(open_media_file, self.path)
         log.info("decoding %s (%s, %d Hz, %d ch, %s ms)", self.path.name, self._file.codec,
                  self._file.source_rate, self._file.source_channels, self._file.duration_ms)
@@ -125,14 +93,6 @@ class DecodedFileSource:
         self._pump = AudioPump(self._on_frame, self._on_level, in_rate=SAMPLE_RATE, channels=1)
         self._task = asyncio.create_task(self._play(self._file, self._pump),
                                          name="decoded-file-source")
-
-    async def stop(self) -> None:
-        """Stop early (or after the end) and deliver what was already read; never raises."""
-        task = self._task
-        if task is None:
-            return
-        task.cancel()
-        await asyncio.wait([task])
 
     async def _play(self, media: DecodedFile, pump: AudioPump) -> None:
         loop = asyncio.get_running_loop()
@@ -180,8 +140,3 @@ class DecodedFileSource:
         self._position_ms = sent_bytes // SAMPLE_WIDTH * 1000 // SAMPLE_RATE
         if self._on_progress is not None:
             self._on_progress(self._position_ms, self.duration_ms)
-
-    def _report(self, error: AudioError) -> None:
-        log.warning("%s", error)
-        if self._on_error is not None:
-            self._on_error(error)

@@ -16,13 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import wave
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.core.audio import FRAME_MS, SAMPLE_WIDTH
 from app.core.errors import AudioError
 from app.core.signal import frames_due, to_s16
-from app.core.sources import ErrorSink, FrameSink, LevelSink
+from app.io.audio.playback import FilePlayback
 from app.io.audio.pump import AudioPump
 
 log = logging.getLogger(__name__)
@@ -31,81 +30,21 @@ _READ_BLOCK_MS = 1000  # file reads run in a worker thread, one second of audio 
 _SUPPORTED_WIDTHS = (1, 2, 3, 4)
 
 
-class WavFileSource:
+class WavFileSource(FilePlayback):
     """Delivers the integer-PCM WAV file ``path`` (8/16/24/32-bit, any rate and channels)."""
-
-    def __init__(
-        self,
-        path: Path,
-        *,
-        on_frame: FrameSink,
-        on_level: LevelSink | None = None,
-        on_error: ErrorSink | None = None,
-        realtime: bool = True,
-        room: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        """``room`` is the consumer's back-pressure (``Recorder.room_for_audio``): awaited
-        before each piece, so a file is never read faster than it can be transcribed and no
-        audio is ever dropped on the way."""
-        self.path = path
-        self.realtime = realtime
-        self._room = room
-        self._on_frame = on_frame
-        self._on_level = on_level
-        self._on_error = on_error
-        self._pump: AudioPump | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._finished = asyncio.Event()
-
-    @property
-    def finished(self) -> asyncio.Event:
-        """Set once the whole file (or, after stop or an error, all that was read) has gone to
-        ``on_frame``."""
-        return self._finished
-
-    async def wait_finished(self) -> None:
-        await self._finished.wait()
-
-    @property
-    def ends_by_itself(self) -> bool:
-        return True
-
-    async def wait_ended(self) -> None:
-        await self._finished.wait()
 
     @property
     def stream_format(self) -> tuple[int, int] | None:
         """(rate, channels) of the file being played."""
         return None if self._pump is None else (self._pump.in_rate, self._pump.channels)
 
-    @property
-    def dropped_frames(self) -> int:
-        return 0 if self._pump is None else self._pump.dropped_frames
-
-    @property
-    def overflows(self) -> int:
-        return 0  # a file cannot overrun
-
-    @property
-    def frames_delivered(self) -> int:
-        return 0 if self._pump is None else self._pump.frames_delivered
-
     async def start(self) -> None:
         """Open the file and start delivering; raises :class:`AudioError` if it is unusable."""
-        if self._task is not None:
-            raise RuntimeError("this file source was already started")
+        self._check_not_started()
         wav = await asyncio.to_thread(_open_wav, self.path)
         self._pump = AudioPump(self._on_frame, self._on_level, in_rate=wav.getframerate(),
                                channels=wav.getnchannels())
         self._task = asyncio.create_task(self._play(wav, self._pump), name="wav-file-source")
-
-    async def stop(self) -> None:
-        """Stop early (or after the end) and deliver what was already read; never raises."""
-        task = self._task
-        if task is None:
-            return
-        task.cancel()
-        await asyncio.wait([task])
 
     async def _play(self, wav: wave.Wave_read, pump: AudioPump) -> None:
         loop = asyncio.get_running_loop()
@@ -158,11 +97,6 @@ class WavFileSource:
                 wav.close()
             pump.flush()
             self._finished.set()
-
-    def _report(self, error: AudioError) -> None:
-        log.warning("%s", error)
-        if self._on_error is not None:
-            self._on_error(error)
 
 
 def _open_wav(path: Path) -> wave.Wave_read:

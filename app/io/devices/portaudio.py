@@ -28,6 +28,7 @@ from app.core.devices import SYSTEM_AUDIO, InputDevice, kind_from_name
 from app.core.errors import AudioError
 from app.io.audio.portaudio_quiet import new_portaudio
 from app.io.audio.portaudio_stream import PORTAUDIO_LIFETIME_LOCK
+from app.io.devices.watcher import WatcherThread
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def _scan_failed(cause: BaseException) -> AudioError:
     )
 
 
-class PollingWatcher:
+class PollingWatcher(WatcherThread):
     """Calls ``on_change()`` from a daemon thread when ``list_devices()`` reads differently.
 
     The comparison ignores order. A failing list (``AudioError``) counts as a state of its own,
@@ -177,20 +178,15 @@ class PollingWatcher:
         on_change: Callable[[], None],
         interval: float,
     ) -> None:
+        super().__init__(on_change)
         self._list_devices = list_devices
-        self._on_change = on_change
         self._interval = interval
-        self._stop = threading.Event()
         self._last: frozenset[InputDevice] | None = None
-        self.thread = threading.Thread(target=self._run, name=WATCHER_THREAD_NAME, daemon=True)
 
     def start(self) -> None:
         """Take the first snapshot here, so a change right after ``start`` returns is seen."""
         self._last = frozenset(self._list_devices())
-        self.thread.start()
-
-    def is_alive(self) -> bool:
-        return self.thread.is_alive()
+        self._start_thread(WATCHER_THREAD_NAME)
 
     def _snapshot(self) -> frozenset[InputDevice] | None:
         try:
@@ -204,16 +200,10 @@ class PollingWatcher:
             current = self._snapshot()
             if current != self._last and not self._stop.is_set():
                 self._last = current
-                try:
-                    self._on_change()
-                except Exception:
-                    # The callback belongs to the app; a bug there must not end hot-plug.
-                    log.exception("Device change callback failed")
+                self._notify()
 
     def stop(self, timeout: float) -> None:
-        self._stop.set()
-        if threading.current_thread() is self.thread or not self.thread.is_alive():
+        if self._stopping_from_own_thread() or self.thread is None:
             return
         self.thread.join(timeout)
-        if self.thread.is_alive():
-            log.warning("Device watcher thread did not stop within %.1f s", timeout)
+        self._warn_if_alive(timeout)

@@ -30,6 +30,7 @@ import pulsectl
 from app.core.devices import MICROPHONE, SYSTEM_AUDIO, InputDevice
 from app.core.errors import AudioError
 from app.io.devices.pulsectl_compat import source_info_lister
+from app.io.devices.watcher import WatcherThread
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +192,13 @@ class PulseDeviceProvider:
             watcher.stop(STOP_TIMEOUT_S)
 
 
-class _SourceWatcher:
+class _SourceWatcher(WatcherThread):
     """Owns one connection, used only by its thread once started (plus ``event_listen_stop``,
     which pulsectl documents as callable from another thread)."""
 
     def __init__(self, pulse: Any, on_change: Callable[[], None]) -> None:
+        super().__init__(on_change)
         self._pulse = pulse
-        self._on_change = on_change
-        self._stop = threading.Event()
         self._dirty = False  # an event arrived that has not been read back yet
         # Held while waking the loop from another thread and while closing, so a wake-up never
         # touches a freed libpulse main loop.
@@ -214,11 +214,7 @@ class _SourceWatcher:
         except AudioError:
             pulse.close()
             raise
-        self.thread = threading.Thread(target=self._run, name=WATCHER_THREAD_NAME, daemon=True)
-        self.thread.start()
-
-    def is_alive(self) -> bool:
-        return self.thread.is_alive()
+        self._start_thread(WATCHER_THREAD_NAME)
 
     def _on_event(self, event: Any) -> None:
         # libpulse forbids queries from inside its callback: leave the loop, read afterwards.
@@ -253,17 +249,9 @@ class _SourceWatcher:
             if not self._dirty or self._stop.is_set():
                 return
 
-    def _notify(self) -> None:
-        try:
-            self._on_change()
-        except Exception:
-            # The callback belongs to the app; a bug there must not end hot-plug for the session.
-            log.exception("Device change callback failed")
-
     def stop(self, timeout: float) -> None:
-        self._stop.set()
-        if threading.current_thread() is self.thread:
-            return  # called from on_change: the loop sees _stop as soon as the callback returns
+        if self._stopping_from_own_thread() or self.thread is None:
+            return  # from on_change: the loop sees _stop as soon as the callback returns
         deadline = time.monotonic() + timeout
         # event_listen_stop is lost if it lands between two event_listen calls (pulsectl resets
         # the flag on entry), so repeat it until the thread has really left the loop.
@@ -272,5 +260,4 @@ class _SourceWatcher:
                 if not self._closed:
                     self._pulse.event_listen_stop()
             self.thread.join(0.02)
-        if self.thread.is_alive():
-            log.warning("Device watcher thread did not stop within %.1f s", timeout)
+        self._warn_if_alive(timeout)
