@@ -40,6 +40,7 @@ from app.core.recording import (
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
+from app.ui.model_downloads import ModelDownloads
 from app.ui.services import Services
 from app.ui.tasks import TaskOwner
 
@@ -78,6 +79,7 @@ class AppController(TaskOwner):
         self._source_stats: AudioSource | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._fallback_active = False  # Automatic went offline during this recording
+        self.downloads = ModelDownloads(services.offline, self.spawn, self)
         self._link = Link.NORMAL
         self.unsaved = False
         self.recording_started: datetime | None = None  # wall clock, for the Save name
@@ -164,6 +166,7 @@ class AppController(TaskOwner):
     async def shutdown(self) -> None:
         """Stop a recording (keeping its last words), stop watching devices, end tasks."""
         self.stop_recording()
+        self.downloads.cancel()
         if self._task is not None:
             await self._task
         await asyncio.to_thread(self._services.device_provider.stop_watching)

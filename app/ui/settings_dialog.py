@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from app.core import policy
 from app.core.config import MAX_KEYTERMS, Region, Settings, SettingsError, StreamingParams
-from app.core.errors import LiveTranscriberError
 from app.core.ports import KeyCheck, KeyStatus, OfflineModelInfo
 from app.ui.controller import AppController
 
@@ -135,7 +134,6 @@ class SettingsDialog(QDialog):
     def _build_offline_models(self, chosen: str) -> QGroupBox:
         self._models: list[OfflineModelInfo] = []
         self._chosen_model = chosen
-        self._cancel_download: asyncio.Event | None = None
         box = QGroupBox("Offline engine", self)
         form = QFormLayout(box)
         self.model_picker = QComboBox(box)
@@ -193,50 +191,52 @@ class SettingsDialog(QDialog):
         if model is None:
             return
         self.model_info.setText(model.description)
-        downloading = self._cancel_download is not None
+        downloading = self.controller.downloads.active is not None
         self.download_button.setVisible(not model.installed)
         self.download_button.setEnabled(not downloading)
 
     async def download_selected(self) -> bool:
-        """Download the selected model with progress; True once it is installed."""
+        """Download the selected model with progress; True once it is installed. The
+        controller's :class:`ModelDownloads` owns the download; this dialog only shows it."""
         model = self._selected_model()
-        store = self.controller.offline_models
         if model is None or model.installed:
             return model is not None and model.installed
-        cancel = asyncio.Event()
-        self._cancel_download = cancel
+        downloads = self.controller.downloads
+        downloads.progress.connect(self._download_progress)
+        downloads.finished.connect(self._download_finished)
         self.download_button.setEnabled(False)
         self.cancel_download_button.show()
         self.download_progress.setRange(0, 1000)
         self.download_progress.setValue(0)
         self.download_progress.show()
-        self.model_info.setText(f"Downloading {model.name}…")
-
-        def progress(done: int, total: int) -> None:
-            self.download_progress.setValue(int(1000 * done / total) if total else 0)
-
-        try:
-            finished = await store.download(model.name, progress, cancel)
-        except LiveTranscriberError as exc:
-            self.model_info.setText(f"Not downloaded. {exc}")
-            finished = False
-        else:
-            self.model_info.setText(f"{model.name} is ready." if finished
-                                    else "Download cancelled; nothing was kept.")
-        finally:
-            self._cancel_download = None
-            self.cancel_download_button.hide()
-            self.download_progress.hide()
-        if finished:
-            self._chosen_model = model.name
+        self.model_info.setText(f"Downloading {model.name}… (closing Settings cancels it)")
+        installed = await downloads.start(model.name)
+        if installed:
             await self.load_models()
+        return installed
+
+    def _download_progress(self, name: str, done: int, total: int) -> None:
+        self.download_progress.setValue(int(1000 * done / total) if total else 0)
+
+    def _download_finished(self, name: str, installed: bool, message: str) -> None:
+        self.controller.downloads.progress.disconnect(self._download_progress)
+        self.controller.downloads.finished.disconnect(self._download_finished)
+        self.model_info.setText(message)
+        self.cancel_download_button.hide()
+        self.download_progress.hide()
+        if installed:
+            self._chosen_model = name
         else:
             self.download_button.setEnabled(True)
-        return finished
 
     def cancel_download(self) -> None:
-        if self._cancel_download is not None:
-            self._cancel_download.set()
+        self.controller.downloads.cancel()
+
+    def done(self, result: int) -> None:
+        """Closing Settings (OK, Cancel, Escape, the window's close button) cancels a
+        download in progress, as the dialog says while it runs."""
+        self.cancel_download()
+        super().done(result)
 
     # --- the key ----------------------------------------------------------------------------
 

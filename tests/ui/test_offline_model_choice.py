@@ -102,6 +102,33 @@ def test_cancel_keeps_nothing(qt_loop: QtLoop, window: MainWindow, hub: FakeHub,
     assert not dialog.download_button.isHidden() and dialog.download_button.isEnabled()
 
 
+def test_closing_settings_mid_download_cancels_it_and_touches_no_deleted_widget(
+    qt_loop: QtLoop, window: MainWindow, hub: FakeHub, tmp_path: Path,
+) -> None:
+    """The controller owns the download: the dialog can be closed (and destroyed) while it
+    runs; closing cancels it, as the dialog says, and nothing is kept."""
+    hub.hold = "model.bin"
+    dialog = SettingsDialog(window.controller, window)
+    qt_loop.run(dialog.load_models())
+    dialog.model_picker.setCurrentIndex(1)
+    downloads = window.controller.downloads
+
+    async def scenario() -> tuple[str, bool, str]:
+        window.controller.spawn(dialog.download_selected())
+        assert await asyncio.to_thread(hub.holding.wait, 10)
+        assert downloads.active == FAKE
+        assert "closing Settings cancels it" in dialog.model_info.text()
+        dialog.reject()
+        dialog.deleteLater()
+        hub.release.set()
+        return await signal_until(downloads.finished)  # type: ignore[return-value]
+
+    name, installed, message = qt_loop.run(scenario())
+    assert (name, installed) == (FAKE, False) and "cancelled" in message
+    assert downloads.active is None
+    assert not (tmp_path / "models" / FAKE).exists()
+
+
 def test_a_missing_chosen_model_falls_back_to_the_bundled_one(store: OfflineModels) -> None:
     assert store.loader_for(FAKE) is store.loader_for(BUNDLED_OFFLINE_MODEL)
     assert store.loader_for("no-such-model") is store.loader_for(BUNDLED_OFFLINE_MODEL)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from app.core.errors import ConnectionFailedError, LiveTranscriberError, OfflineModelError
+from app.core.ports import CancelFlag
 from app.io.offline.model import ModelFile, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class ModelCatalog:
                    for f in files)
 
     async def download(self, name: str, folder: Path, progress: Progress,
-                       cancel: asyncio.Event) -> Path | None:
+                       cancel: CancelFlag) -> Path | None:
         """Fetch model ``name`` into ``folder``; returns it, or None when ``cancel`` was set.
 
         ``progress(done, total)`` is called on the event loop with byte counts. Raises
@@ -163,7 +164,8 @@ class ModelCatalog:
             loop.call_soon_threadsafe(progress, done, total)
 
         def stopped() -> bool:
-            # asyncio.Event.is_set is a plain flag read: safe from the worker thread.
+            # A plain flag read (the CancelFlag port; asyncio.Event's is one too): safe from
+            # the worker thread.
             return cancel.is_set() or aborted.is_set()
 
         try:
