@@ -14,7 +14,7 @@ import pytest
 from app.core.config import StreamingParams, endpoints_for
 from app.core.messages import Turn
 from app.core.ports import EngineEvent
-from app.io.cloud.session import StreamingSession
+from app.io.cloud.session import StreamingOptions, StreamingSession
 from app.io.offline.model import WhisperModelLoader, WhisperRecogniser
 from tests.emulator import EmulatorConfig, TurnUpdate, run_emulator
 from tests.emulator.recognizers import OfflineRecognizer
@@ -58,8 +58,11 @@ async def test_the_streaming_client_gets_real_words(recogniser: WhisperRecognise
                             recognizer_factory=lambda params: OfflineRecognizer(recogniser))
     events: list[EngineEvent] = []
     async with run_emulator(config) as emu:
+        # Whisper decodes the whole clip at Terminate inside this process: on a loaded
+        # machine that can take longer than the service's usual few seconds.
         session = StreamingSession(endpoints_for(override=emu.url), KEY,
-                                   StreamingParams(format_turns=False), events.append)
+                                   StreamingParams(format_turns=False), events.append,
+                                   options=StreamingOptions(terminate_timeout=60))
         await session.start()
         session.send_audio(bytes(9600) + weather.pcm)  # no trailing silence: stop flushes
         await session.stop()

@@ -121,7 +121,7 @@ def test_closing_settings_mid_download_cancels_it_and_touches_no_deleted_widget(
         dialog.reject()
         dialog.deleteLater()
         hub.release.set()
-        return await signal_until(downloads.finished)  # type: ignore[return-value]
+        return await signal_until(downloads.finished)
 
     name, installed, message = qt_loop.run(scenario())
     assert (name, installed) == (FAKE, False) and "cancelled" in message
