@@ -59,6 +59,8 @@ class _Printer:
 
     def on_transcript(self, change: TranscriptChange) -> None:
         turn = change.turn
+        if change.kind == "partial" and change.partial is None:
+            return  # withdrawn at a reconnect: its words come again, whole
         if change.kind == "partial":
             print(f"… {turn.text}", file=sys.stderr, flush=True)
         elif change.kind == "revised" or turn.formatted or not self._format_turns:

@@ -31,17 +31,18 @@ from datetime import datetime
 from pathlib import Path
 
 from app.core.config import StreamingParams, endpoints_for
+from app.core.errors import LiveTranscriberError
 from app.core.ports import EventSink, TranscriptionEngine
 from app.core.reconnect import ReconnectSettings
-from app.core.recording import NoticeKind, RecordingNotice
-from app.core.transcript import TranscriptModel
+from app.core.recording import NoticeKind, RecorderState, RecordingNotice
+from app.core.signal import Level
+from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.audio.file_source import WavFileSource
 from app.io.cloud.session import StreamingOptions, StreamingSession
 from app.io.recording.autosave import TranscriptAutosave
 from app.io.recording.recorder import Recorder, RecorderOptions
 from tests.emulator import CodedRecognizer, Emulator, EmulatorConfig, run_emulator
 from tests.support.coded_speech import coded_words, write_coded_speech_wav
-from tests.support.recording import RecordingLog
 
 KEY = "soak-key"
 
@@ -95,17 +96,33 @@ def count_errors(expected: list[str], heard: list[str]) -> tuple[int, int]:
     return lost, doubled
 
 
-class _Timings(RecordingLog):
-    """Keeps how long each outage lasted, from its first notice to the reconnect."""
+class _Timings:
+    """A listener that keeps only how long each outage lasted (from its first notice to the
+    reconnect) and the first error: unlike the tests' RecordingLog it holds no levels or
+    changes, so the RSS figures are the app's."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.errors: list[LiveTranscriberError] = []
         self.outage_began: float | None = None
         self.outages: list[float] = []
         self.warm_rss_mb: float | None = None  # after the first reconnect: every path has run
 
+    def on_state(self, state: RecorderState) -> None:
+        pass
+
+    def on_transcript(self, change: TranscriptChange) -> None:
+        pass
+
+    def on_level(self, level: Level) -> None:
+        pass
+
+    def on_error(self, error: LiveTranscriberError) -> None:
+        self.errors.append(error)
+
+    def on_session(self, session_id: str) -> None:
+        pass
+
     def on_notice(self, notice: RecordingNotice) -> None:
-        super().on_notice(notice)
         now = time.monotonic()
         if notice.kind is NoticeKind.RECONNECTING and self.outage_began is None:
             self.outage_began = now

@@ -98,7 +98,8 @@ class TranscriptTurn:
 class TranscriptChange:
     """What one step changed, so a view can update one row instead of re-rendering.
 
-    * ``"partial"``: the in-progress turn is now ``turn`` (``index`` is None).
+    * ``"partial"``: the in-progress turn is now ``turn`` (``index`` is None) — or, when
+      ``partial`` is None, ``turn`` was withdrawn (a reconnect re-transcribes its audio).
     * ``"final"``: ``turn`` was inserted into ``finals`` at ``index`` (almost always the end).
     * ``"revised"``: ``finals[index]`` was replaced by ``turn``.
 
@@ -266,11 +267,12 @@ class TranscriptModel:
         """
         if offset_ms < 0:
             raise ValueError("offset_ms must not be negative")
-        if replay:
+        withdrawn = self._partial if replay else None
+        if withdrawn is not None:
             # The new session hears the audio of the turn in progress again and finishes it:
             # keeping the old words too would write them twice.
             self._partial = None
-        change = self.settle_partial()
+        change = self._step("partial", withdrawn, None) if withdrawn else self.settle_partial()
         if self._segment_used:
             self._segment += 1
             self._segment_used = False
