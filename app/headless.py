@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from app.core import policy
+from app.core.audio import SAMPLE_RATE
 from app.core.config import EngineChoice, Settings
 from app.core.devices import InputDevice, choose_device
 from app.core.errors import LiveTranscriberError
@@ -237,7 +238,7 @@ async def check_mic(device_id: str | None, seconds: float, save_wav: Path | None
         with wave.open(str(save_wav), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
-            out.setframerate(16000)
+            out.setframerate(SAMPLE_RATE)
             out.writeframes(audio)
         print(f"saved {save_wav}")
     for error in failure:

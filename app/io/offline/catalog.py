@@ -40,7 +40,7 @@ from typing import Any, Final
 
 from app.core.errors import ConnectionFailedError, LiveTranscriberError, OfflineModelError
 from app.core.ports import CancelFlag
-from app.io.offline.model import ModelFile, ModelSpec
+from app.io.offline.model import EN_TOKENIZER, EN_VOCABULARY, ModelFile, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ HUGGING_FACE: Final = "https://huggingface.co"
 _BLOCK = 1 << 16
 _PROGRESS_EVERY = 1 << 20  # bytes between progress reports (plus one at each file's end)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_EN_TOKENIZER = {"name": "tokenizer.json", "size": 2_128_466,
-                 "sha256": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"}
-_EN_VOCABULARY = {"name": "vocabulary.txt", "size": 422_309,
-                  "sha256": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"}
+_EN_TOKENIZER = {"name": EN_TOKENIZER.name, "size": EN_TOKENIZER.size,
+                 "sha256": EN_TOKENIZER.sha256}
+_EN_VOCABULARY = {"name": EN_VOCABULARY.name, "size": EN_VOCABULARY.size,
+                  "sha256": EN_VOCABULARY.sha256}
 
 DEFAULT_MANIFEST: Final[Mapping[str, Any]] = {
     "models": [

@@ -27,11 +27,12 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.agreement import SpeechSpan, TimedWord
+from app.core.audio import SAMPLE_RATE as WIRE_SAMPLE_RATE
 from app.core.errors import OfflineModelError
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE: Final = 16_000
+SAMPLE_RATE: Final = WIRE_SAMPLE_RATE  # Whisper hears what the wire carries: 16 kHz mono
 Audio = npt.NDArray[np.float32]
 
 _HASH_BLOCK = 1 << 20
@@ -59,9 +60,10 @@ class ModelSpec:
         return sum(f.size for f in self.files)
 
 
-_EN_TOKENIZER = ModelFile(
+# The English tokenizer and vocabulary every .en model shares (the catalog uses them too).
+EN_TOKENIZER = ModelFile(
     "tokenizer.json", "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df", 2_128_466)
-_EN_VOCABULARY = ModelFile(
+EN_VOCABULARY = ModelFile(
     "vocabulary.txt", "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf", 422_309)
 
 TINY_EN: Final = ModelSpec(
@@ -71,8 +73,8 @@ TINY_EN: Final = ModelSpec(
                   "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5", 2_317),
         ModelFile("model.bin",
                   "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a", 75_537_502),
-        _EN_TOKENIZER,
-        _EN_VOCABULARY,
+        EN_TOKENIZER,
+        EN_VOCABULARY,
     ),
     repository="Systran/faster-whisper-tiny.en",
     revision="0d3d19a32d3338f10357c0889762bd8d64bbdeba",
