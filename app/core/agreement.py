@@ -134,6 +134,41 @@ def sentence_cut(words: Sequence[TimedWord]) -> int:
     return 0
 
 
+# --- what the model heard -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentScores:
+    """Whisper's own doubts about one decoded segment."""
+
+    no_speech_prob: float  # the <|nospeech|> token's probability at the window's start
+    avg_logprob: float  # mean log probability of the segment's tokens
+    compression_ratio: float  # text length / its zlib length: high means repetition
+
+
+@dataclass(frozen=True)
+class SpeechEvidence:
+    """When a segment is words made up from silence or noise rather than heard.
+
+    Whisper's own rule skips a window with ``no_speech_prob`` > 0.6 unless ``avg_logprob`` >
+    -1.0. With a prompt, the short tail of silence after the last word of a turn comes back as
+    a segment of its own ("Thank you.", "for me.", " .") at ``no_speech_prob`` 0.50-0.75 and
+    ``avg_logprob`` -0.9 to -1.6 (measured on tiny.en), while heard speech scored below 0.01
+    and above -0.1; hence the lower bars. A compression ratio above 2.4 is a loop ("the the
+    the ..."), Whisper's threshold for a failed decode.
+    """
+
+    no_speech_prob: float = 0.4
+    avg_logprob: float = -0.7
+    compression_ratio: float = 2.4
+
+    def heard(self, scores: SegmentScores) -> bool:
+        if scores.compression_ratio > self.compression_ratio:
+            return False
+        return not (scores.no_speech_prob > self.no_speech_prob
+                    and scores.avg_logprob < self.avg_logprob)
+
+
 # --- when to decode, when to end a turn ----------------------------------------------------
 
 

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from app.core.agreement import (
     Action,
     LocalAgreement,
+    SegmentScores,
+    SpeechEvidence,
     SpeechSpan,
     Step,
     TimedWord,
@@ -233,3 +235,22 @@ def test_final_turn_has_only_final_words() -> None:
     assert turn.end_of_turn and turn.transcript == turn.utterance == "Hello there."
     assert all(w.word_is_final for w in turn.words)
     assert final_turn(1, []).transcript == ""
+
+
+# --- what the model heard ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("no_speech", "logprob", "compression", "heard"), [
+    (0.001, -0.07, 1.15, True),  # a clear sentence
+    (0.02, -0.9, 1.3, True),  # hard to hear, but the model says it is speech
+    (0.6, -0.2, 1.1, True),  # unsure about speech, sure about the words (Whisper keeps it)
+    (0.525, -1.64, 0.11, False),  # " ." after the last word, measured
+    (0.502, -1.21, 0.47, False),  # "for me." in the silence after a turn, measured
+    (0.751, -0.94, 0.11, False),  # measured
+    (0.05, -0.3, 2.6, False),  # "the the the the ...": a decoding loop
+    (0.41, -0.71, 1.0, False),  # just past both bars
+    (0.40, -0.71, 1.0, True),  # on the no-speech bar
+])
+def test_segments_the_model_did_not_hear_are_rejected(
+        no_speech: float, logprob: float, compression: float, heard: bool) -> None:
+    assert SpeechEvidence().heard(SegmentScores(no_speech, logprob, compression)) is heard
