@@ -134,6 +134,35 @@ def sentence_cut(words: Sequence[TimedWord]) -> int:
     return 0
 
 
+# --- words from the tokenizer's pieces -----------------------------------------------------
+
+_CLOSING = frozenset(".,!?;:%)]}\"'")
+
+
+def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
+    """Words from Whisper's word pieces, spaced as its tokenizer spaced them.
+
+    A piece that begins a word carries its leading space (" cold"); one that continues a word
+    does not ("-hearted", ".5", ",000", "'t"), so it is joined to the word before, never
+    spaced ("cold-hearted", not "cold -hearted"). A lone closing punctuation mark (" .")
+    belongs to the word before too. The joined word spans its pieces; its confidence is the
+    least sure piece's. Texts come out without the leading space.
+    """
+    words: list[TimedWord] = []
+    for piece in pieces:
+        text = piece.text.strip()
+        if not text:
+            continue
+        glued = not piece.text[:1].isspace() or all(c in _CLOSING for c in text)
+        if glued and words:
+            last = words[-1]
+            words[-1] = TimedWord(last.text + text, last.start_ms, max(last.end_ms, piece.end_ms),
+                                  min(last.confidence, piece.confidence))
+        else:
+            words.append(TimedWord(text, piece.start_ms, piece.end_ms, piece.confidence))
+    return words
+
+
 # --- what the model heard -------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from app.core.agreement import (
     TimedWord,
     TurnRules,
     final_turn,
+    join_pieces,
     normalise,
     partial_turn,
     plan_step,
@@ -254,3 +255,34 @@ def test_final_turn_has_only_final_words() -> None:
 def test_segments_the_model_did_not_hear_are_rejected(
         no_speech: float, logprob: float, compression: float, heard: bool) -> None:
     assert SpeechEvidence().heard(SegmentScores(no_speech, logprob, compression)) is heard
+
+
+# --- joining the tokenizer's pieces --------------------------------------------------------
+
+
+def pieces(*texts: str) -> list[TimedWord]:
+    return [TimedWord(t, i * 100, i * 100 + 90, 0.9 - i / 100) for i, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize(("texts", "joined"), [
+    ((" It", " was", " a", " cold", "-hearted", " thing."), "It was a cold-hearted thing."),
+    ((" always", " been", " ill", "-disposed"), "always been ill-disposed"),
+    ((" I", " don", "'t", " know"), "I don't know"),
+    ((" I", " don't", " know"), "I don't know"),
+    ((" about", " 3", ".5", " hours"), "about 3.5 hours"),
+    ((" more", " than", " 200", ",000", " people"), "more than 200,000 people"),
+    ((" up", "-to", "-date"), "up-to-date"),
+    ((" lunch", " ."), "lunch."),  # a lone mark belongs to the word before
+    ((" really", " ?"), "really?"),
+    (("-hearted", " thing"), "-hearted thing"),  # nothing before to join: kept
+    ((" ", " hello", "  "), "hello"),  # spaces alone are no words
+    (("Hello", " there"), "Hello there"),  # the first piece without a space starts a word
+])
+def test_pieces_join_as_the_tokenizer_spaced_them(texts: tuple[str, ...], joined: str) -> None:
+    assert " ".join(w.text for w in join_pieces(pieces(*texts))) == joined
+
+
+def test_a_joined_word_spans_its_pieces_and_is_as_sure_as_its_least_sure_piece() -> None:
+    (word,) = join_pieces([TimedWord(" cold", 100, 300, 0.9),
+                           TimedWord("-hearted", 300, 700, 0.6)])
+    assert word == TimedWord("cold-hearted", 100, 700, 0.6)

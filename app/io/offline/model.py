@@ -26,7 +26,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from app.core.agreement import SegmentScores, SpeechEvidence, SpeechSpan, TimedWord
+from app.core.agreement import (
+    SegmentScores,
+    SpeechEvidence,
+    SpeechSpan,
+    TimedWord,
+    join_pieces,
+)
 from app.core.errors import OfflineModelError
 
 log = logging.getLogger(__name__)
@@ -185,20 +191,17 @@ class WhisperRecogniser:
             temperature=opts.temperature, condition_on_previous_text=False,
             initial_prompt=prompt or None,
             without_timestamps=False, word_timestamps=True, vad_filter=False)
-        words: list[TimedWord] = []
+        pieces: list[TimedWord] = []
         for segment in segments:  # a generator: decoding happens while iterating
             scores = SegmentScores(float(segment.no_speech_prob), float(segment.avg_logprob),
                                    float(segment.compression_ratio))
             if not self.evidence.heard(scores):
                 log.debug("dropped a segment the model did not hear: %s", scores)
                 continue
-            for word in segment.words or ():
-                text = str(word.word).strip()
-                if text:
-                    words.append(TimedWord(text, round(float(word.start) * 1000),
-                                           round(float(word.end) * 1000),
-                                           float(word.probability)))
-        return words
+            pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
+                                 round(float(word.end) * 1000), float(word.probability))
+                       for word in segment.words or ()]
+        return join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
 
     def speech_spans(self, audio: Audio, *, min_silence_ms: int,
                      min_speech_ms: int = 120) -> list[SpeechSpan]:
