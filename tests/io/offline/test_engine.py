@@ -131,11 +131,6 @@ class DecodeLog(WhisperRecogniser):
         return words
 
 
-@pytest.fixture(scope="session")
-def recogniser() -> WhisperRecogniser:
-    return WhisperModelLoader().load_blocking()
-
-
 # --- four utterances in one session --------------------------------------------------------
 
 
