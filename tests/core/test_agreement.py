@@ -174,8 +174,44 @@ def test_a_turn_with_words_but_no_speech_left_is_settled() -> None:
 
 
 def test_the_first_decode_waits_for_enough_speech() -> None:
-    assert plan(600, [span(200, 600, ended=False)]) == Step(Action.WAIT)
-    assert plan(700, [span(200, 700, ended=False)]) == Step(Action.DECODE)
+    assert plan(500, [span(200, 500, ended=False)]) == Step(Action.WAIT)
+    assert plan(600, [span(200, 600, ended=False)]) == Step(Action.DECODE)
+
+
+def test_until_the_first_words_decodes_follow_each_other_closely() -> None:
+    # The first decode heard nothing yet: the next comes after 250 ms, not a whole step...
+    assert plan(800, [span(200, 800, ended=False)], decoded_ms=600) == Step(Action.WAIT)
+    assert plan(850, [span(200, 850, ended=False)], decoded_ms=600) == Step(Action.DECODE)
+    # ...but not for ever: sound the model keeps hearing nothing in goes at the normal step.
+    assert plan(2500, [span(200, 2500, ended=False)], decoded_ms=2200) == Step(Action.WAIT)
+    # Once words are on screen, the normal step.
+    assert plan(850, [span(200, 850, ended=False)], turn_open=True,
+                decoded_ms=600) == Step(Action.WAIT)
+
+
+def test_a_machine_that_is_behind_decodes_less_often() -> None:
+    ongoing = [span(200, 3000, ended=False)]
+    assert plan_step(RULES, buffer_ms=3000, spans=ongoing, turn_open=True, decoded_ms=1600,
+                     step_ms=2000) == Step(Action.WAIT)
+    assert plan_step(RULES, buffer_ms=3600, spans=[span(200, 3600, ended=False)],
+                     turn_open=True, decoded_ms=1600, step_ms=2000) == Step(Action.DECODE)
+
+
+def test_finals_only_ends_a_long_turn_in_its_last_pause() -> None:
+    def finals_only(buffer_ms: int, spans: list[SpeechSpan]) -> Step:
+        return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=True,
+                         decoded_ms=None, partials=False)
+
+    assert finals_only(5000, [span(200, 5000, ended=False)]) == Step(Action.WAIT)
+    assert finals_only(3300, [span(200, 3000)]) == Step(Action.WAIT)  # a pause, not an end
+    assert finals_only(2600, [span(200, 2000)]) == Step(Action.FINALISE, 2200)  # end of speech
+    long = [span(200, 9000), span(9300, 12_000), span(12_400, 16_000, ended=False)]
+    assert finals_only(16_000, long) == Step(Action.FINALISE, 12_000 + 200)
+    assert finals_only(16_000, [span(200, 9000), span(9300, 16_000, ended=False)]) == \
+        Step(Action.FINALISE, 9000 + 150)  # half the pause when it is shorter than two pads
+    assert finals_only(24_000, [span(200, 24_000, ended=False)]) == Step(Action.WAIT)
+    assert finals_only(26_000, [span(200, 26_000, ended=False)]) == \
+        Step(Action.FINALISE, 26_000)
 
 
 def test_later_decodes_follow_the_step() -> None:
