@@ -40,6 +40,7 @@ from app.core.agreement import (
     split_point,
 )
 from app.core.messages import Turn
+from app.core.pace import PACES, Pace
 from app.io.offline.model import SAMPLE_RATE, Audio, WhisperRecogniser
 
 _PER_MS = SAMPLE_RATE // 1000
@@ -74,6 +75,7 @@ class OfflineTranscriber:
         self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
         self._context = ""  # the finished turns' text, the prompt of the next decodes
+        self.pace: Pace = PACES[0]  # set by the engine between calls, from its lag
 
     @property
     def received_ms(self) -> int:
@@ -104,7 +106,9 @@ class OfflineTranscriber:
         spans = self._spans()
         for _ in range(_MAX_ROUNDS):
             step = plan_step(self.rules, buffer_ms=self.buffered_ms, spans=spans,
-                             turn_open=self._turn_open, decoded_ms=self._decoded_ms)
+                             turn_open=self._turn_open, decoded_ms=self._decoded_ms,
+                             step_ms=self.rules.step_ms * self.pace.step_factor,
+                             partials=self.pace.partials)
             if step.action is Action.DISCARD and step.at_ms > 0:
                 self._trim(step.at_ms * _PER_MS)
             elif step.action is Action.FINALISE:
