@@ -281,6 +281,8 @@ async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
         "cpu_per_audio_s": ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / audio_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "minutes": [asdict(m) for m in table],
+        "finals_text": [t.transcript for t in finals],
+        "reference": " ".join(references),
     }
     print(f"session of {audio_s / 60:.1f} min: WER {result['wer_streamed']:.3f}, "
           f"{len(finals)} finals, dropped {engine.dropped_ms} ms, "

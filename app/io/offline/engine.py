@@ -13,8 +13,9 @@ window cannot tell them apart::
              While a decode runs, audio keeps queuing; the next call takes all of it, so a
              slow decode lengthens the step instead of blocking capture. After each step
              the audio still queued is the lag (``lag_ms``); when it passes 2 s the engine
-             sheds partial decodes (longer steps, then finals only: ``app.core.pace``) and
-             sends ``PaceChanged`` with a sentence for the person. Audio is never dropped
+             sheds partial decodes (longer steps, then finals only: ``app.core.pace``),
+             runs the voice-activity check less often, and sends ``PaceChanged`` with a
+             sentence for the person. Audio is never dropped
              for it, and every turn still gets its final.
     stop()   the decoder finishes the rest (last decode, final Turn), then Termination and
              CLOSED. Never raises; bounded by ``stop_timeout``.
@@ -94,6 +95,8 @@ class OfflineEngine(EngineLifecycle):
         self.session_id: str | None = None
         self.dropped_ms = 0
         self._governor = PaceGovernor()
+        # Behind, the detector runs less often too (it re-reads the turn's audio each time).
+        self._poll_bytes = self._options.poll_ms * BYTES_PER_MS
         # Recognition lag after each decoder step (the audio handed in that the recogniser has
         # not looked at yet), newest last: for benchmarks and diagnostics.
         self.lag_ms: collections.deque[int] = collections.deque(maxlen=20_000)
@@ -128,7 +131,7 @@ class OfflineEngine(EngineLifecycle):
             dropped = self._backlog.popleft()
             self._backlog_bytes -= len(dropped)
             self.dropped_ms += len(dropped) // BYTES_PER_MS
-        if self._backlog_bytes >= self._options.poll_ms * BYTES_PER_MS:
+        if self._backlog_bytes >= self._poll_bytes:
             self._idle.clear()
             self._wake.set()
 
@@ -252,6 +255,7 @@ class OfflineEngine(EngineLifecycle):
         change = self._governor.observe(behind_ms) if self._options.adapt_pace else None
         if change is not None:
             transcriber.pace = change.pace
+            self._poll_bytes = self._options.poll_ms * change.pace.step_factor * BYTES_PER_MS
             log.info("offline engine %d ms behind: pace %s", behind_ms, change.pace)
             self._sink(PaceChanged(behind_ms=change.behind_ms, gave_up=change.pace.gave_up))
 

@@ -2,12 +2,11 @@
 core while half a minute of speech arrives at real-time pace.
 
 What must hold whatever the machine: no audio is dropped, every sentence arrives as a final
-turn, and the lag (audio handed in that the recogniser has not looked at yet) stays bounded
-instead of growing with the length of the recording: it is measured after every decoder step
-and compared between the first and the second half. The engine may shed partial decodes to
-get there (``PaceChanged`` events); when it does, it says what it gave up. Timings are not
-asserted (the bound below is many times what a working engine shows: the ~2 s of one decode
-on a shared core); the benchmark measures them (``--busy --minutes 10``).
+turn, and the lag (audio handed in that the recogniser has not looked at yet), measured after every
+decoder step, stays within what one step's work explains (a few decodes, measured in the same
+run) instead of growing with the length of the recording. The engine may shed partial
+decodes to get there (``PaceChanged`` events); when it does, it says what it gave up. No
+absolute time is asserted; the benchmark measures them (``--busy --minutes 10``).
 """
 
 from __future__ import annotations
@@ -28,10 +27,6 @@ from tests.support.speech import load_fixture, word_error_rate
 
 SENTENCES = ("library", "notebook", "boat", "meeting", "weather", "hello")
 FRAME_BYTES = 1600  # 50 ms, as a microphone delivers them
-# Far above a decode on a shared core (~2-3 s), far below what a backlog that grows with
-# the recording would reach over this run (it grows by ~0.5 s per second of audio when every
-# decode takes 1.5 s and none is shed).
-LAG_BOUND_MS = 10_000
 
 
 def _hog() -> None:
@@ -77,10 +72,15 @@ async def test_lag_stays_bounded_and_no_audio_is_lost_on_a_busy_core(
     joined = " ".join(t.transcript for t in sink.finals)
     assert word_error_rate([" ".join(f.reference for f in fixtures)], [joined]) <= 0.15, joined
     lag = list(engine.lag_ms)
-    half = len(lag) // 2
-    print(f"\nlag max first half {max(lag[:half])} ms, second half {max(lag[half:])} ms; "
-          f"pace changes {[e.gave_up for e in sink.events if isinstance(e, PaceChanged)]}")
-    assert len(lag) >= 10 and max(lag) <= LAG_BOUND_MS
-    assert max(lag[half:]) <= max(lag[:half]) + 3000  # not growing with the recording
+    stats = engine.stats
+    assert stats is not None
+    # The backlog is handed over whole at every step, so the lag is what arrived during one
+    # step: at most a few decodes (a final, another final, a partial) and the voice check.
+    # One that grew with the recording would pass any bound set by one step's work.
+    bound_ms = 3 * stats.longest_decode * 1000 + 2000
+    print(f"\nlag max {max(lag)} ms (p50 {sorted(lag)[len(lag) // 2]} ms) over {len(lag)} "
+          f"steps; longest decode {stats.longest_decode:.2f} s; pace changes "
+          f"{[e.gave_up for e in sink.events if isinstance(e, PaceChanged)]}")
+    assert len(lag) >= 10 and max(lag) <= bound_ms
     gave_up = [e.gave_up for e in sink.events if isinstance(e, PaceChanged)]
     assert all(text in {p.gave_up for p in PACES} for text in gave_up)
