@@ -48,6 +48,8 @@ _MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or st
 # Finished text given to Whisper as the prompt: enough for names, spelling and style, short
 # enough to cost little (faster-whisper would keep up to 223 tokens).
 _PROMPT_CHARS = 300
+# Speech the final decode left out after its last word that is worth a decode of its own.
+_REST_MS = 2000
 
 
 @dataclass
@@ -208,7 +210,25 @@ class OfflineTranscriber:
         if cut == 0:
             return []
         self.stats.final_decodes += 1
-        return [w for w in self._decode(cut) if w.start_ms < end_ms]
+        words = [w for w in self._decode(cut) if w.start_ms < end_ms]
+        return words + self._rest_of(words, cut)
+
+    def _rest_of(self, words: list[TimedWord], cut: int) -> list[TimedWord]:
+        """Whisper may stop early on a long turn (it ends a 30 s window after a segment it
+        thinks is the last, and the speech after it is skipped): decode what the detector
+        hears as speech after the last word once more, on its own, so no sentence is lost."""
+        heard_until = max(0, words[-1].end_ms * _PER_MS - self._origin) if words else 0
+        if cut - heard_until < _REST_MS * _PER_MS:
+            return []
+        rest = self._audio[heard_until:cut]
+        spans = self._recogniser.speech_spans(rest, min_silence_ms=self.rules.pause_ms)
+        if sum(span.end_ms - span.start_ms for span in spans) < _REST_MS // 2:
+            return []
+        self.stats.final_decodes += 1
+        prompt = (self._context + " " + " ".join(w.text for w in words)).strip()
+        offset = (self._origin + heard_until) // _PER_MS
+        return [TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
+                for w in self._recogniser.transcribe(rest, prompt=prompt[-_PROMPT_CHARS:])]
 
     def _end_turn(self, words: list[TimedWord], cut: int, following: LocalAgreement,
                   ) -> list[Turn]:
