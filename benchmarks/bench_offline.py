@@ -1,134 +1,328 @@
-"""The offline engine live: latency, accuracy, CPU and memory on this machine.
+"""The offline engine live: accuracy against a one-shot decode, latency, lag, CPU and memory.
 
-Run: ``.venv/bin/python -m benchmarks.bench_offline [--fixtures library notebook ...]``
+Run: ``.venv/bin/python -m benchmarks.bench_offline [--clips book-slt ...] [--busy]
+[--minutes 10]``
 
-Each speech fixture (tests/fixtures, flite ``rms`` voice) is streamed through
-:class:`app.io.offline.engine.OfflineEngine` at real-time pace, 50 ms frames on deadlines taken
-from the loop's clock (as a microphone delivers them), with 1 s of silence before and 1.5 s
-after the speech. Printed per fixture and overall:
+Each clip (``benchmarks/offline_clips.py``: long continuous speech, hyphenated compounds,
+numbers, flite and espeak-ng voices) is streamed through
+:class:`app.io.offline.engine.OfflineEngine` at real-time pace, 50 ms frames on deadlines
+taken from the loop's clock (as a microphone delivers them), with 1 s of silence before and
+1.5 s after. Per clip:
 
-* partial latency: speech onset (Silero VAD on the file) → first partial Turn on the loop;
-* final latency: end of speech → the final Turn (end_of_turn) on the loop;
-* WER of the streamed finals and of one one-shot decode of the same audio (same model and
-  decode parameters), and the difference;
-* decodes and the longest one; CPU share: process CPU time / wall time while streaming (2.0
-  means both cores busy);
-* peak RSS of the process (model loaded).
+* WER of the streamed finals and of one one-shot decode of the same audio with the same model
+  and decode parameters, and their ratio (target <= 1.1);
+* partial latency: speech onset (Silero VAD on the clip) -> the first partial Turn (target
+  <= 1.5 s); per turn as well: the turn's first word -> its first partial (worst);
+* final latency: the end of speech (Silero VAD on the clip) -> the clip's last final Turn
+  (target <= 2.0 s; its turn is up to 15 s long); and the final delay of every final: its last
+  word's end on the stream's clock -> the Turn on the loop, p50 and worst (a turn of
+  continuous speech ends at its last committed sentence end once it is 15 s long, so a
+  sentence's final can come well after its last word);
+* lag: the audio handed in that the recogniser had not looked at, after each decoder step;
+  p50 and worst;
+* CPU core-seconds per audio second; peak RSS of the process.
 
-Targets from issue 6: partial ≤ 2 s, final ≤ 2.5 s after end of speech, streaming WER within
-+0.03 of one-shot.
+``--busy`` pins this process to one core and runs a CPU hog on the same core (the machine of
+someone compiling while recording). ``--minutes N`` instead streams one recording of N minutes
+(the clips over and over, one engine) and reports the lag minute by minute: it must not grow;
+with its WER, finals, dropped audio, CPU and memory. Results are printed
+and written as JSON under ``benchmarks/results/``. The load average is printed: the machine
+may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import multiprocessing
 import os
 import resource
+import statistics
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
 from app.core.messages import Turn
-from app.core.ports import EngineEvent
+from app.core.ports import EngineEvent, PaceChanged
 from app.io.offline.engine import OfflineEngine
 from app.io.offline.model import WhisperModelLoader, WhisperRecogniser
-from tests.support.speech import OFFLINE_FIXTURES, SpeechFixture, load_fixture, word_error_rate
+from benchmarks.offline_clips import CLIPS, Clip, available, synthesise
+from tests.support.speech import word_error_rate
 
 FRAME_BYTES = 1600  # 50 ms
 LEAD_MS = 1000
 TRAIL_MS = 1500
+CLIP_CACHE = Path(__file__).resolve().parent / "results" / "clips"
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass(frozen=True)
-class Run:
+class ClipRun:
     name: str
-    partial_latency: float
-    final_latency: float
+    audio_s: float
+    wer_streamed: float
+    wer_one_shot: float
+    partial_latency_s: float
+    worst_turn_partial_s: float
+    final_latency_s: float
+    last_turn_s: float
+    final_delay_p50_s: float
+    final_delay_max_s: float
+    lag_p50_ms: float
+    lag_max_ms: int
+    cpu_per_audio_s: float
+    finals: int
+    decodes: int
+    final_decodes: int
+    pace_changes: list[str]
+    dropped_ms: int
     streamed: str
     one_shot: str
-    reference: str
-    decodes: int
-    longest_decode: float
-    cpu_share: float
+
+    @property
+    def ratio(self) -> float:
+        return self.wer_streamed / self.wer_one_shot if self.wer_one_shot else float(
+            "inf" if self.wer_streamed else 1.0)
 
 
 def _audio(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
 
 
-async def stream_live(recogniser: WhisperRecogniser, fixture: SpeechFixture) -> Run:
-    spans = recogniser.speech_spans(_audio(fixture.pcm), min_silence_ms=500)
+async def stream_live(recogniser: WhisperRecogniser, name: str, pcm: bytes,
+                      reference: str) -> ClipRun:
+    spans = recogniser.speech_spans(_audio(pcm), min_silence_ms=500)
     onset_ms, end_ms = LEAD_MS + spans[0].start_ms, LEAD_MS + spans[-1].end_ms
-    pcm = bytes(LEAD_MS * 32) + fixture.pcm + bytes(TRAIL_MS * 32)
+    padded = bytes(LEAD_MS * 32) + pcm + bytes(TRAIL_MS * 32)
     loop = asyncio.get_running_loop()
     events: list[tuple[float, EngineEvent]] = []
     engine = OfflineEngine(WhisperModelLoader(), lambda e: events.append((loop.time(), e)))
     await engine.start()
     cpu0, wall0 = os.times(), loop.time()
-    for index, offset in enumerate(range(0, len(pcm), FRAME_BYTES)):
+    for index, offset in enumerate(range(0, len(padded), FRAME_BYTES)):
         deadline = wall0 + index * 0.05
         if deadline > loop.time():
             await asyncio.sleep(deadline - loop.time())  # pacing like a microphone
-        engine.send_audio(pcm[offset:offset + FRAME_BYTES])
+        engine.send_audio(padded[offset:offset + FRAME_BYTES])
     await engine.stop()
-    cpu1, wall1 = os.times(), loop.time()
+    cpu1 = os.times()
     turns = [(t, e) for t, e in events if isinstance(e, Turn)]
+    finals = [(t, e) for t, e in turns if e.end_of_turn and e.words]
     first_partial = next(t for t, e in turns if not e.end_of_turn)
-    final = next(t for t, e in turns if e.end_of_turn)
+    turn_partials = []
+    for _, final in finals:
+        shown = next((t for t, e in turns if e.turn_order == final.turn_order), None)
+        if shown is not None:
+            turn_partials.append(shown - (wall0 + final.words[0].start / 1000))
+    final_delays = [t - (wall0 + e.words[-1].end / 1000) for t, e in finals]
+    last_at, last = finals[-1]
     stats = engine.stats
     assert stats is not None
-    return Run(
-        name=fixture.name,
-        partial_latency=first_partial - (wall0 + onset_ms / 1000),
-        final_latency=final - (wall0 + end_ms / 1000),
-        streamed=" ".join(e.transcript for _, e in turns if e.end_of_turn),
-        one_shot=" ".join(w.text for w in recogniser.transcribe(_audio(fixture.pcm))),
-        reference=fixture.reference,
+    lag = list(engine.lag_ms) or [0]
+    one_shot = " ".join(w.text for w in recogniser.transcribe(_audio(pcm)))
+    streamed = " ".join(e.transcript for _, e in finals)
+    return ClipRun(
+        name=name,
+        audio_s=len(padded) / 32_000,
+        wer_streamed=word_error_rate([reference], [streamed]),
+        wer_one_shot=word_error_rate([reference], [one_shot]),
+        partial_latency_s=first_partial - (wall0 + onset_ms / 1000),
+        worst_turn_partial_s=max(turn_partials, default=0.0),
+        final_latency_s=last_at - (wall0 + end_ms / 1000),
+        last_turn_s=(last.words[-1].end - last.words[0].start) / 1000,
+        final_delay_p50_s=statistics.median(final_delays),
+        final_delay_max_s=max(final_delays),
+        lag_p50_ms=statistics.median(lag),
+        lag_max_ms=max(lag),
+        cpu_per_audio_s=((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system))
+        / (len(padded) / 32_000),
+        finals=len(finals),
         decodes=stats.decodes,
-        longest_decode=stats.longest_decode,
-        cpu_share=((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / (wall1 - wall0),
+        final_decodes=stats.final_decodes,
+        pace_changes=[f"{e.behind_ms} ms: {e.gave_up or 'full pace'}"
+                      for _, e in events if isinstance(e, PaceChanged)],
+        dropped_ms=engine.dropped_ms,
+        streamed=streamed,
+        one_shot=one_shot,
     )
 
 
-def report(runs: Sequence[Run], load_seconds: float) -> None:
-    head = (f"{'fixture':10} {'partial s':>9} {'final s':>8} {'WER str':>8} {'WER 1shot':>9} "
-            f"{'decodes':>7} {'max dec s':>9} {'CPU share':>9}")
+def _hog() -> None:
+    while True:
+        pass
+
+
+@contextmanager
+def busy_core(enabled: bool) -> Iterator[None]:
+    """This process and a CPU hog share one core, for as long as the block runs."""
+    if not enabled:
+        yield
+        return
+    core = min(os.sched_getaffinity(0))
+    before = os.sched_getaffinity(0)
+    hog = multiprocessing.get_context("spawn").Process(target=_hog, daemon=True)
+    hog.start()
+    assert hog.pid is not None
+    os.sched_setaffinity(hog.pid, {core})
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        hog.terminate()
+        hog.join()
+        os.sched_setaffinity(0, before)
+
+
+def report(runs: Sequence[ClipRun]) -> dict[str, float]:
+    head = (f"{'clip':15} {'audio s':>7} {'WER str':>7} {'WER 1sh':>7} {'ratio':>5} "
+            f"{'partial':>7} {'turn p.':>7} {'final':>5} {'turn s':>6} {'delay50':>7} "
+            f"{'delaymx':>7} {'lag50':>6} {'lagmax':>6} {'cpu/s':>5} {'finals':>6} {'dec':>4} "
+            f"{'2nd':>3}")
     print(head)
     print("-" * len(head))
     for r in runs:
-        print(f"{r.name:10} {r.partial_latency:9.2f} {r.final_latency:8.2f} "
-              f"{word_error_rate([r.reference], [r.streamed]):8.3f} "
-              f"{word_error_rate([r.reference], [r.one_shot]):9.3f} {r.decodes:7d} "
-              f"{r.longest_decode:9.2f} {r.cpu_share:9.2f}")
-    refs = [r.reference for r in runs]
-    streamed = word_error_rate(refs, [r.streamed for r in runs])
-    one_shot = word_error_rate(refs, [r.one_shot for r in runs])
+        print(f"{r.name:15} {r.audio_s:7.1f} {r.wer_streamed:7.3f} {r.wer_one_shot:7.3f} "
+              f"{r.ratio:5.2f} {r.partial_latency_s:7.2f} {r.worst_turn_partial_s:7.2f} "
+              f"{r.final_latency_s:5.2f} {r.last_turn_s:6.1f} "
+              f"{r.final_delay_p50_s:7.2f} {r.final_delay_max_s:7.2f} "
+              f"{r.lag_p50_ms:6.0f} {r.lag_max_ms:6d} {r.cpu_per_audio_s:5.2f} "
+              f"{r.finals:6d} {r.decodes:4d} {r.final_decodes:3d}")
+    refs = [CLIP_TEXT[r.name.split("#")[0]] for r in runs]
+    total = {
+        "wer_streamed": word_error_rate(refs, [r.streamed for r in runs]),
+        "wer_one_shot": word_error_rate(refs, [r.one_shot for r in runs]),
+        "partial_latency_max_s": max(r.partial_latency_s for r in runs),
+        "final_latency_max_s": max(r.final_latency_s for r in runs),
+        "final_delay_max_s": max(r.final_delay_max_s for r in runs),
+        "lag_max_ms": max(r.lag_max_ms for r in runs),
+        "cpu_per_audio_s": sum(r.cpu_per_audio_s * r.audio_s for r in runs)
+        / sum(r.audio_s for r in runs),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "dropped_ms": sum(r.dropped_ms for r in runs),
+    }
+    total["ratio"] = total["wer_streamed"] / max(total["wer_one_shot"], 1e-9)
     print("-" * len(head))
-    print(f"{'all':10} {max(r.partial_latency for r in runs):9.2f} "
-          f"{max(r.final_latency for r in runs):8.2f} {streamed:8.3f} {one_shot:9.3f} "
-          f"{sum(r.decodes for r in runs):7d} {max(r.longest_decode for r in runs):9.2f} "
-          f"{sum(r.cpu_share for r in runs) / len(runs):9.2f}")
-    print("\nlatencies in the 'all' row are the worst; CPU share is the mean over runs.")
-    print(f"WER difference streaming - one-shot: {streamed - one_shot:+.3f} (target <= +0.03)")
-    print(f"model verify + load: {load_seconds:.2f} s; peak RSS: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
-          f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print(f"all: WER streamed {total['wer_streamed']:.3f}, one-shot {total['wer_one_shot']:.3f},"
+          f" ratio {total['ratio']:.2f} (target <= 1.1); worst partial latency "
+          f"{total['partial_latency_max_s']:.2f} s (target <= 1.5); worst final latency "
+          f"{total['final_latency_max_s']:.2f} s after the end of speech (target <= 2.0), "
+          f"worst final delay mid-speech {total['final_delay_max_s']:.2f} s; worst lag "
+          f"{total['lag_max_ms']} ms; {total['cpu_per_audio_s']:.2f} core-s per audio s; "
+          f"peak RSS {total['peak_rss_mib']:.0f} MiB; dropped {total['dropped_ms']} ms")
     for r in runs:
-        print(f"  {r.name}: streamed '{r.streamed}'\n  {'':{len(r.name)}}  one-shot '{r.one_shot}'")
+        if r.pace_changes:
+            print(f"  {r.name} pace: " + "; ".join(r.pace_changes))
+        if r.streamed != r.one_shot:
+            print(f"  {r.name}:\n    streamed '{r.streamed}'\n    one-shot '{r.one_shot}'")
+    return total
 
 
-async def main(names: Sequence[str]) -> None:
-    started = time.perf_counter()
-    recogniser = await WhisperModelLoader().load()
-    load_seconds = time.perf_counter() - started
-    runs = [await stream_live(recogniser, load_fixture(name)) for name in names]
-    report(runs, load_seconds)
+CLIP_TEXT = {clip.name: clip.text for clip in CLIPS}
+
+
+@dataclass(frozen=True)
+class Minute:
+    minute: int
+    lag_p50_ms: float
+    lag_max_ms: int
+    steps: int
+    pace: str
+
+
+async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
+                       audio: dict[str, bytes], minutes: float) -> dict[str, object]:
+    """One engine, one recording: the clips over and over with 1 s between them, at real-time
+    pace, for ``minutes``; the lag minute by minute must not grow."""
+    gap = bytes(1000 * 32)
+    order = [clips[i % len(clips)] for i in range(int(minutes * 60 / 20) + len(clips))]
+    pcm, references = b"", []
+    for clip in order:
+        if len(pcm) >= minutes * 60 * 32_000:
+            break
+        pcm += audio[clip.name] + gap
+        references.append(clip.text)
+    loop = asyncio.get_running_loop()
+    events: list[EngineEvent] = []
+    engine = OfflineEngine(WhisperModelLoader(), events.append)
+    await engine.start()
+    cpu0, wall0 = os.times(), loop.time()
+    table: list[Minute] = []
+    seen, pace = 0, "full pace"
+    frames_per_minute = 60 * 20
+    for index, offset in enumerate(range(0, len(pcm), FRAME_BYTES)):
+        deadline = wall0 + index * 0.05
+        if deadline > loop.time():
+            await asyncio.sleep(deadline - loop.time())
+        engine.send_audio(pcm[offset:offset + FRAME_BYTES])
+        if (index + 1) % frames_per_minute == 0:
+            lag = list(engine.lag_ms)[seen:] or [0]
+            seen = len(engine.lag_ms)
+            changes = [e for e in events if isinstance(e, PaceChanged)]
+            pace = changes[-1].gave_up or "full pace" if changes else pace
+            table.append(Minute(len(table) + 1, statistics.median(lag), max(lag), len(lag), pace))
+            print(f"  minute {len(table):2d}: lag p50 {table[-1].lag_p50_ms:5.0f} ms, max "
+                  f"{table[-1].lag_max_ms:5d} ms over {len(lag)} steps; {pace}", flush=True)
+    await engine.stop()
+    cpu1 = os.times()
+    finals = [e for e in events if isinstance(e, Turn) and e.end_of_turn and e.words]
+    streamed = " ".join(t.transcript for t in finals)
+    audio_s = len(pcm) / 32_000
+    result: dict[str, object] = {
+        "audio_s": audio_s,
+        "wer_streamed": word_error_rate([" ".join(references)], [streamed]),
+        "finals": len(finals),
+        "dropped_ms": engine.dropped_ms,
+        "pace_changes": sum(isinstance(e, PaceChanged) for e in events),
+        "cpu_per_audio_s": ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / audio_s,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "minutes": [asdict(m) for m in table],
+        "finals_text": [t.transcript for t in finals],
+        "reference": " ".join(references),
+    }
+    print(f"session of {audio_s / 60:.1f} min: WER {result['wer_streamed']:.3f}, "
+          f"{len(finals)} finals, dropped {engine.dropped_ms} ms, "
+          f"{result['pace_changes']} pace changes, {result['cpu_per_audio_s']:.2f} core-s per "
+          f"audio s, peak RSS {result['peak_rss_mib']:.0f} MiB")
+    return result
+
+
+async def main(clips: Sequence[Clip], busy: bool, minutes: float) -> None:
+    loader = WhisperModelLoader()
+    recogniser = await loader.load()
+    audio = {clip.name: synthesise(clip, CLIP_CACHE) for clip in clips}
+    load_before = os.getloadavg()
+    runs: list[ClipRun] = []
+    session: dict[str, object] = {}
+    with busy_core(busy):
+        if minutes:
+            session = await long_session(recogniser, clips, audio, minutes)
+        else:
+            for clip in clips:
+                runs.append(await stream_live(recogniser, clip.name, audio[clip.name],
+                                              clip.text))
+    print(f"\nload average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+          f"(2 cores shared with other work); busy core: {busy}")
+    total = report(runs) if runs else {}
+    RESULTS.mkdir(exist_ok=True)
+    kind = f"{'-busy' if busy else ''}{f'-{minutes:g}min' if minutes else ''}"
+    out = RESULTS / f"offline-{time.strftime('%Y%m%d-%H%M%S')}{kind}.json"
+    out.write_text(json.dumps({"busy": busy, "minutes": minutes, "load_before": load_before,
+                               "load_after": os.getloadavg(), "total": total,
+                               "runs": [asdict(r) for r in runs], "session": session},
+                              indent=1))
+    print(f"written {out}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixtures", nargs="+", default=list(OFFLINE_FIXTURES))
-    asyncio.run(main(parser.parse_args().fixtures))
+    parser.add_argument("--clips", nargs="+", default=[c.name for c in CLIPS if available(c)])
+    parser.add_argument("--busy", action="store_true")
+    parser.add_argument("--minutes", type=float, default=0.0)
+    args = parser.parse_args()
+    chosen = [c for c in CLIPS if c.name in args.clips]
+    asyncio.run(main(chosen, args.busy, args.minutes))

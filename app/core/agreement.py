@@ -134,13 +134,81 @@ def sentence_cut(words: Sequence[TimedWord]) -> int:
     return 0
 
 
+# --- words from the tokenizer's pieces -----------------------------------------------------
+
+_CLOSING = frozenset(".,!?;:%)]}\"'")
+
+
+def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
+    """Words from Whisper's word pieces, spaced as its tokenizer spaced them.
+
+    A piece that begins a word carries its leading space (" cold"); one that continues a word
+    does not ("-hearted", ".5", ",000", "'t"), so it is joined to the word before, never
+    spaced ("cold-hearted", not "cold -hearted"). A lone closing punctuation mark (" .")
+    belongs to the word before too. The joined word spans its pieces; its confidence is the
+    least sure piece's. Texts come out without the leading space.
+    """
+    words: list[TimedWord] = []
+    for piece in pieces:
+        text = piece.text.strip()
+        if not text:
+            continue
+        glued = not piece.text[:1].isspace() or all(c in _CLOSING for c in text)
+        if glued and words:
+            last = words[-1]
+            words[-1] = TimedWord(last.text + text, last.start_ms, max(last.end_ms, piece.end_ms),
+                                  min(last.confidence, piece.confidence))
+        else:
+            words.append(TimedWord(text, piece.start_ms, piece.end_ms, piece.confidence))
+    return words
+
+
+# --- what the model heard -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentScores:
+    """Whisper's own doubts about one decoded segment."""
+
+    no_speech_prob: float  # the <|nospeech|> token's probability at the window's start
+    avg_logprob: float  # mean log probability of the segment's tokens
+    compression_ratio: float  # text length / its zlib length: high means repetition
+
+
+@dataclass(frozen=True)
+class SpeechEvidence:
+    """When a segment is words made up from silence or noise rather than heard.
+
+    Whisper's own rule skips a window with ``no_speech_prob`` > 0.6 unless ``avg_logprob`` >
+    -1.0. With a prompt, the short tail of silence after the last word of a turn comes back as
+    a segment of its own ("Thank you.", "for me.", " .") at ``no_speech_prob`` 0.50-0.75 and
+    ``avg_logprob`` -0.9 to -1.6 (measured on tiny.en), while heard speech scored below 0.01
+    and above -0.1; hence the lower bars. A compression ratio above 2.4 is a loop ("the the
+    the ..."), Whisper's threshold for a failed decode.
+    """
+
+    no_speech_prob: float = 0.4
+    avg_logprob: float = -0.7
+    compression_ratio: float = 2.4
+
+    def heard(self, scores: SegmentScores) -> bool:
+        if scores.compression_ratio > self.compression_ratio:
+            return False
+        return not (scores.no_speech_prob > self.no_speech_prob
+                    and scores.avg_logprob < self.avg_logprob)
+
+
 # --- when to decode, when to end a turn ----------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TurnRules:
     step_ms: int = 1000  # re-decode cadence while someone speaks
-    first_decode_ms: int = 500  # speech needed before the first decode of a turn
+    first_decode_ms: int = 400  # speech needed before the first decode of a turn
+    # Until the turn shows its first words, decode again as soon as this much more audio
+    # came (a decode of 0.4 s of speech often hears nothing yet), for at most onset_ms.
+    onset_step_ms: int = 250
+    onset_ms: int = 2000
     pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
     end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
     pad_ms: int = 200  # audio kept before and after speech
@@ -193,12 +261,14 @@ def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan])
 
 
 def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
-              turn_open: bool, decoded_ms: int | None) -> Step:
+              turn_open: bool, decoded_ms: int | None, step_ms: int | None = None,
+              partials: bool = True) -> Step:
     """What to do with the buffer now.
 
     ``turn_open``: the turn already has words on screen (or carried over), so its audio must
     stay. ``decoded_ms``: how much of the buffer this turn's last decode covered (None: no
-    decode yet).
+    decode yet). ``step_ms``: the partial decodes' step the machine can afford now (None:
+    ``rules.step_ms``); ``partials`` False: none at all, finals only.
     """
     if not spans:
         if turn_open:  # the detector changed its mind about the whole buffer: settle the turn
@@ -210,16 +280,37 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
     end = utterance_end(rules, buffer_ms, spans)
     if end is not None:
         return Step(Action.FINALISE, min(buffer_ms, end + rules.pad_ms))
+    if not partials:
+        return _without_partials(rules, buffer_ms, spans)
     last = spans[-1]
     if last.ended and (decoded_ms is None or decoded_ms < last.end_ms + rules.pad_ms):
         # A pause: decode now. If it grows into the end of the utterance this decode is the
         # final one, so the final Turn follows the end of speech by one detector step.
         return Step(Action.DECODE)
+    speech_ms = buffer_ms - spans[0].start_ms
     if decoded_ms is None:
-        due = buffer_ms - spans[0].start_ms >= rules.first_decode_ms
+        due = speech_ms >= rules.first_decode_ms
+    elif not turn_open and speech_ms <= rules.onset_ms:
+        due = buffer_ms - decoded_ms >= rules.onset_step_ms
     else:
-        due = buffer_ms - decoded_ms >= rules.step_ms
+        due = buffer_ms - decoded_ms >= (step_ms or rules.step_ms)
     return Step(Action.DECODE) if due else Step(Action.WAIT)
+
+
+def _without_partials(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan]) -> Step:
+    """Finals only (the machine is behind): no decode until the turn ends. With no committed
+    sentence end to cut a long turn at, it ends in its last pause (``pause_ms`` or more of
+    silence inside the speech), or past ``hard_max_turn_ms`` wherever it is."""
+    if buffer_ms <= rules.max_turn_ms:
+        return Step(Action.WAIT)
+    pauses = [(span.end_ms, following.start_ms)
+              for span, following in zip(spans, spans[1:], strict=False)]
+    if pauses:
+        end, restart = pauses[-1]
+        return Step(Action.FINALISE, end + min(rules.pad_ms, (restart - end) // 2))
+    if buffer_ms > rules.hard_max_turn_ms:
+        return Step(Action.FINALISE, buffer_ms)
+    return Step(Action.WAIT)
 
 
 def split_point(rules: TurnRules, *, buffer_ms: int,

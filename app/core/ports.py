@@ -27,7 +27,18 @@ class SessionFailed:
     error: LiveTranscriberError
 
 
-EngineEvent = Begin | Turn | Termination | StateChanged | SessionFailed
+@dataclass(frozen=True)
+class PaceChanged:
+    """The engine changed how much live work it does to keep up with the audio (offline
+    engine on a busy computer). ``behind_ms``: how far recognition was behind the audio when
+    it changed; ``gave_up``: one sentence for the person ("" once it is back to full pace).
+    Final turns still come for all audio: only the words in progress update less often."""
+
+    behind_ms: int
+    gave_up: str
+
+
+EngineEvent = Begin | Turn | Termination | StateChanged | SessionFailed | PaceChanged
 EventSink = Callable[[EngineEvent], None]
 
 

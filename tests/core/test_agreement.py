@@ -9,11 +9,14 @@ from hypothesis import strategies as st
 from app.core.agreement import (
     Action,
     LocalAgreement,
+    SegmentScores,
+    SpeechEvidence,
     SpeechSpan,
     Step,
     TimedWord,
     TurnRules,
     final_turn,
+    join_pieces,
     normalise,
     partial_turn,
     plan_step,
@@ -171,8 +174,44 @@ def test_a_turn_with_words_but_no_speech_left_is_settled() -> None:
 
 
 def test_the_first_decode_waits_for_enough_speech() -> None:
-    assert plan(600, [span(200, 600, ended=False)]) == Step(Action.WAIT)
-    assert plan(700, [span(200, 700, ended=False)]) == Step(Action.DECODE)
+    assert plan(500, [span(200, 500, ended=False)]) == Step(Action.WAIT)
+    assert plan(600, [span(200, 600, ended=False)]) == Step(Action.DECODE)
+
+
+def test_until_the_first_words_decodes_follow_each_other_closely() -> None:
+    # The first decode heard nothing yet: the next comes after 250 ms, not a whole step...
+    assert plan(800, [span(200, 800, ended=False)], decoded_ms=600) == Step(Action.WAIT)
+    assert plan(850, [span(200, 850, ended=False)], decoded_ms=600) == Step(Action.DECODE)
+    # ...but not for ever: sound the model keeps hearing nothing in goes at the normal step.
+    assert plan(2500, [span(200, 2500, ended=False)], decoded_ms=2200) == Step(Action.WAIT)
+    # Once words are on screen, the normal step.
+    assert plan(850, [span(200, 850, ended=False)], turn_open=True,
+                decoded_ms=600) == Step(Action.WAIT)
+
+
+def test_a_machine_that_is_behind_decodes_less_often() -> None:
+    ongoing = [span(200, 3000, ended=False)]
+    assert plan_step(RULES, buffer_ms=3000, spans=ongoing, turn_open=True, decoded_ms=1600,
+                     step_ms=2000) == Step(Action.WAIT)
+    assert plan_step(RULES, buffer_ms=3600, spans=[span(200, 3600, ended=False)],
+                     turn_open=True, decoded_ms=1600, step_ms=2000) == Step(Action.DECODE)
+
+
+def test_finals_only_ends_a_long_turn_in_its_last_pause() -> None:
+    def finals_only(buffer_ms: int, spans: list[SpeechSpan]) -> Step:
+        return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=True,
+                         decoded_ms=None, partials=False)
+
+    assert finals_only(5000, [span(200, 5000, ended=False)]) == Step(Action.WAIT)
+    assert finals_only(3300, [span(200, 3000)]) == Step(Action.WAIT)  # a pause, not an end
+    assert finals_only(2600, [span(200, 2000)]) == Step(Action.FINALISE, 2200)  # end of speech
+    long = [span(200, 9000), span(9300, 12_000), span(12_400, 16_000, ended=False)]
+    assert finals_only(16_000, long) == Step(Action.FINALISE, 12_000 + 200)
+    assert finals_only(16_000, [span(200, 9000), span(9300, 16_000, ended=False)]) == \
+        Step(Action.FINALISE, 9000 + 150)  # half the pause when it is shorter than two pads
+    assert finals_only(24_000, [span(200, 24_000, ended=False)]) == Step(Action.WAIT)
+    assert finals_only(26_000, [span(200, 26_000, ended=False)]) == \
+        Step(Action.FINALISE, 26_000)
 
 
 def test_later_decodes_follow_the_step() -> None:
@@ -233,3 +272,53 @@ def test_final_turn_has_only_final_words() -> None:
     assert turn.end_of_turn and turn.transcript == turn.utterance == "Hello there."
     assert all(w.word_is_final for w in turn.words)
     assert final_turn(1, []).transcript == ""
+
+
+# --- what the model heard ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("no_speech", "logprob", "compression", "heard"), [
+    (0.001, -0.07, 1.15, True),  # a clear sentence
+    (0.02, -0.9, 1.3, True),  # hard to hear, but the model says it is speech
+    (0.6, -0.2, 1.1, True),  # unsure about speech, sure about the words (Whisper keeps it)
+    (0.525, -1.64, 0.11, False),  # " ." after the last word, measured
+    (0.502, -1.21, 0.47, False),  # "for me." in the silence after a turn, measured
+    (0.751, -0.94, 0.11, False),  # measured
+    (0.05, -0.3, 2.6, False),  # "the the the the ...": a decoding loop
+    (0.41, -0.71, 1.0, False),  # just past both bars
+    (0.40, -0.71, 1.0, True),  # on the no-speech bar
+])
+def test_segments_the_model_did_not_hear_are_rejected(
+        no_speech: float, logprob: float, compression: float, heard: bool) -> None:
+    assert SpeechEvidence().heard(SegmentScores(no_speech, logprob, compression)) is heard
+
+
+# --- joining the tokenizer's pieces --------------------------------------------------------
+
+
+def pieces(*texts: str) -> list[TimedWord]:
+    return [TimedWord(t, i * 100, i * 100 + 90, 0.9 - i / 100) for i, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize(("texts", "joined"), [
+    ((" It", " was", " a", " cold", "-hearted", " thing."), "It was a cold-hearted thing."),
+    ((" always", " been", " ill", "-disposed"), "always been ill-disposed"),
+    ((" I", " don", "'t", " know"), "I don't know"),
+    ((" I", " don't", " know"), "I don't know"),
+    ((" about", " 3", ".5", " hours"), "about 3.5 hours"),
+    ((" more", " than", " 200", ",000", " people"), "more than 200,000 people"),
+    ((" up", "-to", "-date"), "up-to-date"),
+    ((" lunch", " ."), "lunch."),  # a lone mark belongs to the word before
+    ((" really", " ?"), "really?"),
+    (("-hearted", " thing"), "-hearted thing"),  # nothing before to join: kept
+    ((" ", " hello", "  "), "hello"),  # spaces alone are no words
+    (("Hello", " there"), "Hello there"),  # the first piece without a space starts a word
+])
+def test_pieces_join_as_the_tokenizer_spaced_them(texts: tuple[str, ...], joined: str) -> None:
+    assert " ".join(w.text for w in join_pieces(pieces(*texts))) == joined
+
+
+def test_a_joined_word_spans_its_pieces_and_is_as_sure_as_its_least_sure_piece() -> None:
+    (word,) = join_pieces([TimedWord(" cold", 100, 300, 0.9),
+                           TimedWord("-hearted", 300, 700, 0.6)])
+    assert word == TimedWord("cold-hearted", 100, 700, 0.6)

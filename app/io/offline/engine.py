@@ -11,7 +11,12 @@ window cannot tell them apart::
              ``poll_ms`` of new audio wakes the runner task, which hands the whole backlog to
              the decoder thread (OfflineTranscriber: VAD, re-decode, LocalAgreement-2).
              While a decode runs, audio keeps queuing; the next call takes all of it, so a
-             slow decode lengthens the step instead of blocking capture.
+             slow decode lengthens the step instead of blocking capture. After each step
+             the audio still queued is the lag (``lag_ms``); when it passes 2 s the engine
+             sheds partial decodes (longer steps, then finals only: ``app.core.pace``),
+             runs the voice-activity check less often, and sends ``PaceChanged`` with a
+             sentence for the person. Audio is never dropped
+             for it, and every turn still gets its final.
     stop()   the decoder finishes the rest (last decode, final Turn), then Termination and
              CLOSED. Never raises; bounded by ``stop_timeout``.
 
@@ -39,7 +44,8 @@ from typing import Final, Protocol, TypeVar
 from app.core.agreement import TurnRules
 from app.core.errors import LiveTranscriberError, OfflineModelError
 from app.core.messages import Begin, Termination, Turn
-from app.core.ports import EventSink
+from app.core.pace import PaceGovernor
+from app.core.ports import EventSink, PaceChanged
 from app.core.session import SessionEvent, SessionState
 from app.io.lifecycle import EngineLifecycle
 from app.io.offline.model import WhisperRecogniser
@@ -63,7 +69,10 @@ class ModelSource(Protocol):
 class OfflineOptions:
     rules: TurnRules = field(default_factory=TurnRules)
     poll_ms: int = 250  # new audio that wakes the decoder for a voice-activity check
-    max_backlog_ms: int = 60_000  # audio waiting for the decoder; beyond it the oldest goes
+    # Audio waiting for the decoder; beyond it the oldest goes. Only a decoder that hangs gets
+    # near it: one that is merely slow sheds partial decodes (PaceGovernor) and keeps up.
+    max_backlog_ms: int = 300_000
+    adapt_pace: bool = True  # shed partial decodes when recognition falls behind the audio
     stop_timeout: float = 30.0  # the last decode at stop, plus a load still running
 
 
@@ -85,6 +94,12 @@ class OfflineEngine(EngineLifecycle):
         self._started_at = time.monotonic()
         self.session_id: str | None = None
         self.dropped_ms = 0
+        self._governor = PaceGovernor()
+        # Behind, the detector runs less often too (it re-reads the turn's audio each time).
+        self._poll_bytes = self._options.poll_ms * BYTES_PER_MS
+        # Recognition lag after each decoder step (the audio handed in that the recogniser has
+        # not looked at yet), newest last: for benchmarks and diagnostics.
+        self.lag_ms: collections.deque[int] = collections.deque(maxlen=20_000)
 
     # --- public API ----------------------------------------------------------------------
 
@@ -116,7 +131,7 @@ class OfflineEngine(EngineLifecycle):
             dropped = self._backlog.popleft()
             self._backlog_bytes -= len(dropped)
             self.dropped_ms += len(dropped) // BYTES_PER_MS
-        if self._backlog_bytes >= self._options.poll_ms * BYTES_PER_MS:
+        if self._backlog_bytes >= self._poll_bytes:
             self._idle.clear()
             self._wake.set()
 
@@ -203,6 +218,8 @@ class OfflineEngine(EngineLifecycle):
                 if self.state.is_final:
                     return  # failed meanwhile (stop timed out): nothing more goes out
                 self._emit(turns)
+                if not stopping:
+                    self._keep_pace(transcriber)
                 if stopping:
                     break
             self._sink(Termination(
@@ -229,6 +246,18 @@ class OfflineEngine(EngineLifecycle):
 
     def queued_ms(self) -> int:
         return self._backlog_bytes // BYTES_PER_MS
+
+    def _keep_pace(self, transcriber: OfflineTranscriber) -> None:
+        """Measure the lag this step left behind; decode less (never drop audio) when the
+        machine cannot keep up, and tell the owner what that costs."""
+        behind_ms = self._backlog_bytes // BYTES_PER_MS
+        self.lag_ms.append(behind_ms)
+        change = self._governor.observe(behind_ms) if self._options.adapt_pace else None
+        if change is not None:
+            transcriber.pace = change.pace
+            self._poll_bytes = self._options.poll_ms * change.pace.step_factor * BYTES_PER_MS
+            log.info("offline engine %d ms behind: pace %s", behind_ms, change.pace)
+            self._sink(PaceChanged(behind_ms=change.behind_ms, gave_up=change.pace.gave_up))
 
     def _emit(self, turns: list[Turn]) -> None:
         for turn in turns:

@@ -26,7 +26,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from app.core.agreement import SpeechSpan, TimedWord
+from app.core.agreement import (
+    SegmentScores,
+    SpeechEvidence,
+    SpeechSpan,
+    TimedWord,
+    join_pieces,
+)
 from app.core.audio import SAMPLE_RATE as WIRE_SAMPLE_RATE
 from app.core.errors import OfflineModelError
 
@@ -171,25 +177,33 @@ class WhisperRecogniser:
         self.folder = folder
         self._model = model
         self.options = options or DecodeOptions()
+        self.evidence = SpeechEvidence()
 
-    def transcribe(self, audio: Audio) -> list[TimedWord]:
-        """Words of ``audio`` (16 kHz mono float32), times in ms from its first sample."""
+    def transcribe(self, audio: Audio, prompt: str = "") -> list[TimedWord]:
+        """Words of ``audio`` (16 kHz mono float32), times in ms from its first sample.
+
+        ``prompt``: the text that came before (Whisper's ``initial_prompt``), so a turn is
+        decoded with the context a one-shot decode of the whole recording would have had.
+        """
         if audio.size == 0:
             return []
         opts = self.options
         segments, _info = self._model.transcribe(
             audio, language=opts.language, beam_size=opts.beam_size,
             temperature=opts.temperature, condition_on_previous_text=False,
+            initial_prompt=prompt or None,
             without_timestamps=False, word_timestamps=True, vad_filter=False)
-        words: list[TimedWord] = []
+        pieces: list[TimedWord] = []
         for segment in segments:  # a generator: decoding happens while iterating
-            for word in segment.words or ():
-                text = str(word.word).strip()
-                if text:
-                    words.append(TimedWord(text, round(float(word.start) * 1000),
-                                           round(float(word.end) * 1000),
-                                           float(word.probability)))
-        return words
+            scores = SegmentScores(float(segment.no_speech_prob), float(segment.avg_logprob),
+                                   float(segment.compression_ratio))
+            if not self.evidence.heard(scores):
+                log.debug("dropped a segment the model did not hear: %s", scores)
+                continue
+            pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
+                                 round(float(word.end) * 1000), float(word.probability))
+                       for word in segment.words or ()]
+        return join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
 
     def speech_spans(self, audio: Audio, *, min_silence_ms: int,
                      min_speech_ms: int = 120) -> list[SpeechSpan]:

@@ -8,6 +8,14 @@ and feed the words to LocalAgreement-2. A decode costs ~0.7 s whatever the lengt
 pads to 30 s windows), so it happens at most once per ``step_ms`` of audio; a caller that hands
 over more audio per call (because the last decode took long) gets a longer step for free.
 
+Two passes: the partial words come from LocalAgreement-2, which commits a word once two decodes
+of a growing buffer agree on it, so a word cut in half at the end of one buffer ("ill" before
+"-disposed" arrived) can be committed wrongly. The final Turn therefore never keeps them: it is
+the decode of the whole turn's audio, with the text of the finished turns before it as
+Whisper's prompt, as a one-shot decode of the recording would read it. When the last partial
+decode already covered exactly that audio (the usual case: a decode runs as soon as a pause
+begins) it is that decode, so the final needs no further work.
+
 Blocking and not thread-safe: one thread at a time calls it (the offline engine's decoder
 thread, or the test emulator's worker). Shared by both, so the emulator's ``--recognizer
 offline`` runs exactly the app's streaming logic.
@@ -32,15 +40,22 @@ from app.core.agreement import (
     split_point,
 )
 from app.core.messages import Turn
+from app.core.pace import PACES, Pace
 from app.io.offline.model import SAMPLE_RATE, Audio, WhisperRecogniser
 
 _PER_MS = SAMPLE_RATE // 1000
 _MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or stops
+# Finished text given to Whisper as the prompt: enough for names, spelling and style, short
+# enough to cost little (faster-whisper would keep up to 223 tokens).
+_PROMPT_CHARS = 300
+# Speech the final decode left out after its last word that is worth a decode of its own.
+_REST_MS = 2000
 
 
 @dataclass
 class TranscriberStats:
     decodes: int = 0
+    final_decodes: int = 0  # second passes (a final that could not reuse the last decode)
     decode_seconds: float = 0.0
     longest_decode: float = 0.0
     vad_seconds: float = 0.0
@@ -61,6 +76,8 @@ class OfflineTranscriber:
         self._shown: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
+        self._context = ""  # the finished turns' text, the prompt of the next decodes
+        self.pace: Pace = PACES[0]  # set by the engine between calls, from its lag
 
     @property
     def received_ms(self) -> int:
@@ -91,7 +108,9 @@ class OfflineTranscriber:
         spans = self._spans()
         for _ in range(_MAX_ROUNDS):
             step = plan_step(self.rules, buffer_ms=self.buffered_ms, spans=spans,
-                             turn_open=self._turn_open, decoded_ms=self._decoded_ms)
+                             turn_open=self._turn_open, decoded_ms=self._decoded_ms,
+                             step_ms=self.rules.step_ms * self.pace.step_factor,
+                             partials=self.pace.partials)
             if step.action is Action.DISCARD and step.at_ms > 0:
                 self._trim(step.at_ms * _PER_MS)
             elif step.action is Action.FINALISE:
@@ -128,7 +147,7 @@ class OfflineTranscriber:
     def _decode(self, samples: int) -> list[TimedWord]:
         """Decode the first ``samples`` of the buffer; words on the stream's clock."""
         started = time.perf_counter()
-        words = self._recogniser.transcribe(self._audio[:samples])
+        words = self._recogniser.transcribe(self._audio[:samples], prompt=self._context)
         elapsed = time.perf_counter() - started
         self.stats.decodes += 1
         self.stats.decode_seconds += elapsed
@@ -162,24 +181,11 @@ class OfflineTranscriber:
         """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio."""
         cut = min(at_ms * _PER_MS, self._audio.size)
         end_ms = (self._origin + cut) // _PER_MS
-        if self._decoded_until is not None and self._decoded_until >= self._origin + cut:
-            # The last partial decode already heard the whole utterance: no second decode.
-            hypothesis = [w for w in self._hypothesis if w.start_ms < end_ms]
-        else:
-            hypothesis = self._decode(cut) if cut else []
-        # Committed words are never dropped: any the detector now places after the end (it
-        # re-reads the whole buffer each time) open the next turn instead.
-        words = [w for w in self._agreement.finish(hypothesis) if w.start_ms < end_ms]
+        words = self._second_pass(cut)
+        # Committed words the detector now places after the end (it re-reads the whole buffer
+        # each time) stay on screen: they open the next turn, whose final decodes them again.
         carried = [w for w in self._agreement.committed if w.start_ms >= end_ms]
-        turns = [final_turn(self._order, words)] if words or self._shown else []
-        if turns:
-            self._order += 1
-        self._agreement = LocalAgreement(carried)
-        self._shown = None
-        self._hypothesis = []
-        self._decoded_until = None
-        self._trim(cut)
-        return turns
+        return self._end_turn(words, cut, LocalAgreement(carried))
 
     def _split(self, keep: int) -> list[Turn]:
         """The turn grew too long: end it after ``keep`` committed words (0: all of the last
@@ -187,16 +193,57 @@ class OfflineTranscriber:
         if keep == 0:
             return self._finalise(self.buffered_ms)
         ended, following = self._agreement.split(keep)
-        turns = [final_turn(self._order, ended)]
-        self._order += 1
         nxt = (*following.committed, *following.tail)
         # Cut in the gap after the last word kept, so no audio of the next word is lost.
         cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
+        cut = min(max(0, cut_ms * _PER_MS - self._origin), self._audio.size)
+        return self._end_turn(self._second_pass(cut), cut, following) + self._partial()
+
+    def _second_pass(self, cut: int) -> list[TimedWord]:
+        """The final words of the audio before ``cut`` (buffer samples): one decode of all of
+        it with the finished text as the prompt, unless the last decode was exactly that."""
+        end_ms = (self._origin + cut) // _PER_MS
+        covered = self._decoded_until is not None and self._decoded_until >= self._origin + cut
+        if covered and not any(w.start_ms >= end_ms for w in self._hypothesis):
+            # Beyond the cut that decode heard only silence: decoding again would repeat it.
+            return list(self._hypothesis)
+        if cut == 0:
+            return []
+        self.stats.final_decodes += 1
+        words = [w for w in self._decode(cut) if w.start_ms < end_ms]
+        return words + self._rest_of(words, cut)
+
+    def _rest_of(self, words: list[TimedWord], cut: int) -> list[TimedWord]:
+        """Whisper may stop early on a long turn (it ends a 30 s window after a segment it
+        thinks is the last, and the speech after it is skipped): decode what the detector
+        hears as speech after the last word once more, on its own, so no sentence is lost."""
+        heard_until = max(0, words[-1].end_ms * _PER_MS - self._origin) if words else 0
+        if cut - heard_until < _REST_MS * _PER_MS:
+            return []
+        rest = self._audio[heard_until:cut]
+        spans = self._recogniser.speech_spans(rest, min_silence_ms=self.rules.pause_ms)
+        if sum(span.end_ms - span.start_ms for span in spans) < _REST_MS // 2:
+            return []
+        self.stats.final_decodes += 1
+        prompt = (self._context + " " + " ".join(w.text for w in words)).strip()
+        offset = (self._origin + heard_until) // _PER_MS
+        return [TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
+                for w in self._recogniser.transcribe(rest, prompt=prompt[-_PROMPT_CHARS:])]
+
+    def _end_turn(self, words: list[TimedWord], cut: int, following: LocalAgreement,
+                  ) -> list[Turn]:
+        """Send the final Turn (also an empty one, to clear words shown) and drop the audio
+        before ``cut``; ``following`` holds the words already shown for the next turn."""
+        turns = [final_turn(self._order, words)] if words or self._shown else []
+        if turns:
+            self._order += 1
+            self._context = (self._context + " " + turns[0].transcript).strip()[-_PROMPT_CHARS:]
         self._agreement = following
         self._shown = None
-        self._hypothesis = [w for w in self._hypothesis if w.start_ms >= cut_ms]
-        self._trim(cut_ms * _PER_MS - self._origin)
-        return turns + self._partial()
+        self._hypothesis = []  # decoded from the old turn's start with the old prompt
+        self._decoded_until = None
+        self._trim(cut)
+        return turns
 
     def _trim(self, samples: int) -> None:
         """Drop the first ``samples`` of the buffer."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.agreement import SpeechSpan, TimedWord, TurnRules
+from app.core.agreement import SpeechSpan, TimedWord, TurnRules, normalise
 from app.core.errors import OfflineModelError
 from app.core.messages import Begin, Termination, Turn
 from app.core.ports import EngineEvent, SessionFailed, StateChanged
@@ -105,9 +105,30 @@ class GatedSource(ReadySource):
         return self.recogniser
 
 
-@pytest.fixture(scope="session")
-def recogniser() -> WhisperRecogniser:
-    return WhisperModelLoader().load_blocking()
+@dataclass(frozen=True)
+class Decode:
+    seconds: float
+    prompt: str
+    words: list[TimedWord]
+
+
+class DecodeLog(WhisperRecogniser):
+    """The real model, noting every decode the engine asks of it."""
+
+    def __init__(self, real: WhisperRecogniser) -> None:
+        super().__init__(real.spec, real.folder, model=None)
+        self._real = real
+        self.decodes: list[Decode] = []
+
+    def speech_spans(self, audio: np.ndarray, *, min_silence_ms: int,
+                     min_speech_ms: int = 120) -> list[SpeechSpan]:
+        return self._real.speech_spans(audio, min_silence_ms=min_silence_ms,
+                                       min_speech_ms=min_speech_ms)
+
+    def transcribe(self, audio: np.ndarray, prompt: str = "") -> list[TimedWord]:
+        words = self._real.transcribe(audio, prompt)
+        self.decodes.append(Decode(audio.size / 16_000, prompt, words))
+        return words
 
 
 # --- four utterances in one session --------------------------------------------------------
@@ -120,6 +141,7 @@ class Streamed:
     references: list[str]
     one_shot: list[str]
     fed_ms: int
+    decodes: list[Decode]
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +150,8 @@ def streamed(recogniser: WhisperRecogniser) -> Streamed:
     pcm = silence(500) + b"".join(f.pcm + silence(1200) for f in fixtures)
 
     async def run() -> Streamed:
-        sink = Sink()
-        engine = OfflineEngine(WhisperModelLoader(), sink)
+        sink, spy = Sink(), DecodeLog(recogniser)
+        engine = OfflineEngine(ReadySource(spy), sink)
         await engine.start()
         await feed(engine, pcm)
         await engine.stop()
@@ -137,7 +159,7 @@ def streamed(recogniser: WhisperRecogniser) -> Streamed:
         one_shot = [" ".join(w.text for w in recogniser.transcribe(audio(f.pcm)))
                     for f in fixtures]
         return Streamed(sink, threading.get_ident(), [f.reference for f in fixtures], one_shot,
-                        len(pcm) // 32)
+                        len(pcm) // 32, spy.decodes)
 
     return asyncio.run(run())
 
@@ -184,16 +206,32 @@ def test_partials_arrive_before_each_final(streamed: Streamed) -> None:
         assert any(not w.word_is_final for i in partials for w in turns[i].words)
 
 
-def test_committed_words_never_change(streamed: Streamed) -> None:
+def test_committed_words_never_change_while_the_turn_goes_on(streamed: Streamed) -> None:
     for order in range(4):
         committed: tuple[object, ...] = ()
-        for turn in (t for t in streamed.sink.turns if t.turn_order == order):
+        turns = [t for t in streamed.sink.turns if t.turn_order == order]
+        for turn in turns[:-1]:
+            assert not turn.end_of_turn
             assert turn.words[:len(committed)] == committed
             finals = tuple(w for w in turn.words if w.word_is_final)
             assert turn.words[:len(finals)] == finals  # committed words come first
             assert turn.transcript == " ".join(w.text for w in finals)
             committed = finals
-        assert committed and turn.end_of_turn
+        assert committed and turns[-1].end_of_turn  # the second pass may reword them
+
+
+def test_each_final_is_one_decode_of_the_whole_turn_with_the_finished_text_as_prompt(
+        streamed: Streamed) -> None:
+    finals = streamed.sink.finals
+    for index, final in enumerate(finals):
+        prompt = " ".join(t.transcript for t in finals[:index])
+        # The final's words are exactly one decode's (not the committed partial words), that
+        # decode heard the whole turn, and it had the earlier finals as its prompt.
+        heard = [call for call in streamed.decodes if call.prompt == prompt
+                 and [w.key for w in call.words] == [normalise(w.text) for w in final.words]]
+        assert heard, (final.transcript, [c.prompt for c in streamed.decodes])
+        assert any(call.seconds * 1000 >= final.words[-1].end - final.words[0].start
+                   for call in heard)
 
 
 # --- stopping, loading, failing --------------------------------------------------------------
@@ -279,17 +317,8 @@ async def test_a_damaged_model_is_refused_and_nothing_is_loaded(
         await engine.wait_closed()
 
 
-class FailingRecogniser(WhisperRecogniser):
-    def __init__(self, real: WhisperRecogniser) -> None:
-        super().__init__(real.spec, real.folder, model=None)
-        self._real = real
-
-    def speech_spans(self, audio: np.ndarray, *, min_silence_ms: int,
-                     min_speech_ms: int = 120) -> list[SpeechSpan]:
-        return self._real.speech_spans(audio, min_silence_ms=min_silence_ms,
-                                       min_speech_ms=min_speech_ms)
-
-    def transcribe(self, audio: np.ndarray) -> list[TimedWord]:
+class FailingRecogniser(DecodeLog):
+    def transcribe(self, audio: np.ndarray, prompt: str = "") -> list[TimedWord]:
         raise RuntimeError("CTranslate2 ran out of memory")
 
 
@@ -317,10 +346,10 @@ class StuckRecogniser(FailingRecogniser):
         self.entered = threading.Event()
         self.go_on = threading.Event()
 
-    def transcribe(self, audio: np.ndarray) -> list[TimedWord]:
+    def transcribe(self, audio: np.ndarray, prompt: str = "") -> list[TimedWord]:
         self.entered.set()
         self.go_on.wait(30)
-        return self._real.transcribe(audio)
+        return self._real.transcribe(audio, prompt)
 
 
 @pytest.fixture

@@ -1,0 +1,74 @@
+"""Harder speech for the offline benchmark than the clean flite test sentences: long continuous
+speech with few pauses, hyphenated compounds and numbers, several voices (flite's, and
+espeak-ng's when it is installed: ``apt-get install espeak-ng``). Synthesised on the fly into
+a cache folder; the texts are the references."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+BOOK = (
+    "It was a cold-hearted thing to say, and she knew it at once. Her brother, who had always "
+    "been ill-disposed towards their neighbours, only laughed and went on reading by the fire. "
+    "The letter had arrived at half past nine, three days late, and it asked for money that "
+    "nobody in the house could find, not even the well-meaning aunt who lived upstairs with her "
+    "two old cats. So they sat together in silence while the rain beat against the windows, "
+    "each of them wondering what their father would have done, and none of them willing to be "
+    "the first to say it out loud."
+)
+NUMBERS = (
+    "The train leaves platform 4 at 7 in the morning and arrives 3.5 hours later. Tickets cost "
+    "$18 for adults and $9 for children, and a return ticket is a little cheaper. In 1987 the "
+    "line carried more than 200,000 passengers, and today it carries almost twice as many on a "
+    "well-run, up-to-date service."
+)
+LECTURE = (
+    "Good morning everyone and welcome back to the second part of the course where we look at "
+    "how small changes in the weather can have a surprisingly large effect on the crops that "
+    "farmers decide to plant in the spring because a dry month at the wrong time can ruin a "
+    "harvest that looked perfectly healthy only a few weeks earlier and that is why so many "
+    "long-term plans depend on short-term forecasts that nobody can fully trust"
+)
+
+
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    text: str
+    tool: str  # "flite" or "espeak-ng"
+    voice: str
+
+
+CLIPS = (
+    Clip("book-slt", BOOK, "flite", "slt"),
+    Clip("numbers-rms", NUMBERS, "flite", "rms"),
+    Clip("lecture-awb", LECTURE, "flite", "awb"),
+    Clip("book-espeak", BOOK, "espeak-ng", "en-gb"),
+    Clip("numbers-espeak", NUMBERS, "espeak-ng", "en-us"),
+)
+
+
+def available(clip: Clip) -> bool:
+    return shutil.which(clip.tool) is not None and shutil.which("sox") is not None
+
+
+def synthesise(clip: Clip, folder: Path) -> bytes:
+    """16 kHz mono s16le PCM of ``clip`` (made once, then read from ``folder``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / f"{clip.name}.wav"
+    if not wav.exists():
+        raw = folder / f"{clip.name}.raw.wav"
+        if clip.tool == "flite":
+            command = ["flite", "-voice", clip.voice, "-t", clip.text, "-o", str(raw)]
+        else:
+            command = ["espeak-ng", "-v", clip.voice, "-s", "165", "-w", str(raw), clip.text]
+        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)],
+                       check=True, capture_output=True)
+        raw.unlink()
+    with wave.open(str(wav)) as reader:
+        return reader.readframes(reader.getnframes())
