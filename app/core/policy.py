@@ -294,7 +294,19 @@ _NOTICE_SEVERITY = {
     NoticeKind.RECONNECTED: Severity.INFO,
     NoticeKind.FALLBACK: Severity.WARNING,
     NoticeKind.AUDIO_LOST: Severity.WARNING,
+    NoticeKind.BEHIND: Severity.WARNING,
+    NoticeKind.CAUGHT_UP: Severity.INFO,
 }
+
+
+def pace_notice(behind_ms: int, gave_up: str) -> RecordingNotice:
+    """What the person reads when the offline engine changes pace to keep up."""
+    if not gave_up:
+        return RecordingNotice(NoticeKind.CAUGHT_UP,
+                               "Recognition has caught up with your speech again.")
+    return RecordingNotice(NoticeKind.BEHIND,
+                           f"Behind by {behind_ms / 1000:.0f} s. {gave_up} Every word is "
+                           "still transcribed.")
 
 
 def notice_message(notice: RecordingNotice) -> Message:

@@ -79,6 +79,8 @@ class NoticeKind(enum.Enum):
     RECONNECTED = "reconnected"  # streaming again; the held audio is being caught up
     FALLBACK = "fallback"  # Automatic: the offline engine continues this recording
     AUDIO_LOST = "audio-lost"  # some audio could not reach any engine (said, never hidden)
+    BEHIND = "behind"  # the offline engine updates words in progress less often to keep up
+    CAUGHT_UP = "caught-up"  # back to full pace
 
 
 @dataclass(frozen=True)

@@ -254,3 +254,13 @@ def test_the_settings_dialog_never_says_open_settings() -> None:
     assert text.startswith("AssemblyAI rejected the API key.") and "Settings" not in text
     gone = ConnectionFailedError("No answer.", remedy="Check your internet connection.")
     assert policy.settings_key_text(gone) == str(gone)
+
+
+def test_the_offline_engines_pace_reads_as_one_sentence() -> None:
+    from app.core.recording import NoticeKind
+
+    behind = policy.pace_notice(3200, "Words in progress now update less often.")
+    assert behind.kind is NoticeKind.BEHIND
+    assert behind.text.startswith("Behind by 3 s. Words in progress")
+    assert "still transcribed" in behind.text
+    assert policy.pace_notice(0, "").kind is NoticeKind.CAUGHT_UP

@@ -30,10 +30,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.core import policy
 from app.core.errors import AudioError, ExportError, LiveTranscriberError
 from app.core.held_audio import HeldAudio
 from app.core.messages import Begin, Turn
-from app.core.ports import EngineEvent, SessionFailed, StateChanged, TranscriptionEngine
+from app.core.ports import (
+    EngineEvent,
+    PaceChanged,
+    SessionFailed,
+    StateChanged,
+    TranscriptionEngine,
+)
 from app.core.reconnect import (
     Decision,
     ReconnectPlan,
@@ -284,6 +291,9 @@ class Recorder:
             self._listener.on_session(event.id)
         elif isinstance(event, SessionFailed):
             generation.set_result(event.error)
+        elif isinstance(event, PaceChanged):
+            notice = policy.pace_notice(event.behind_ms, event.gave_up)
+            self._notice(notice.kind, notice.text)
         elif (isinstance(event, StateChanged) and event.new is SessionState.CLOSED
               and not self._stopping):
             generation.set_result(unexpected_end())
