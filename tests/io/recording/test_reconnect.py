@@ -25,6 +25,7 @@ from app.io.audio.file_source import WavFileSource
 from app.io.cloud.session import StreamingOptions, StreamingSession
 from app.io.recording.recorder import Recorder, RecorderOptions
 from tests.emulator import CodedRecognizer, Emulator, EmulatorConfig, run_emulator
+from tests.io.recording.test_recorder import autosaves, saved_text
 from tests.support.coded_speech import coded_words, write_coded_speech_wav
 from tests.support.recording import RecordingLog
 
@@ -107,15 +108,19 @@ def coded_wav(tmp_path: Path) -> Path:
     pytest.param({"expire_after": 1.8}, id="session-expiry-3008"),
 ])
 async def test_a_session_ending_mid_sentence_loses_and_doubles_no_word(
-    fault: dict[str, object], coded_wav: Path,
+    fault: dict[str, object], coded_wav: Path, tmp_path: Path,
 ) -> None:
+    autosave_folder = tmp_path / "autosave"
     async with run_emulator(coded_config(fault_sessions=1, **fault)) as emu:
         model, listener = TranscriptModel(), RecordingLog()
-        recorder = Recorder(model, listener, options=QUICK)
+        recorder = Recorder(model, listener, autosaves(autosave_folder),  # type: ignore[arg-type]
+                            options=QUICK)
         error = await record_to_end(recorder, coded_wav, cloud(emu))
         sessions = emu.sessions_started
     assert error is None, error
     assert words_of(model) == coded_words(SENTENCES)
+    # The autosave (what survives a crash) holds the same words, once each, in order.
+    assert re.findall(r"n\d{3}", saved_text(autosave_folder).lower()) == coded_words(SENTENCES)
     assert recorder.reconnects == 1 and sessions == 2
     kinds = [n.kind for n in listener.notices]
     assert kinds == [NoticeKind.RECONNECTING, NoticeKind.RECONNECTED]
