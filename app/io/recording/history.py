@@ -6,13 +6,12 @@ Every function blocks on the disk: call them via ``asyncio.to_thread`` from the 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
 
 from app.core.errors import ExportError
 from app.core.history import RecordingSummary, newest_first, summarize
-from app.core.journal import JOURNAL_SUFFIX, txt_path_for
-from app.io.recording.journal import is_held, read_journal
+from app.core.journal import txt_path_for
+from app.io.recording.journal import is_held, readable_journals
 
 log = logging.getLogger(__name__)
 
@@ -23,18 +22,7 @@ class HistoryFolder:
 
     def recordings(self) -> list[RecordingSummary]:
         found: list[RecordingSummary] = []
-        try:
-            paths = sorted(self.folder.glob("*" + JOURNAL_SUFFIX))
-        except OSError as exc:
-            log.warning("cannot list %s: %s", self.folder, exc.strerror)
-            return []
-        for path in paths:
-            try:
-                journal = read_journal(path)
-                modified = datetime.fromtimestamp(path.stat().st_mtime)
-            except OSError as exc:
-                log.warning("cannot read journal %s: %s", path.name, exc.strerror)
-                continue
+        for path, journal, modified in readable_journals(self.folder):
             if journal.turns:
                 found.append(summarize(path, journal, modified))
         return newest_first(found)

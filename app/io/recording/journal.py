@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -71,14 +72,14 @@ def is_held(path: Path) -> bool:
     return False
 
 
-def find_unfinished(folder: Path) -> list[UnfinishedRecording]:
-    """Recordings in ``folder`` that did not end cleanly and hold words, newest first."""
-    found: list[tuple[datetime, UnfinishedRecording]] = []
+def readable_journals(folder: Path) -> Iterator[tuple[Path, Journal, datetime]]:
+    """Every journal in ``folder`` that can be read, with its modification time, in name
+    (= start time) order; unreadable ones are logged and skipped."""
     try:
         candidates = sorted(folder.glob("*" + JOURNAL_SUFFIX))
     except OSError as exc:
         log.warning("cannot list %s: %s", folder, exc.strerror)
-        return []
+        return
     for path in candidates:
         try:
             journal = read_journal(path)
@@ -86,6 +87,13 @@ def find_unfinished(folder: Path) -> list[UnfinishedRecording]:
         except OSError as exc:
             log.warning("cannot read journal %s: %s", path.name, exc.strerror)
             continue
+        yield path, journal, modified
+
+
+def find_unfinished(folder: Path) -> list[UnfinishedRecording]:
+    """Recordings in ``folder`` that did not end cleanly and hold words, newest first."""
+    found: list[tuple[datetime, UnfinishedRecording]] = []
+    for path, journal, modified in readable_journals(folder):
         if journal.ended_cleanly or not journal.turns or is_held(path):
             continue
         started = journal.header.started if journal.header is not None else None
