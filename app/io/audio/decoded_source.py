@@ -97,14 +97,11 @@ class DecodedFileSource(FilePlayback):
     async def _play(self, media: DecodedFile, pump: AudioPump) -> None:
         loop = asyncio.get_running_loop()
         block, offset, sent, tick = b"", 0, 0, 0
-        reading: asyncio.Future[bytes] | None = None
         started = loop.time()
         try:
             while True:
                 if offset >= len(block):
-                    reading = asyncio.ensure_future(asyncio.to_thread(media.read,
-                                                                      _READ_BLOCK_MS))
-                    block, offset = await reading, 0
+                    block, offset = await self._read(media.read, _READ_BLOCK_MS), 0
                     if not block:
                         self._completed = True
                         break
@@ -127,11 +124,7 @@ class DecodedFileSource(FilePlayback):
         except AudioError as exc:
             self._report(exc)
         finally:
-            if reading is not None and not reading.done():
-                # Stopped mid-read: the worker thread still uses the file; close after it.
-                reading.add_done_callback(lambda _: media.close())
-            else:
-                media.close()
+            self._close_after_reads(media.close)
             pump.flush()
             self._advance(sent)
             self._finished.set()

@@ -52,14 +52,11 @@ class WavFileSource(FilePlayback):
         bytes_per_frame = SAMPLE_WIDTH * channels
         block_frames = rate * _READ_BLOCK_MS // 1000
         block, offset, sent_frames, tick = b"", 0, 0, 0
-        reading: asyncio.Future[bytes] | None = None
         started = loop.time()
         try:
             while True:
                 if offset >= len(block):
-                    reading = asyncio.ensure_future(asyncio.to_thread(wav.readframes,
-                                                                      block_frames))
-                    raw = await reading
+                    raw = await self._read(wav.readframes, block_frames)
                     if not raw:
                         break
                     usable = len(raw) - len(raw) % (width * channels)
@@ -90,11 +87,7 @@ class WavFileSource(FilePlayback):
             self._report(AudioError(f"Reading {self.path.name} failed ({exc}).",
                                     remedy="Check the file and try again.", detail=str(exc)))
         finally:
-            if reading is not None and not reading.done():
-                # Stopped mid-read: the worker thread still uses the file; close after it.
-                reading.add_done_callback(lambda _: wav.close())
-            else:
-                wav.close()
+            self._close_after_reads(wav.close)
             pump.flush()
             self._finished.set()
 

@@ -6,15 +6,19 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from app.core.errors import AudioError
 from app.core.sources import ErrorSink, FrameSink, LevelSink
 from app.io.audio.pump import AudioPump
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class FilePlayback:
@@ -41,6 +45,20 @@ class FilePlayback:
         self._pump: AudioPump | None = None
         self._task: asyncio.Task[None] | None = None
         self._finished = asyncio.Event()
+        # One reader thread per source, first in first out: the file is closed in the same
+        # thread after the last read, so a stop can never close it under a read in progress
+        # (PyAV crashes when a container is closed while another thread decodes from it).
+        self._reader = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="file-reader")
+
+    async def _read(self, read: Callable[..., _T], *args: object) -> _T:
+        """``read(*args)`` in the reader thread. A cancelled caller stops waiting; the read
+        itself finishes, and :meth:`_close_after_reads` runs after it."""
+        return await asyncio.shield(asyncio.wrap_future(self._reader.submit(read, *args)))
+
+    def _close_after_reads(self, close: Callable[[], None]) -> None:
+        self._reader.submit(close)
+        self._reader.shutdown(wait=False)
 
     @property
     def finished(self) -> asyncio.Event:
