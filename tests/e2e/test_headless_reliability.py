@@ -126,8 +126,12 @@ def test_ctrl_c_during_a_connect_that_never_answers_ends_at_once(
     app.send_signal(signal.SIGINT)
     started = time.monotonic()
     _, stderr = app.communicate(timeout=30)
-    # Ends well before the 10 s Begin timeout, says what was not transcribed, status 1.
+    # Ends well before the 10 s Begin timeout. Audio captured meanwhile was never heard by an
+    # engine: status 1 saying so; if the signal came before the first frame, nothing was lost.
     assert time.monotonic() - started < 8, stderr
-    assert app.returncode == 1, stderr
-    assert "not transcribed" in stderr
+    assert app.returncode in (0, 1), stderr
+    if app.returncode == 1:
+        assert "not transcribed" in stderr
+    else:
+        assert "error:" not in stderr
     assert "Traceback" not in stderr
