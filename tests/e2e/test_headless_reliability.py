@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,11 +123,10 @@ def test_ctrl_c_during_a_connect_that_never_answers_ends_at_once(
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     emu.wait_sessions_started(1, timeout=30)
     app.send_signal(signal.SIGINT)
-    started = time.monotonic()
     _, stderr = app.communicate(timeout=30)
-    # Ends well before the 10 s Begin timeout. Audio captured meanwhile was never heard by an
-    # engine: status 1 saying so; if the signal came before the first frame, nothing was lost.
-    assert time.monotonic() - started < 8, stderr
+    # Ctrl+C cancelled the connect: the Begin timeout never fired. Audio captured meanwhile was
+    # never heard by an engine: status 1 saying so; before the first frame, nothing was lost.
+    assert "did not start the session in time" not in stderr
     assert app.returncode in (0, 1), stderr
     if app.returncode == 1:
         assert "not transcribed" in stderr

@@ -168,11 +168,9 @@ async def test_stop_cancels_a_connect_that_never_answers(coded_wav: Path) -> Non
         task = asyncio.create_task(recorder.record(CodedFile(coded_wav), cloud(emu), stop))
         await emu.wait_sessions_started_async(1)
         stop.set()
-        started = asyncio.get_running_loop().time()
         error = await asyncio.wait_for(task, 10)
-        waited = asyncio.get_running_loop().time() - started
-    # Stop does not wait for the Begin timeout (3 s here): it cancels the connect.
-    assert waited < OPTIONS.begin_timeout, waited
+    # Stop cancelled the connect: the Begin timeout's own error ("did not start the session in
+    # time") never happened; at most the audio held meanwhile is reported as not transcribed.
     assert listener.states[-1] is RecorderState.IDLE
     assert RecorderState.RECORDING not in listener.states
     assert error is None or "not transcribed" in error.message
