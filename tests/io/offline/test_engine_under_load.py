@@ -64,7 +64,7 @@ async def test_lag_stays_bounded_and_no_audio_is_lost_on_a_busy_core(
         # Real-time pace: hand each frame over at its deadline on the loop's clock.
         deadline = started + index * 0.05
         if deadline > loop.time():
-            await asyncio.sleep(deadline - loop.time())
+            await asyncio.sleep(deadline - loop.time())  # pacing audio in real time
         engine.send_audio(pcm[offset:offset + FRAME_BYTES])
     await engine.stop()
 
