@@ -46,7 +46,7 @@ package: setup
 	$(VENV)/bin/pip install -q -c requirements/constraints.txt "$(PYINSTALLER)"
 	$(VENV)/bin/pyinstaller --noconfirm --clean packaging/live-transcriber.spec
 	dist/live-transcriber/live-transcriber --self-test 2>/dev/null
-	@du -sh dist/live-transcriber
+	@$(PY) -m benchmarks.bench_bundle --no-save    # its size, by part, against main before the cuts
 
 selftest: setup
 	$(PY) -m app.main --self-test

@@ -1,6 +1,6 @@
 """Size of the one-folder bundle and what takes the space, before and after the cuts.
 
-Run: ``.venv/bin/python -m benchmarks.bench_bundle [--bundle DIR] [--before DIR]``
+Run: ``.venv/bin/python -m benchmarks.bench_bundle [--bundle DIR] [--before DIR] [--no-save]``
 (build the bundle first with ``make package``: this measures, it never builds, as a build takes
 minutes of both cores).
 
@@ -141,10 +141,11 @@ def main() -> None:
     parser.add_argument("--bundle", type=Path, default=BUNDLE, help="the bundle to measure")
     parser.add_argument("--before", type=Path, help="a bundle to compare with (else BEFORE)")
     parser.add_argument("--smoke", action="store_true", help="CI: measure nothing")
+    parser.add_argument("--no-save", action="store_true", help="print only (make package)")
     args = parser.parse_args()
     result = run(args.smoke, args.bundle, args.before)
     print_table(result)
-    if result["rows"]:
+    if result["rows"] and not args.no_save:
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"bundle-{time.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
