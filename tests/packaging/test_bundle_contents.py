@@ -124,3 +124,14 @@ def test_strip_binaries_swaps_in_sound_copies_only(tmp_path: Path) -> None:
     assert result[1] == binaries[1]
     assert report.stripped == [binaries[0][0]] and report.refused == []
     assert report.saved_bytes == extension.stat().st_size - Path(result[0][1]).stat().st_size
+
+
+def test_bundle_benchmark_smoke_and_missing_bundle_give_a_note_and_no_table(
+        tmp_path: Path) -> None:
+    from benchmarks.bench_bundle import run
+
+    smoke = run(smoke=True)
+    assert smoke["name"] == "bundle" and smoke["rows"] == [] and smoke["headline"] == {}
+    assert smoke["notes"] and "smoke" in str(smoke["notes"])
+    missing = run(smoke=False, bundle=tmp_path / "dist" / "live-transcriber")
+    assert missing["rows"] == [] and "make package" in str(missing["notes"])

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_bundle import breakdown
+from benchmarks.bench_bundle import run as run_benchmark
 from tests.emulator import EmulatorConfig, EmulatorThread, ScriptedRecognizer
 from tests.packaging.bundle import Bundle, folder_size, load_bundle_strip, unused_dependencies
 from tests.packaging.conftest import clean_env
@@ -106,3 +107,10 @@ def test_bundle_is_stripped_small_and_without_unused_packages(bundle: Bundle) ->
     parts = breakdown(bundle.folder)
     assert sum(parts.values()) == folder_size(bundle.folder)
     assert sum(parts.values()) <= TARGET_MIB * 2**20, {k: v >> 20 for k, v in parts.items()}
+    table = run_benchmark(smoke=False, bundle=bundle.folder)
+    rows = table["rows"]
+    assert isinstance(rows, list) and {row["part"] for row in rows} >= set(parts)
+    headline = table["headline"]
+    assert isinstance(headline, dict)
+    assert headline["total_mib"] == round(sum(parts.values()) / 2**20, 1)
+    assert headline["saved_percent"] >= 20  # against main before the cuts (580 MiB)
