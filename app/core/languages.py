@@ -40,3 +40,15 @@ WHISPER_LANGUAGES: Final[dict[str, str]] = {
 def language_name(code: str) -> str:
     """``"French"`` for ``"fr"``; an unknown code is returned as it is."""
     return WHISPER_LANGUAGES.get(code, code)
+
+
+def language_tag(language: str | None, previous: str | None) -> str:
+    """The language code a paragraph shows (``""``: none): a paragraph in another language than
+    English always says which; an English one only right after one in another language.
+    ``previous`` is the language of the last paragraph before it whose language is known.
+    Unknown languages (English-only models, the cloud) show nothing."""
+    if language is None:
+        return ""
+    if language != ENGLISH or (previous is not None and previous != language):
+        return language
+    return ""

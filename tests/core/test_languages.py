@@ -11,7 +11,7 @@ from app.core.config import (
     spoken_language_from,
     spoken_language_value,
 )
-from app.core.languages import ENGLISH, WHISPER_LANGUAGES, language_name
+from app.core.languages import ENGLISH, WHISPER_LANGUAGES, language_name, language_tag
 
 
 def test_the_default_is_english_without_translation() -> None:
@@ -43,3 +43,13 @@ def test_languages_have_names() -> None:
     assert len(WHISPER_LANGUAGES) == 99
     assert language_name("fr") == "French" and language_name("zz") == "zz"
     assert len(set(WHISPER_LANGUAGES.values())) == 99  # every entry in the picker is distinct
+
+
+@pytest.mark.parametrize(("language", "previous", "tag"), [
+    (None, None, ""), (None, "fr", ""),  # unknown: English-only models, the cloud
+    ("en", None, ""), ("en", "en", ""),  # English among English says nothing
+    ("en", "fr", "en"),  # back to English after French
+    ("fr", None, "fr"), ("fr", "fr", "fr"), ("fr", "en", "fr"),  # never English: always
+])
+def test_language_tag(language: str | None, previous: str | None, tag: str) -> None:
+    assert language_tag(language, previous) == tag
