@@ -362,7 +362,10 @@ def partial_turn(order: int, committed: Sequence[TimedWord],
     )
 
 
-def final_turn(order: int, words: Sequence[TimedWord]) -> Turn:
+def final_turn(order: int, words: Sequence[TimedWord], *, language: str | None = None,
+               language_confidence: float | None = None) -> Turn:
+    """A finished turn; ``language``: the ISO code a multilingual model heard (None: unknown,
+    or an English-only model)."""
     message_words = _words(words, len(words))
     text = _text(message_words)
     return Turn(
@@ -373,4 +376,6 @@ def final_turn(order: int, words: Sequence[TimedWord]) -> Turn:
         end_of_turn_confidence=1.0,
         words=message_words,
         utterance=text,
+        language_code=language,
+        language_confidence=language_confidence if language is not None else None,
     )

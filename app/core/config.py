@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from app.core.audio import SAMPLE_RATE
 from app.core.errors import LiveTranscriberError
+from app.core.languages import ENGLISH, WHISPER_LANGUAGES
 
 ENV_API_KEY: Final = "ASSEMBLYAI_API_KEY"
 ENV_STREAMING_URL: Final = "LIVE_TRANSCRIBER_STREAMING_URL"
@@ -51,6 +52,8 @@ class AuthMode(enum.Enum):
 
 
 BUNDLED_OFFLINE_MODEL: Final = "tiny.en"  # ships with the app; the default and the fallback
+# How "detect the spoken language per turn" is kept in the settings file.
+AUTOMATIC_LANGUAGE: Final = "auto"
 
 
 class EngineChoice(enum.Enum):
@@ -154,12 +157,35 @@ class Settings:
     keyterms: tuple[str, ...] = ()
     device_id: str | None = None
     streaming_url_override: str | None = None
+    # What a multilingual offline model listens for: an ISO code of WHISPER_LANGUAGES, or
+    # None to detect the language of every turn. English-only models ignore both.
+    spoken_language: str | None = ENGLISH
+    translate_to_english: bool = False
+
+    def __post_init__(self) -> None:
+        if self.spoken_language is not None and self.spoken_language not in WHISPER_LANGUAGES:
+            raise SettingsError("The spoken language is not one Whisper knows.",
+                                remedy="Choose it again in Settings.")
 
     def endpoints(self) -> Endpoints:
         return endpoints_for(self.region, self.streaming_url_override)
 
     def streaming_params(self) -> StreamingParams:
         return StreamingParams(format_turns=self.format_turns, keyterms_prompt=self.keyterms)
+
+
+def spoken_language_from(stored: object) -> str | None:
+    """The spoken-language setting as stored (:func:`spoken_language_value`) read back:
+    None for automatic; English for anything missing or unknown (a hand-edited file)."""
+    value = str(stored or "").strip()
+    if value == AUTOMATIC_LANGUAGE:
+        return None
+    return value if value in WHISPER_LANGUAGES else ENGLISH
+
+
+def spoken_language_value(language: str | None) -> str:
+    """How ``Settings.spoken_language`` is kept in the settings file."""
+    return AUTOMATIC_LANGUAGE if language is None else language
 
 
 def with_environment(settings: Settings, env: Mapping[str, str]) -> Settings:

@@ -4,6 +4,8 @@
   between paragraphs, a newline at the end; optionally ``[hh:mm:ss] `` before each timed turn.
 * SRT and WebVTT: see :mod:`app.core.subtitles` for the cue rules; re-exported here.
 * JSON: full fidelity, read back by :func:`from_json` into equal :class:`TranscriptTurn` values.
+  Each turn's ``language`` is the ISO code a multilingual model heard (null when unknown); files
+  written before it existed read back with null.
 
 Every exporter takes the turns in display order and, unless ``include_partial`` is true, keeps
 only final ones. Parsers raise :class:`ExportError` with a plain sentence on malformed input.
@@ -127,6 +129,7 @@ def turn_to_dict(turn: TranscriptTurn) -> dict[str, Any]:
         "formatted": turn.formatted,
         "interrupted": turn.interrupted,
         "speaker": turn.speaker,
+        "language": turn.language,
         "start_ms": turn.start_ms,
         "end_ms": turn.end_ms,
         "words": [_word_json(w) for w in turn.words],
@@ -239,6 +242,7 @@ def turn_from_dict(raw: Any, where: str) -> TranscriptTurn:
         speaker=r.optional_text("speaker"),
         interrupted=r.flag("interrupted"),
         segment=r.integer("segment"),
+        language=r.optional_text("language"),
     )
 
 

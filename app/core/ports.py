@@ -111,6 +111,7 @@ class OfflineModelInfo:
     size_bytes: int
     bundled: bool  # ships with the app
     installed: bool  # usable now (bundled, or downloaded and complete)
+    multilingual: bool = False  # hears 99 languages and can translate (else English only)
 
 
 class OfflineEngines(Protocol):

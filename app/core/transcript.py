@@ -68,6 +68,7 @@ class TranscriptTurn:
     speaker: str | None = None
     interrupted: bool = False  # a partial kept as final because no final came for it
     segment: int = 0  # the streaming session within the recording, see the module docstring
+    language: str | None = None  # ISO code the recogniser heard (multilingual); None: unknown
 
     @property
     def key(self) -> TurnKey:
@@ -91,6 +92,7 @@ class TranscriptTurn:
             end_ms=words[-1].end if words else None,
             speaker=turn.speaker_label,
             segment=segment,
+            language=turn.language_code,
         )
 
 

@@ -11,7 +11,15 @@ from typing import TypeVar
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from app.core.config import BUNDLED_OFFLINE_MODEL, AuthMode, EngineChoice, Region, Settings
+from app.core.config import (
+    BUNDLED_OFFLINE_MODEL,
+    AuthMode,
+    EngineChoice,
+    Region,
+    Settings,
+    spoken_language_from,
+    spoken_language_value,
+)
 
 
 class Preferences:
@@ -35,6 +43,8 @@ class Preferences:
             format_turns=_bool(self._store.value("service/format_turns", True)),
             keyterms=tuple(t.strip() for t in str(terms or "").split("\n") if t.strip()),
             device_id=str(device) or None,
+            spoken_language=spoken_language_from(self._store.value("offline/language", "en")),
+            translate_to_english=_bool(self._store.value("offline/translate", False)),
         )
 
     def save(self, settings: Settings) -> None:
@@ -42,6 +52,8 @@ class Preferences:
         self._store.setValue("service/auth_mode", settings.auth_mode.value)
         self._store.setValue("service/engine", settings.engine.value)
         self._store.setValue("offline/model", settings.offline_model)
+        self._store.setValue("offline/language", spoken_language_value(settings.spoken_language))
+        self._store.setValue("offline/translate", settings.translate_to_english)
         self._store.setValue("service/format_turns", settings.format_turns)
         self._store.setValue("service/keyterms", "\n".join(settings.keyterms))
         self._store.setValue("audio/device_id", settings.device_id or "")

@@ -29,7 +29,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import policy
-from app.core.config import MAX_KEYTERMS, Region, Settings, SettingsError, StreamingParams
+from app.core.config import (
+    AUTOMATIC_LANGUAGE,
+    MAX_KEYTERMS,
+    Region,
+    Settings,
+    SettingsError,
+    StreamingParams,
+    spoken_language_from,
+    spoken_language_value,
+)
+from app.core.languages import WHISPER_LANGUAGES
 from app.core.ports import KeyCheck, KeyStatus, OfflineModelInfo
 from app.ui.controller import AppController
 
@@ -116,7 +126,7 @@ class SettingsDialog(QDialog):
         self.keyterms.setMaximumHeight(90)
         form.addRow("Key &terms:", self.keyterms)
         layout.addLayout(form)
-        layout.addWidget(self._build_offline_models(settings.offline_model))
+        layout.addWidget(self._build_offline_models(settings))
 
         self.settings_error = QLabel(self)
         self.settings_error.setObjectName("settingsError")
@@ -131,9 +141,9 @@ class SettingsDialog(QDialog):
 
     # --- offline models -------------------------------------------------------------------
 
-    def _build_offline_models(self, chosen: str) -> QGroupBox:
+    def _build_offline_models(self, settings: Settings) -> QGroupBox:
         self._models: list[OfflineModelInfo] = []
-        self._chosen_model = chosen
+        self._chosen_model = settings.offline_model
         box = QGroupBox("Offline engine", self)
         form = QFormLayout(box)
         self.model_picker = QComboBox(box)
@@ -164,7 +174,42 @@ class SettingsDialog(QDialog):
         form.addRow("", row)
         self.cancel_download_button.hide()
         self.download_progress.hide()
+        self._build_languages(form, box, settings)
         return box
+
+    def _build_languages(self, form: QFormLayout, box: QGroupBox, settings: Settings) -> None:
+        self.language_picker = QComboBox(box)
+        self.language_picker.setObjectName("languagePicker")
+        self.language_picker.setAccessibleName("Spoken language")
+        self.language_picker.addItem("Automatic (detect per turn)", AUTOMATIC_LANGUAGE)
+        for code, name in sorted(WHISPER_LANGUAGES.items(), key=lambda item: item[1]):
+            self.language_picker.addItem(name, code)
+        self.language_picker.setCurrentIndex(self.language_picker.findData(
+            spoken_language_value(settings.spoken_language)))
+        language_label = QLabel("Spoken &language:", box)
+        language_label.setBuddy(self.language_picker)
+        form.addRow(language_label, self.language_picker)
+        self.translate_check = QCheckBox("Translate to &English", box)
+        self.translate_check.setObjectName("translateCheck")
+        self.translate_check.setChecked(settings.translate_to_english)
+        form.addRow("", self.translate_check)
+        self.language_note = QLabel(box)
+        self.language_note.setObjectName("languageNote")
+        self.language_note.setWordWrap(True)
+        form.addRow("", self.language_note)
+        self._show_languages(None)
+
+    def _show_languages(self, model: OfflineModelInfo | None) -> None:
+        """Language and translation apply to multilingual models only; say so otherwise."""
+        multilingual = model is not None and model.multilingual
+        self.language_picker.setEnabled(multilingual)
+        self.translate_check.setEnabled(multilingual)
+        if model is None or multilingual:
+            self.language_note.setText("")
+        else:
+            self.language_note.setText(
+                f"{model.name} hears English only. Other languages and translation need a "
+                "multilingual model (base or small).")
 
     async def load_models(self) -> None:
         """Fill the model list (file checks run off the UI thread); the opener awaits it."""
@@ -191,6 +236,7 @@ class SettingsDialog(QDialog):
         if model is None:
             return
         self.model_info.setText(model.description)
+        self._show_languages(model)
         downloading = self.controller.downloads.active is not None
         self.download_button.setVisible(not model.installed)
         self.download_button.setEnabled(not downloading)
@@ -303,6 +349,8 @@ class SettingsDialog(QDialog):
             region=Region(str(self.region.currentData())),
             format_turns=self.format_turns.isChecked(),
             keyterms=terms,
+            spoken_language=spoken_language_from(self.language_picker.currentData()),
+            translate_to_english=self.translate_check.isChecked(),
         )
         self.accept()
 

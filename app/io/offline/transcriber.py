@@ -41,7 +41,7 @@ from app.core.agreement import (
 )
 from app.core.messages import Turn
 from app.core.pace import PACES, Pace
-from app.io.offline.model import SAMPLE_RATE, Audio, WhisperRecogniser
+from app.io.offline.model import SAMPLE_RATE, Audio, DecodeOptions, WhisperRecogniser
 
 _PER_MS = SAMPLE_RATE // 1000
 _MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or stops
@@ -64,8 +64,11 @@ class TranscriberStats:
 class OfflineTranscriber:
     """Audio in, partial and final ``Turn`` messages out, for one session."""
 
-    def __init__(self, recogniser: WhisperRecogniser, rules: TurnRules | None = None) -> None:
+    def __init__(self, recogniser: WhisperRecogniser, rules: TurnRules | None = None,
+                 options: DecodeOptions | None = None) -> None:
         self.rules = rules or TurnRules()
+        # The session's language (None: detect per decode) and task; the model's when None.
+        self.options = options
         self.stats = TranscriberStats()
         self._recogniser = recogniser
         self._audio: Audio = np.zeros(0, dtype=np.float32)
@@ -77,6 +80,10 @@ class OfflineTranscriber:
         self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
         self._context = ""  # the finished turns' text, the prompt of the next decodes
+        # The language the last decode heard, and the one the last partial decode heard: the
+        # final Turn carries the one of the decode its words came from (None: .en model).
+        self._language: tuple[str, float] | None = None
+        self._hypothesis_language: tuple[str, float] | None = None
         self.pace: Pace = PACES[0]  # set by the engine between calls, from its lag
 
     @property
@@ -147,7 +154,10 @@ class OfflineTranscriber:
     def _decode(self, samples: int) -> list[TimedWord]:
         """Decode the first ``samples`` of the buffer; words on the stream's clock."""
         started = time.perf_counter()
-        words = self._recogniser.transcribe(self._audio[:samples], prompt=self._context)
+        decoded = self._recogniser.decode(self._audio[:samples], self._context, self.options)
+        words = decoded.words
+        self._language = (None if decoded.language is None
+                          else (decoded.language, decoded.language_probability or 0.0))
         elapsed = time.perf_counter() - started
         self.stats.decodes += 1
         self.stats.decode_seconds += elapsed
@@ -158,6 +168,7 @@ class OfflineTranscriber:
 
     def _decode_partial(self) -> list[Turn]:
         self._hypothesis = self._decode(self._audio.size)
+        self._hypothesis_language = self._language
         self._decoded_until = self._origin + self._audio.size
         self._agreement.insert(self._hypothesis)
         turns = self._partial()
@@ -206,6 +217,7 @@ class OfflineTranscriber:
         covered = self._decoded_until is not None and self._decoded_until >= self._origin + cut
         if covered and not any(w.start_ms >= end_ms for w in self._hypothesis):
             # Beyond the cut that decode heard only silence: decoding again would repeat it.
+            self._language = self._hypothesis_language
             return list(self._hypothesis)
         if cut == 0:
             return []
@@ -228,13 +240,17 @@ class OfflineTranscriber:
         prompt = (self._context + " " + " ".join(w.text for w in words)).strip()
         offset = (self._origin + heard_until) // _PER_MS
         return [TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
-                for w in self._recogniser.transcribe(rest, prompt=prompt[-_PROMPT_CHARS:])]
+                for w in self._recogniser.transcribe(rest, prompt=prompt[-_PROMPT_CHARS:],
+                                                     options=self.options)]
 
     def _end_turn(self, words: list[TimedWord], cut: int, following: LocalAgreement,
                   ) -> list[Turn]:
         """Send the final Turn (also an empty one, to clear words shown) and drop the audio
         before ``cut``; ``following`` holds the words already shown for the next turn."""
-        turns = [final_turn(self._order, words)] if words or self._shown else []
+        language, confidence = self._language if words and self._language else (None, None)
+        turns = ([final_turn(self._order, words, language=language,
+                             language_confidence=confidence)]
+                 if words or self._shown else [])
         if turns:
             self._order += 1
             self._context = (self._context + " " + turns[0].transcript).strip()[-_PROMPT_CHARS:]

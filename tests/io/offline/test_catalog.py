@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from app.core.errors import ConnectionFailedError, OfflineModelError
 from app.io.offline.catalog import DEFAULT_MANIFEST, ModelCatalog
 from app.io.offline.model import TINY_EN, verify_model_folder
 from tests.support.model_hub import REPO, REVISION, FakeHub, fake_files, hub, manifest
+from tests.support.multilingual_model import base_model_files
 
 __all__ = ["hub"]  # the fixture, used by name
 
@@ -31,8 +33,9 @@ def leftovers(folder: Path) -> list[str]:
 
 def test_default_catalog_pins_base_and_small_by_revision_and_digest() -> None:
     catalog = ModelCatalog.default()
-    assert catalog.names == ("base.en", "small.en")
+    assert catalog.names == ("base.en", "small.en", "base", "small")
     base = catalog.get("base.en")
+    assert not base.spec.multilingual and not catalog.get("small.en").spec.multilingual
     assert [f.name for f in base.spec.files] == [f.name for f in TINY_EN.files]
     assert base.spec.size > 140_000_000 and catalog.get("small.en").spec.size > 480_000_000
     # English models share tiny.en's tokenizer and vocabulary, byte for byte.
@@ -50,12 +53,53 @@ def test_default_catalog_pins_base_and_small_by_revision_and_digest() -> None:
     lambda m: m["models"][0]["files"][0].update(size=0),
     lambda m: m["models"][0]["files"][0].update(name="../evil"),
     lambda m: m["models"][0].update(files=[]),
+    lambda m: m["models"][0].update(multilingual="yes"),
 ])
 def test_a_malformed_manifest_is_refused(damage: Any) -> None:
     data = manifest(fake_files())
     damage(data)
     with pytest.raises(ValueError, match="manifest"):
         ModelCatalog.from_manifest(data)
+
+
+def test_the_multilingual_models_are_pinned_with_their_own_tokenizer() -> None:
+    catalog = ModelCatalog.default()
+    base, small = catalog.get("base"), catalog.get("small")
+    assert base.spec.multilingual and small.spec.multilingual
+    assert [f.name for f in base.spec.files] == [f.name for f in TINY_EN.files]
+    # The multilingual tokenizer has the language and task tokens: not the English one.
+    assert base.spec.files[2:] == small.spec.files[2:]
+    assert not set(base.spec.files) & set(TINY_EN.files)
+    assert (base.spec.size, small.spec.size) == (147_882_941, 486_212_372)
+    assert catalog.url(small, small.spec.files[1]) == (
+        "https://huggingface.co/Systran/faster-whisper-small/resolve/"
+        "536b0662742c02347bc0e980a01041f333bce120/model.bin")
+
+
+async def test_the_multilingual_base_entry_matches_the_real_files(hub: FakeHub,
+                                                                  tmp_path: Path) -> None:
+    """The four real files of Systran/faster-whisper-base (from the test dependencies), served
+    locally, pass the catalog's own size and digest checks: its base entry is right."""
+    entry = copy.deepcopy(next(m for m in DEFAULT_MANIFEST["models"] if m["name"] == "base"))
+    entry.update(repository=REPO, revision=REVISION)  # where the local hub serves them
+    hub.files = base_model_files()
+    catalog = ModelCatalog.from_manifest({"models": [entry]}, base_url=hub.url)
+    folder = tmp_path / "base"
+    assert await catalog.download("base", folder, lambda d, t: None, asyncio.Event()) == folder
+    assert catalog.is_installed("base", folder)
+    verify_model_folder(folder, ModelCatalog.default().get("base").spec)
+
+
+async def test_a_multilingual_entry_refuses_other_files(hub: FakeHub, tmp_path: Path) -> None:
+    """small's config and weights cannot be fetched here; files of the same names that are not
+    them (base's) are refused, so nothing unverified is ever installed as small."""
+    entry = copy.deepcopy(next(m for m in DEFAULT_MANIFEST["models"] if m["name"] == "small"))
+    entry.update(repository=REPO, revision=REVISION)
+    hub.files = base_model_files()
+    catalog = ModelCatalog.from_manifest({"models": [entry]}, base_url=hub.url)
+    with pytest.raises(OfflineModelError, match="config.json"):
+        await catalog.download("small", tmp_path / "small", lambda d, t: None, asyncio.Event())
+    assert leftovers(tmp_path / "small") == []
 
 
 def test_the_default_manifest_is_well_formed() -> None:

@@ -26,6 +26,8 @@ from app.core.session import SessionState
 from app.io.offline import model as whisper_model
 from app.io.offline.engine import OfflineEngine, OfflineOptions
 from app.io.offline.model import (
+    Decoded,
+    DecodeOptions,
     WhisperModelLoader,
     WhisperRecogniser,
     bundled_model_folder,
@@ -125,10 +127,11 @@ class DecodeLog(WhisperRecogniser):
         return self._real.speech_spans(audio, min_silence_ms=min_silence_ms,
                                        min_speech_ms=min_speech_ms)
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "") -> list[TimedWord]:
-        words = self._real.transcribe(audio, prompt)
-        self.decodes.append(Decode(audio.size / 16_000, prompt, words))
-        return words
+    def decode(self, audio: np.ndarray, prompt: str = "",
+               options: DecodeOptions | None = None) -> Decoded:
+        decoded = self._real.decode(audio, prompt, options)
+        self.decodes.append(Decode(audio.size / 16_000, prompt, decoded.words))
+        return decoded
 
 
 # --- four utterances in one session --------------------------------------------------------
@@ -318,7 +321,8 @@ async def test_a_damaged_model_is_refused_and_nothing_is_loaded(
 
 
 class FailingRecogniser(DecodeLog):
-    def transcribe(self, audio: np.ndarray, prompt: str = "") -> list[TimedWord]:
+    def decode(self, audio: np.ndarray, prompt: str = "",
+               options: DecodeOptions | None = None) -> Decoded:
         raise RuntimeError("CTranslate2 ran out of memory")
 
 
@@ -346,10 +350,11 @@ class StuckRecogniser(FailingRecogniser):
         self.entered = threading.Event()
         self.go_on = threading.Event()
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "") -> list[TimedWord]:
+    def decode(self, audio: np.ndarray, prompt: str = "",
+               options: DecodeOptions | None = None) -> Decoded:
         self.entered.set()
         self.go_on.wait(30)
-        return self._real.transcribe(audio, prompt)
+        return self._real.decode(audio, prompt, options)
 
 
 @pytest.fixture
