@@ -153,6 +153,9 @@ class Settings:
     format_turns: bool = True
     keyterms: tuple[str, ...] = ()
     device_id: str | None = None
+    # The labels of "Microphone + system audio" (app/core/speakers.py checks them).
+    speaker_you: str = "You"
+    speaker_others: str = "Others"
     streaming_url_override: str | None = None
 
     def endpoints(self) -> Endpoints:

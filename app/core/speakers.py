@@ -32,6 +32,8 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Final, Literal
 
+from app.core.recording import SourceFactory
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import (
     TranscriptChange,
     TranscriptModel,
@@ -79,6 +81,36 @@ def check_speaker_names(you: str, others: str) -> SpeakerNames:
     if names.you.casefold() == names.others.casefold():
         raise ValueError("The two speaker names must differ.")
     return names
+
+
+@dataclass(frozen=True)
+class SourcePair:
+    """The two sources of "Microphone + system audio". A recorder that knows it records them
+    as two streams; called as a plain source factory, it is the one mixed stream of both
+    (where two streams cannot run)."""
+
+    you: SourceFactory
+    others: SourceFactory
+    mixed: SourceFactory
+    names: SpeakerNames = SpeakerNames()
+
+    def __call__(self, on_frame: FrameSink, on_level: LevelSink,
+                 on_error: ErrorSink) -> AudioSource:
+        return self.mixed(on_frame, on_level, on_error)
+
+
+# Two offline decoders (one per stream; each decodes only while its stream has voice, by VAD)
+# keep up in real time only with cores to spare: on 2 cores one tiny.en stream re-decoding
+# about once a second already keeps both cores busy during speech (shared/CI-RECIPES.md).
+MIN_CORES_FOR_TWO_OFFLINE_STREAMS: Final = 4
+MIXED_NOTICE: Final = ("This computer has too few processor cores to transcribe the microphone "
+                       "and system audio separately on the offline engine: both are transcribed "
+                       "as one mixed stream, without You and Others labels.")
+
+
+def two_offline_streams(cpu_count: int | None) -> bool:
+    """Whether the offline engine can run one stream per voice on this many cores."""
+    return (cpu_count or 1) >= MIN_CORES_FOR_TWO_OFFLINE_STREAMS
 
 
 @dataclass(frozen=True)
