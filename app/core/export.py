@@ -21,7 +21,7 @@ from app.core.clock import long_clock
 from app.core.errors import ExportError
 from app.core.messages import Word
 from app.core.subtitles import Cue, cues, parse_srt, parse_vtt, to_srt, to_vtt
-from app.core.transcript import TranscriptTurn, paragraph_text, speaker_name
+from app.core.transcript import TranscriptTurn, said_text
 
 __all__ = [
     "JSON_FORMAT_NAME",
@@ -95,11 +95,9 @@ def to_txt(
     (its first word, rounded down); turns without times get no prefix."""
     paragraphs = []
     for turn in turns:
-        text = paragraph_text(turn.text)
+        text = said_text(turn)
         if not text or not (turn.final or include_partial):
             continue
-        if speaker := speaker_name(turn.speaker):
-            text = f"{speaker}: {text}"
         if timestamps and turn.start_ms is not None:
             text = f"[{long_clock(turn.start_ms)}] {text}"
         paragraphs.append(text)

@@ -60,6 +60,14 @@ def speaker_name(speaker: str | None) -> str:
     return " ".join(speaker.split()) if speaker else ""
 
 
+def said_text(turn: TranscriptTurn) -> str:
+    """The turn's paragraph as shown, after its speaker's name if it has one (``""`` when the
+    turn has no text)."""
+    text = paragraph_text(turn.text)
+    speaker = speaker_name(turn.speaker)
+    return f"{speaker}: {text}" if text and speaker else text
+
+
 @dataclass(frozen=True)
 class TranscriptTurn:
     """One turn as shown: its text, its words (times already shifted by the session offset)."""
@@ -201,10 +209,11 @@ class TranscriptModel:
         """One paragraph per turn, paragraphs separated by ``"\\n\\n"``, no trailing newline.
 
         Turns without text are skipped; line breaks inside a turn become spaces
-        (:func:`paragraph_text`), so every paragraph is exactly one turn.
+        (:func:`paragraph_text`), so every paragraph is exactly one turn. A turn with a speaker
+        starts with ``"Name: "`` (:func:`said_text`), as in the pane and the TXT export.
         """
         turns: Sequence[TranscriptTurn] = self.turns() if include_partial else self._finals
-        paragraphs = (paragraph_text(turn.text) for turn in turns)
+        paragraphs = (said_text(turn) for turn in turns)
         return "\n\n".join(p for p in paragraphs if p)
 
     # --- changing ---------------------------------------------------------------------------
