@@ -12,6 +12,7 @@ from typing import TypeVar
 from PySide6.QtCore import QByteArray, QSettings
 
 from app.core.config import BUNDLED_OFFLINE_MODEL, AuthMode, EngineChoice, Region, Settings
+from app.core.speakers import check_speaker_names
 
 
 class Preferences:
@@ -35,6 +36,7 @@ class Preferences:
             format_turns=_bool(self._store.value("service/format_turns", True)),
             keyterms=tuple(t.strip() for t in str(terms or "").split("\n") if t.strip()),
             device_id=str(device) or None,
+            **_speaker_names(self._store),
         )
 
     def save(self, settings: Settings) -> None:
@@ -45,6 +47,8 @@ class Preferences:
         self._store.setValue("service/format_turns", settings.format_turns)
         self._store.setValue("service/keyterms", "\n".join(settings.keyterms))
         self._store.setValue("audio/device_id", settings.device_id or "")
+        self._store.setValue("speakers/you", settings.speaker_you)
+        self._store.setValue("speakers/others", settings.speaker_others)
         self._store.sync()
 
     def geometry(self) -> QByteArray | None:
@@ -122,6 +126,19 @@ def _bool(value: object) -> bool:
 
 
 E = TypeVar("E", Region, AuthMode, EngineChoice)
+
+
+def _speaker_names(store: QSettings) -> dict[str, str]:
+    """The stored names when they are still valid (a hand-edited file may hold anything),
+    else the defaults."""
+    defaults = Settings()
+    try:
+        names = check_speaker_names(
+            str(store.value("speakers/you", defaults.speaker_you) or ""),
+            str(store.value("speakers/others", defaults.speaker_others) or ""))
+    except ValueError:
+        return {}
+    return {"speaker_you": names.you, "speaker_others": names.others}
 
 
 def _enum(kind: type[E], value: object, default: E) -> E:
