@@ -150,6 +150,7 @@ def test_speaker_names_are_edited_checked_and_persisted(window: MainWindow) -> N
     dialog._accept()  # noqa: SLF001 - what OK does
     assert dialog.result_settings is None
     assert dialog.settings_error.text() == "The two speaker names must differ."
+    dialog = SettingsDialog(window.controller, window)
     dialog.speaker_you.setText("  Ada ")
     dialog.speaker_others.setText("The  team")
     dialog._accept()  # noqa: SLF001
