@@ -97,7 +97,11 @@ class MixedSource:
             self._emit(you.popleft(), others.popleft())
         own = self._queues[index]
         while len(own) > self._max_skew:  # the other part stalled: do not hold this one back
-            self._emit(own.popleft(), None) if index == 0 else self._emit(None, own.popleft())
+            alone = own.popleft()
+            if index == 0:
+                self._emit(alone, None)
+            else:
+                self._emit(None, alone)
 
     def _emit(self, you: bytes | None, others: bytes | None) -> None:
         frame = mix_s16(you, others) if you is not None and others is not None else you or others
