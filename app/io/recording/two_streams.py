@@ -12,8 +12,8 @@ kept once), and that model is what the autosave and journal follow.
 Both streams' clocks start at the recording's start: each source starts when its recorder does,
 within milliseconds of the other (both start at once, both open through the same thread pool).
 
-Either stream ending the recording (Stop, or an error it cannot recover from) stops the other;
-the first error is the one reported.
+Stop ends both; either stream failing for good (an error it cannot recover from) stops the other,
+and the first error is the one reported.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ from app.io.recording.recorder import AutosaveFactory, Recorder, RecorderOptions
 
 log = logging.getLogger(__name__)
 
-# Combined state: the least advanced stream's, except that either stopping means stopping.
-_RANK = {RecorderState.IDLE: 0, RecorderState.STARTING: 1, RecorderState.RECORDING: 2}
 
 
 class _StreamListener:
@@ -160,10 +158,15 @@ class VoicesRecorder:
 
         async def run(stream: Stream, factory: SourceFactory) -> None:
             try:
-                await self._recorders[stream].record(self._streams[stream].counted(factory),
-                                                     engine_factory, ending, fallback)
-            finally:
+                error = await self._recorders[stream].record(
+                    self._streams[stream].counted(factory), engine_factory, ending, fallback)
+            except BaseException:
                 ending.set()
+                raise
+            if error is not None:
+                ending.set()  # this voice cannot go on: end the other one too
+            # Ended without an error: Stop, or a file source played to its end (the other
+            # voice's file may still be playing, so it is not stopped).
 
         async def forward_stop() -> None:
             await stop.wait()
@@ -199,13 +202,18 @@ class VoicesRecorder:
         self.listener.on_level(max(self._levels.values(), key=lambda lv: lv.rms_dbfs))
 
     def stream_state_changed(self) -> None:
-        states = [listener.state for listener in self._streams.values()]
-        if any(s is RecorderState.STOPPING for s in states):
-            state = RecorderState.STOPPING
-        else:
-            state = min(states, key=lambda s: _RANK.get(s, 0))
-        if all(s is RecorderState.IDLE for s in states):
+        # A voice whose file has been played to its end is idle while the other still
+        # records: the recording is what the voices still running are doing.
+        running = [listener.state for listener in self._streams.values()
+                   if listener.state is not RecorderState.IDLE]
+        if not running:
             state = RecorderState.IDLE
+        elif all(s is RecorderState.STOPPING for s in running):
+            state = RecorderState.STOPPING
+        elif any(s is RecorderState.STARTING for s in running):
+            state = RecorderState.STARTING
+        else:
+            state = RecorderState.RECORDING
         if state is not self._state:
             self._state = state
             self.listener.on_state(state)
