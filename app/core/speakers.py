@@ -102,6 +102,9 @@ class SourcePair:
 # Two offline decoders (one per stream; each decodes only while its stream has voice, by VAD)
 # keep up in real time only with cores to spare: on 2 cores one tiny.en stream re-decoding
 # about once a second already keeps both cores busy during speech (shared/CI-RECIPES.md).
+# Measured on the 2-core test machine (load average ~9 from other work): 17.6 s of speech on
+# both channels at once put each decoder 2 s behind, and the last words of one voice were
+# still not decoded 60 s after Stop; one short sentence each (3-5 s) kept up.
 MIN_CORES_FOR_TWO_OFFLINE_STREAMS: Final = 4
 MIXED_NOTICE: Final = ("This computer has too few processor cores to transcribe the microphone "
                        "and system audio separately on the offline engine: both are transcribed "
