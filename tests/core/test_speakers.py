@@ -179,3 +179,15 @@ def test_speaker_names_are_checked(you: str, others: str, problem: str) -> None:
 
 def test_speaker_names_are_tidied() -> None:
     assert check_speaker_names("  Ada  L. ", "The\tteam") == SpeakerNames("Ada L.", "The team")
+
+
+def test_a_second_recording_in_a_new_segment_follows_the_first() -> None:
+    streams = _Streams()
+    streams.say(OTHERS, _turn("first recording", 5000))
+    streams.merged.begin_session()  # what the recorder does before each two-voice recording
+    again = TwoVoices(streams.merged)
+    change = TranscriptModel().apply(_turn("second recording", 0))
+    assert change is not None
+    again.apply(YOU, change)
+    assert [(t.speaker, t.text) for t in streams.merged.finals] == [
+        ("Others", "first recording"), ("You", "second recording")]

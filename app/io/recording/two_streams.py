@@ -149,6 +149,11 @@ class VoicesRecorder:
         self._pair = pair
         self._error = None
         self._levels = {}
+        # A segment of its own: this recording's audio times start at 0 again, and its turns
+        # must follow whatever the transcript already holds.
+        settled = self._model.begin_session()
+        if settled is not None:
+            self.listener.on_transcript(settled)
         self._voices = TwoVoices(self._model, pair.names)
         self._streams = {s: _StreamListener(self, s) for s in (YOU, OTHERS)}
         self._recorders = {s: Recorder(TranscriptModel(), self._streams[s], None, self._options)
