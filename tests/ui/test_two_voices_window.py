@@ -66,6 +66,8 @@ def choose_both(window: MainWindow) -> None:
     assert picker.itemText(index - 1) == ""  # the separator before it
     picker.setCurrentIndex(index)
     picker.activated.emit(index)
+    assert picker.toolTip() == ("Microphone + system audio: vwinmic (You) and "
+                                "Sound from vspeaker (Others)")
 
 
 def test_two_voices_in_the_window_labelled_and_remembered(
