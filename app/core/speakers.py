@@ -116,6 +116,17 @@ def two_offline_streams(cpu_count: int | None) -> bool:
     return (cpu_count or 1) >= MIN_CORES_FOR_TWO_OFFLINE_STREAMS
 
 
+def sources_for(source: SourceFactory, names: SpeakerNames, *, offline: bool,
+                cpu_count: int | None) -> tuple[SourceFactory, str | None]:
+    """What to record for the chosen input, and a notice to show: a :class:`SourcePair` as two
+    named streams, or — offline without the cores for two — its mixed stream, said."""
+    if not isinstance(source, SourcePair):
+        return source, None
+    if offline and not two_offline_streams(cpu_count):
+        return source.mixed, MIXED_NOTICE
+    return replace(source, names=names), None
+
+
 @dataclass(frozen=True)
 class EchoRule:
     min_overlap: float = 0.5  # of the shorter turn's time span

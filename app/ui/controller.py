@@ -40,7 +40,7 @@ from app.core.recording import (
 )
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.speakers import MIXED_NOTICE, SourcePair, SpeakerNames, two_offline_streams
+from app.core.speakers import SourcePair, SpeakerNames, sources_for
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.ui.model_downloads import ModelDownloads
 from app.ui.services import Services
@@ -215,14 +215,11 @@ class AppController(TaskOwner):
 
     async def _record(self, engine: EngineFactory, fallback: EngineFactory | None, *,
                       offline: bool = False) -> None:
-        source_factory = self._services.make_source(self._device)
-        if isinstance(source_factory, SourcePair):  # two streams, You and Others
-            if offline and not two_offline_streams(os.cpu_count()):
-                self.message_changed.emit("notice", Message(Severity.WARNING, MIXED_NOTICE))
-                source_factory = source_factory.mixed
-            else:
-                names = SpeakerNames(self.settings.speaker_you, self.settings.speaker_others)
-                source_factory = replace(source_factory, names=names)
+        names = SpeakerNames(self.settings.speaker_you, self.settings.speaker_others)
+        source_factory, notice = sources_for(self._services.make_source(self._device), names,
+                                             offline=offline, cpu_count=os.cpu_count())
+        if notice is not None:  # "Microphone + system audio" as one mixed stream
+            self.message_changed.emit("notice", Message(Severity.WARNING, notice))
 
         def tracked_source(on_frame: FrameSink, on_level: LevelSink,
                            on_error: ErrorSink) -> AudioSource:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import pytest
 
 from app.core.messages import Turn, Word
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import (
+    MIXED_NOTICE,
     OTHERS,
     YOU,
     EchoRule,
     LevelTrack,
+    SourcePair,
     SpeakerNames,
     Stream,
     TwoVoices,
     check_speaker_names,
     is_echo,
     overlap_fraction,
+    sources_for,
     words_similarity,
 )
 from app.core.transcript import TranscriptModel, TranscriptTurn
@@ -191,3 +195,35 @@ def test_a_second_recording_in_a_new_segment_follows_the_first() -> None:
     again.apply(YOU, change)
     assert [(t.speaker, t.text) for t in streams.merged.finals] == [
         ("Others", "first recording"), ("You", "second recording")]
+
+
+def _mic(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+    raise AssertionError("not called: only which factory is chosen matters here")
+
+
+def _other(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+    raise AssertionError("not called")
+
+
+def _mix(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+    raise AssertionError("not called")
+
+
+@pytest.mark.parametrize(("offline", "cores", "two"), [
+    (False, 1, True),  # the cloud does the work: two sessions on any machine
+    (True, 4, True),
+    (True, 2, False),  # offline on too few cores: one mixed stream, said
+    (True, None, False),
+])
+def test_sources_for_a_pair(offline: bool, cores: int | None, two: bool) -> None:
+    pair = SourcePair(_mic, _other, _mix)
+    names = SpeakerNames("Me", "Them")
+    chosen, notice = sources_for(pair, names, offline=offline, cpu_count=cores)
+    if two:
+        assert chosen == SourcePair(_mic, _other, _mix, names) and notice is None
+    else:
+        assert chosen is _mix and notice == MIXED_NOTICE
+
+
+def test_sources_for_a_single_input_is_that_input() -> None:
+    assert sources_for(_mic, SpeakerNames(), offline=True, cpu_count=1) == (_mic, None)
