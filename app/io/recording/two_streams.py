@@ -159,7 +159,7 @@ class VoicesRecorder:
         self._recorders = {s: Recorder(TranscriptModel(), self._streams[s], None, self._options)
                            for s in (YOU, OTHERS)}
         self._open_autosave()
-        ending = asyncio.Event()  # either stream ending, or Stop, ends both
+        ending = asyncio.Event()  # Stop, or either voice failing for good, ends both
 
         async def run(stream: Stream, factory: SourceFactory) -> None:
             try:
