@@ -13,15 +13,17 @@ from datetime import datetime
 from pathlib import Path
 
 from app.core.config import Settings
-from app.core.devices import InputDevice
+from app.core.devices import BOTH, InputDevice
 from app.core.errors import ExportError
 from app.core.ports import EventSink, KeyCheck
 from app.core.recording import EngineFactory, RecordingListener, SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.speakers import SourcePair
 from app.core.transcript import TranscriptModel
 from app.io.audio.capture import PyAudioCapture
 from app.io.audio.decoded_source import DecodedFileSource, ProgressSink
 from app.io.audio.file_source import WavFileSource
+from app.io.audio.mixed_source import MixedSource
 from app.io.cloud.session import StreamingSession
 from app.io.cloud.tokens import validate_key
 from app.io.devices.platform import default_provider
@@ -31,7 +33,7 @@ from app.io.recording.autosave import TranscriptAutosave, autosave_name
 from app.io.recording.files import write_text_atomic
 from app.io.recording.history import HistoryFolder
 from app.io.recording.journal import JournalFolder
-from app.io.recording.recorder import Recorder
+from app.io.recording.two_streams import VoicesRecorder
 from app.io.secrets import open_secret_store
 from app.ui.services import Services
 
@@ -39,6 +41,15 @@ APP_NAME = "live-transcriber"
 
 
 def microphone(device: InputDevice | None) -> SourceFactory:
+    """The chosen input; for "Microphone + system audio" a :class:`SourcePair` of its two."""
+    if device is not None and device.kind == BOTH and len(device.parts) == 2:
+        you, others = microphone(device.parts[0]), microphone(device.parts[1])
+
+        def mixed(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+            return MixedSource((you, others), on_frame=on_frame, on_level=on_level,
+                               on_error=on_error)
+        return SourcePair(you=you, others=others, mixed=mixed)
+
     def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
         return PyAudioCapture(device, on_frame=on_frame, on_level=on_level, on_error=on_error)
     return build
@@ -82,15 +93,16 @@ async def check_key(key: str, settings: Settings) -> KeyCheck:
 
 
 def recorder_factory(autosave_folder: Path | None
-                     ) -> Callable[[TranscriptModel, RecordingListener], Recorder]:
+                     ) -> Callable[[TranscriptModel, RecordingListener], VoicesRecorder]:
     def autosave(started: datetime,
                  on_error: Callable[[ExportError], None]) -> TranscriptAutosave:
         assert autosave_folder is not None
         return TranscriptAutosave(autosave_folder / autosave_name(started), on_error,
                                   started=started)
 
-    def build(model: TranscriptModel, listener: RecordingListener) -> Recorder:
-        return Recorder(model, listener, autosave if autosave_folder is not None else None)
+    def build(model: TranscriptModel, listener: RecordingListener) -> VoicesRecorder:
+        return VoicesRecorder(model, listener,
+                              autosave if autosave_folder is not None else None)
     return build
 
 

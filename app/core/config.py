@@ -156,6 +156,9 @@ class Settings:
     format_turns: bool = True
     keyterms: tuple[str, ...] = ()
     device_id: str | None = None
+    # The labels of "Microphone + system audio" (app/core/speakers.py checks them).
+    speaker_you: str = "You"
+    speaker_others: str = "Others"
     streaming_url_override: str | None = None
     # What a multilingual offline model listens for: an ISO code of WHISPER_LANGUAGES, or
     # None to detect the language of every turn. English-only models ignore both.

@@ -12,10 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
-DeviceKind = Literal["microphone", "system"]
+DeviceKind = Literal["microphone", "system", "both"]
 MICROPHONE: Final[DeviceKind] = "microphone"
 # What the computer plays (a sound server's sink monitor, a WASAPI loopback), not a microphone.
 SYSTEM_AUDIO: Final[DeviceKind] = "system"
+# A microphone and system audio recorded together, as two streams labelled You and Others.
+BOTH: Final[DeviceKind] = "both"
+BOTH_ID: Final = "live-transcriber:microphone+system-audio"  # what settings remember
+BOTH_NAME: Final = "Microphone + system audio"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,9 @@ class InputDevice:
     is_default: bool = False
     is_monitor: bool = False  # records what a sink plays, not a microphone
     kind: DeviceKind = MICROPHONE  # how the picker groups it: Microphones or System audio
+    is_default_output: bool = False  # system audio: what the default output plays
+    # For kind BOTH: the microphone (You) and the system audio (Others) it records.
+    parts: tuple[InputDevice, ...] = ()
 
 
 # Inputs that carry what the computer plays, as PortAudio names them on Windows and macOS:
@@ -41,6 +48,24 @@ def kind_from_name(name: str) -> DeviceKind:
     """The kind of an input known only by its name (PortAudio's list)."""
     folded = name.casefold()
     return SYSTEM_AUDIO if any(key in folded for key in _SYSTEM_AUDIO_NAMES) else MICROPHONE
+
+
+def with_both(devices: Sequence[InputDevice]) -> list[InputDevice]:
+    """``devices`` plus "Microphone + system audio" when there is a microphone and a system-audio
+    input: the default microphone (else the first) and what the default output plays (else the
+    first system-audio input). On platforms whose list has no loopback input, there is no such
+    entry."""
+    microphones = [d for d in devices if d.kind == MICROPHONE and not d.is_monitor]
+    outputs = [d for d in devices if d.kind == SYSTEM_AUDIO]
+    system = next((d for d in outputs if d.is_default_output), outputs[0] if outputs else None)
+    microphone = next((d for d in microphones if d.is_default),
+                      microphones[0] if microphones else None)
+    if microphone is None or system is None:
+        return [d for d in devices if d.kind != BOTH]
+    both = InputDevice(id=BOTH_ID, name=BOTH_NAME, host_api=microphone.host_api, channels=1,
+                       default_rate=microphone.default_rate, kind=BOTH,
+                       parts=(microphone, system))
+    return [*(d for d in devices if d.kind != BOTH), both]
 
 
 class DeviceProvider(Protocol):

@@ -1,7 +1,8 @@
 """Transcript exporters and parsers: strings in, strings out (writing files is ``app/io``'s job).
 
 * TXT: one paragraph per turn (:func:`~app.core.transcript.paragraph_text`), a blank line
-  between paragraphs, a newline at the end; optionally ``[hh:mm:ss] `` before each timed turn.
+  between paragraphs, a newline at the end; ``Name: `` before a turn with a speaker, and
+  optionally ``[hh:mm:ss] `` before that for each timed turn.
 * SRT and WebVTT: see :mod:`app.core.subtitles` for the cue rules; re-exported here.
 * JSON: full fidelity, read back by :func:`from_json` into equal :class:`TranscriptTurn` values.
   Each turn's ``language`` is the ISO code a multilingual model heard (null when unknown); files
@@ -22,7 +23,7 @@ from app.core.clock import long_clock
 from app.core.errors import ExportError
 from app.core.messages import Word
 from app.core.subtitles import Cue, cues, parse_srt, parse_vtt, to_srt, to_vtt
-from app.core.transcript import TranscriptTurn, paragraph_text
+from app.core.transcript import TranscriptTurn, said_text
 
 __all__ = [
     "JSON_FORMAT_NAME",
@@ -96,7 +97,7 @@ def to_txt(
     (its first word, rounded down); turns without times get no prefix."""
     paragraphs = []
     for turn in turns:
-        text = paragraph_text(turn.text)
+        text = said_text(turn)
         if not text or not (turn.final or include_partial):
             continue
         if timestamps and turn.start_ms is not None:

@@ -18,6 +18,11 @@ Cue rules (:func:`cues`):
   shortened so that it ends when the next cue starts, as long as that still leaves it a positive
   duration. So ``end > start`` always, and cues overlap only when they start at the same time.
 
+Speakers: a turn with a speaker (:func:`~app.core.transcript.speaker_name`) gives cues that say
+who speaks: SRT has no voice markup that players agree on, so each of its cues starts with
+``Name: `` (counted in the line length); WebVTT's cues start with a voice tag ``<v Name>``, which
+:func:`parse_vtt` reads back into :attr:`Cue.speaker`.
+
 Escaping: SRT has no escape mechanism, so the timing arrow ``-->`` inside text is written as
 ``-‑>`` (the second hyphen is U+2011, a non-breaking hyphen: it looks the same, and no parser
 takes it for a timing line). WebVTT escapes ``&``, ``<`` and ``>`` as entities, which also
@@ -36,7 +41,7 @@ from typing import Final
 
 from app.core.clock import long_clock
 from app.core.errors import ExportError
-from app.core.transcript import TranscriptTurn
+from app.core.transcript import TranscriptTurn, speaker_name
 
 MAX_LINE_CHARS: Final = 42
 MAX_LINES: Final = 2
@@ -51,6 +56,7 @@ class Cue:
     start_ms: int
     end_ms: int
     text: str  # single line; how it wraps is the writer's business
+    speaker: str | None = None  # who says it (one line, single spaces), if known
 
 
 @dataclass(frozen=True)
@@ -107,13 +113,18 @@ def wrap(parts: Sequence[str]) -> list[str] | None:
     return [" ".join(parts[:split]), " ".join(parts[split:])]
 
 
-def _chunks(tokens: list[_Token]) -> Iterator[list[_Token]]:
+def _label(speaker: str | None) -> list[str]:
+    """The words SRT puts before a cue's text for ``speaker`` (none without a speaker)."""
+    return [f"{speaker}:"] if speaker else []
+
+
+def _chunks(tokens: list[_Token], label: list[str]) -> Iterator[list[_Token]]:
     chunk: list[_Token] = []
     end = 0
     for token in tokens:
         if chunk and (
             max(end, token.end) - chunk[0].start > MAX_CUE_MS
-            or wrap([t.text for t in chunk] + [token.text]) is None
+            or wrap([*label, *(t.text for t in chunk), token.text]) is None
         ):
             yield chunk
             chunk = []
@@ -125,33 +136,34 @@ def _chunks(tokens: list[_Token]) -> Iterator[list[_Token]]:
 
 def cues(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) -> list[Cue]:
     """The cues a subtitle file for ``turns`` holds, by the rules in the module docstring."""
-    raw: list[tuple[int, int, str]] = []
+    raw: list[tuple[int, int, str, str | None]] = []
     cursor = 0
     for turn in turns:
         if not (turn.final or include_partial):
             continue
-        for chunk in _chunks(_tokens(turn, cursor)):
+        speaker = speaker_name(turn.speaker) or None
+        for chunk in _chunks(_tokens(turn, cursor), _label(speaker)):
             start, end = chunk[0].start, max(t.end for t in chunk)
-            raw.append((start, end, " ".join(t.text for t in chunk)))
+            raw.append((start, end, " ".join(t.text for t in chunk), speaker))
             cursor = max(cursor, start, end)
     starts: list[int] = []
     floor = 0
-    for start, _, _ in raw:
+    for start, _, _, _ in raw:
         floor = max(floor, start)
         starts.append(floor)
     result: list[Cue] = []
-    for i, (_, end, text) in enumerate(raw):
+    for i, (_, end, text, speaker) in enumerate(raw):
         start = starts[i]
         end = max(end, start + MIN_CUE_MS)
         if i + 1 < len(raw) and start < starts[i + 1] < end:
             end = starts[i + 1]
-        result.append(Cue(start, end, text))
+        result.append(Cue(start, end, text, speaker))
     return result
 
 
 
-def _lines(text: str) -> list[str]:
-    parts = text.split()
+def _lines(text: str, label: Sequence[str] = ()) -> list[str]:
+    parts = [*label, *text.split()]
     return wrap(parts) or [" ".join(parts)]  # None only for one word longer than a line
 
 
@@ -159,7 +171,8 @@ def to_srt(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) ->
     """SubRip text: numbered cues, ``HH:MM:SS,mmm`` times, blank line between cues."""
     blocks = []
     for number, cue in enumerate(cues(turns, include_partial=include_partial), start=1):
-        text = "\n".join(line.replace("-->", SRT_ARROW) for line in _lines(cue.text))
+        lines = _lines(cue.text, _label(cue.speaker))
+        text = "\n".join(line.replace("-->", SRT_ARROW) for line in lines)
         timing = f"{long_clock(cue.start_ms, ',')} --> {long_clock(cue.end_ms, ',')}"
         blocks.append(f"{number}\n{timing}\n{text}")
     return "\n\n".join(blocks) + "\n" if blocks else ""
@@ -174,6 +187,8 @@ def to_vtt(turns: Sequence[TranscriptTurn], *, include_partial: bool = False) ->
     blocks = ["WEBVTT"]
     for cue in cues(turns, include_partial=include_partial):
         text = "\n".join(_vtt_escape(line) for line in _lines(cue.text))
+        if cue.speaker:
+            text = f"<v {_vtt_escape(cue.speaker)}>{text}"
         blocks.append(f"{long_clock(cue.start_ms, '.')} --> {long_clock(cue.end_ms, '.')}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
@@ -185,6 +200,7 @@ _SRT_TIMING = re.compile(rf"{_SRT_TIME}[ \t]*-->[ \t]*{_SRT_TIME}(?:[ \t].*)?")
 _VTT_TIME = r"(?:(\d+):)?([0-5]\d):([0-5]\d)\.(\d{3})"
 _VTT_TIMING = re.compile(rf"{_VTT_TIME}[ \t]+-->[ \t]+{_VTT_TIME}(?:[ \t].*)?")
 _VTT_TAG = re.compile(r"<[^>]*>")
+_VTT_VOICE = re.compile(r"<v(?:\.[^ \t>]*)?[ \t]+([^>]*)>")
 _VTT_SKIPPED_BLOCK = re.compile(r"(NOTE|STYLE|REGION)(?:[ \t].*)?")
 
 
@@ -269,6 +285,8 @@ def parse_vtt(text: str) -> list[Cue]:
             continue
         start, end, lines = _cue("WebVTT", first, block, _VTT_TIMING,
                                  "00:00:01.000 --> 00:00:02.000")
+        voice = _VTT_VOICE.match(lines[0]) if lines else None
+        speaker = " ".join(html.unescape(voice.group(1)).split()) if voice else ""
         plain = (html.unescape(_VTT_TAG.sub("", line)) for line in lines)
-        result.append(Cue(start, end, " ".join(plain)))
+        result.append(Cue(start, end, " ".join(plain), speaker or None))
     return result

@@ -54,6 +54,20 @@ def paragraph_text(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def speaker_name(speaker: str | None) -> str:
+    """``speaker`` as shown before a paragraph ("You", "Others", a service's "A"): one line,
+    single spaces; ``""`` when there is none to show."""
+    return " ".join(speaker.split()) if speaker else ""
+
+
+def said_text(turn: TranscriptTurn) -> str:
+    """The turn's paragraph as shown, after its speaker's name if it has one (``""`` when the
+    turn has no text)."""
+    text = paragraph_text(turn.text)
+    speaker = speaker_name(turn.speaker)
+    return f"{speaker}: {text}" if text and speaker else text
+
+
 @dataclass(frozen=True)
 class TranscriptTurn:
     """One turn as shown: its text, its words (times already shifted by the session offset)."""
@@ -197,10 +211,11 @@ class TranscriptModel:
         """One paragraph per turn, paragraphs separated by ``"\\n\\n"``, no trailing newline.
 
         Turns without text are skipped; line breaks inside a turn become spaces
-        (:func:`paragraph_text`), so every paragraph is exactly one turn.
+        (:func:`paragraph_text`), so every paragraph is exactly one turn. A turn with a speaker
+        starts with ``"Name: "`` (:func:`said_text`), as in the pane and the TXT export.
         """
         turns: Sequence[TranscriptTurn] = self.turns() if include_partial else self._finals
-        paragraphs = (paragraph_text(turn.text) for turn in turns)
+        paragraphs = (said_text(turn) for turn in turns)
         return "\n\n".join(p for p in paragraphs if p)
 
     # --- changing ---------------------------------------------------------------------------
@@ -305,6 +320,39 @@ class TranscriptModel:
             self._segment = max(self._segment, finals[-1].segment + 1)
             self._segment_used = False
         self._revision += 1
+
+    # --- turns placed by audio time (two voices, app/core/speakers.py) ----------------------
+
+    def place_final(self, turn: TranscriptTurn) -> TranscriptChange:
+        """Insert a finished turn at its key's place, whatever arrived before: the caller
+        gives keys that follow the audio time (two streams merged into one transcript)."""
+        self._segment_used = True
+        if self._newest is None or turn.key > self._newest:
+            self._newest = turn.key
+        index, found = self._locate(turn.key)
+        if found:
+            return self._revise_at(index, turn)
+        return self._insert(index, turn)
+
+    def revise_final(self, index: int, turn: TranscriptTurn) -> TranscriptChange:
+        """Replace ``finals[index]`` by ``turn`` (which keeps the key there)."""
+        return self._revise_at(index, replace(turn, segment=self._finals[index].segment,
+                                              order=self._finals[index].order))
+
+    def show_partial(self, turn: TranscriptTurn | None) -> TranscriptChange | None:
+        """Show ``turn`` as the words in progress (None withdraws them), in no key order:
+        with two streams, the in-progress line is the one that changed last."""
+        withdrawn = self._partial
+        self._partial = turn
+        if turn is not None:
+            return self._step("partial", turn, None)
+        return None if withdrawn is None else self._step("partial", withdrawn, None)
+
+    def _revise_at(self, index: int, turn: TranscriptTurn) -> TranscriptChange:
+        current = self._finals[index]
+        self._finals[index] = turn
+        self._final_words += _word_count(turn) - _word_count(current)
+        return self._step("revised", turn, index)
 
     # --- internals --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core import auth, policy
 from app.core.auth import AuthStatus
 from app.core.config import EngineChoice, Settings
-from app.core.devices import DeviceChoice, InputDevice, choose_device
+from app.core.devices import DeviceChoice, InputDevice, choose_device, with_both
 from app.core.errors import LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
 from app.core.history import HistoryStore
@@ -39,6 +40,7 @@ from app.core.recording import (
 )
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.speakers import SourcePair, SpeakerNames, sources_for
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.ui.model_downloads import ModelDownloads
 from app.ui.services import Services
@@ -204,21 +206,29 @@ class AppController(TaskOwner):
         if self._auth.text == policy.status_after_fallback().text:
             self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(self._record(engine, fallback), name="recording")
+        offline = plan.engine is EngineChoice.OFFLINE
+        self._task = asyncio.create_task(self._record(engine, fallback, offline=offline),
+                                         name="recording")
 
     def stop_recording(self) -> None:
         self._stop.set()
 
-    async def _record(self, engine: EngineFactory, fallback: EngineFactory | None) -> None:
-        source_factory = self._services.make_source(self._device)
+    async def _record(self, engine: EngineFactory, fallback: EngineFactory | None, *,
+                      offline: bool = False) -> None:
+        names = SpeakerNames(self.settings.speaker_you, self.settings.speaker_others)
+        source_factory, notice = sources_for(self._services.make_source(self._device), names,
+                                             offline=offline, cpu_count=os.cpu_count())
+        if notice is not None:  # "Microphone + system audio" as one mixed stream
+            self.message_changed.emit("notice", Message(Severity.WARNING, notice))
 
         def tracked_source(on_frame: FrameSink, on_level: LevelSink,
                            on_error: ErrorSink) -> AudioSource:
             self._source_stats = source_factory(on_frame, on_level, on_error)
             return self._source_stats
 
+        recorded = source_factory if isinstance(source_factory, SourcePair) else tracked_source
         try:
-            await self._recorder.record(tracked_source, engine, self._stop, fallback)
+            await self._recorder.record(recorded, engine, self._stop, fallback)
         finally:
             self._task = None
             self._started_at = None
@@ -345,6 +355,7 @@ class AppController(TaskOwner):
         except LiveTranscriberError as exc:
             self._set_error(Message(Severity.ERROR, str(exc)))
             devices = []
+        devices = with_both(devices)  # plus "Microphone + system audio" where both exist
         self._devices = devices
         remembered = self._device.id if self._device is not None else self.settings.device_id
         choice = choose_device(devices, remembered)

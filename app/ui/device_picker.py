@@ -1,6 +1,7 @@
 """The input-device picker: microphones first, then (after a separator) system audio — what an
-output plays, named "Sound from …" by the device list — the system default marked, and a long
-name elided in the box with the whole of it in the tooltip."""
+output plays, named "Sound from …" by the device list — then "Microphone + system audio" where
+both exist; the system default marked, and a long name elided in the box with the whole of it
+(and what a combined entry records) in the tooltip."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ def device_label(device: InputDevice) -> str:
             and "monitor" not in device.name.lower()):
         label += " — monitor"
     return label
+
+
+def device_tooltip(device: InputDevice) -> str:
+    """The whole label, and for "Microphone + system audio" which two it records."""
+    if len(device.parts) == 2:
+        you, others = device.parts
+        return f"{device_label(device)}: {you.name} (You) and {others.name} (Others)"
+    return device_label(device)
 
 
 class DevicePicker(QComboBox):
@@ -36,7 +45,8 @@ class DevicePicker(QComboBox):
                 self.insertSeparator(self.count())
             label = device_label(device)
             self.addItem(label, device.id)
-            self.setItemData(self.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+            self.setItemData(self.count() - 1, device_tooltip(device),
+                             Qt.ItemDataRole.ToolTipRole)
         if choice.device is not None:
             self.setCurrentIndex(self.findData(choice.device.id))
         self.blockSignals(False)
@@ -44,4 +54,5 @@ class DevicePicker(QComboBox):
 
     def _update_tooltip(self, index: int) -> None:
         # The box elides a long name; the whole name is one hover away.
-        self.setToolTip(self.itemText(index) if index >= 0 else "")
+        tooltip = self.itemData(index, Qt.ItemDataRole.ToolTipRole) if index >= 0 else ""
+        self.setToolTip(str(tooltip or self.itemText(index)) if index >= 0 else "")

@@ -20,6 +20,7 @@ from app.core.config import (
     spoken_language_from,
     spoken_language_value,
 )
+from app.core.speakers import check_speaker_names
 
 
 class Preferences:
@@ -45,6 +46,7 @@ class Preferences:
             device_id=str(device) or None,
             spoken_language=spoken_language_from(self._store.value("offline/language", "en")),
             translate_to_english=_bool(self._store.value("offline/translate", False)),
+            **_speaker_names(self._store),
         )
 
     def save(self, settings: Settings) -> None:
@@ -57,6 +59,8 @@ class Preferences:
         self._store.setValue("service/format_turns", settings.format_turns)
         self._store.setValue("service/keyterms", "\n".join(settings.keyterms))
         self._store.setValue("audio/device_id", settings.device_id or "")
+        self._store.setValue("speakers/you", settings.speaker_you)
+        self._store.setValue("speakers/others", settings.speaker_others)
         self._store.sync()
 
     def geometry(self) -> QByteArray | None:
@@ -134,6 +138,19 @@ def _bool(value: object) -> bool:
 
 
 E = TypeVar("E", Region, AuthMode, EngineChoice)
+
+
+def _speaker_names(store: QSettings) -> dict[str, str]:
+    """The stored names when they are still valid (a hand-edited file may hold anything),
+    else the defaults."""
+    defaults = Settings()
+    try:
+        names = check_speaker_names(
+            str(store.value("speakers/you", defaults.speaker_you) or ""),
+            str(store.value("speakers/others", defaults.speaker_others) or ""))
+    except ValueError:
+        return {}
+    return {"speaker_you": names.you, "speaker_others": names.others}
 
 
 def _enum(kind: type[E], value: object, default: E) -> E:

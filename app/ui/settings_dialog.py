@@ -41,6 +41,7 @@ from app.core.config import (
 )
 from app.core.languages import WHISPER_LANGUAGES
 from app.core.ports import KeyCheck, KeyStatus, OfflineModelInfo
+from app.core.speakers import MAX_NAME_CHARS, check_speaker_names
 from app.ui.controller import AppController
 
 
@@ -125,6 +126,13 @@ class SettingsDialog(QDialog):
         self.keyterms.setTabChangesFocus(True)
         self.keyterms.setMaximumHeight(90)
         form.addRow("Key &terms:", self.keyterms)
+        # "Microphone + system audio" labels each paragraph with one of these names.
+        self.speaker_you = _name_edit(self, "speakerYouEdit", settings.speaker_you,
+                                      "Name for your microphone's words")
+        form.addRow("&Your name:", self.speaker_you)
+        self.speaker_others = _name_edit(self, "speakerOthersEdit", settings.speaker_others,
+                                         "Name for the system audio's words")
+        form.addRow("&Others' name:", self.speaker_others)
         layout.addLayout(form)
         layout.addWidget(self._build_offline_models(settings))
 
@@ -337,6 +345,11 @@ class SettingsDialog(QDialog):
         except SettingsError as exc:
             self.settings_error.setText(str(exc))
             return
+        try:
+            names = check_speaker_names(self.speaker_you.text(), self.speaker_others.text())
+        except ValueError as exc:
+            self.settings_error.setText(str(exc))
+            return
         model = self._selected_model()
         if model is not None and not model.installed:
             self.settings_error.setText(
@@ -351,11 +364,21 @@ class SettingsDialog(QDialog):
             keyterms=terms,
             spoken_language=spoken_language_from(self.language_picker.currentData()),
             translate_to_english=self.translate_check.isChecked(),
+            speaker_you=names.you,
+            speaker_others=names.others,
         )
         self.accept()
 
 
 GET_KEY_URL = "https://www.assemblyai.com/dashboard/signup"
+
+
+def _name_edit(parent: QWidget, name: str, text: str, accessible: str) -> QLineEdit:
+    edit = QLineEdit(text, parent)
+    edit.setObjectName(name)
+    edit.setAccessibleName(accessible)
+    edit.setMaxLength(MAX_NAME_CHARS)
+    return edit
 
 
 def _placeholder(controller: AppController) -> str:

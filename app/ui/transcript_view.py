@@ -34,7 +34,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from app.core.clock import short_clock
 from app.core.languages import language_tag
-from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn, paragraph_text
+from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn, said_text
 
 _NO_START = -1
 _MAX_STATE = 2**31 - 1  # userState is a C int: starts past ~24.8 days are clamped
@@ -59,7 +59,9 @@ def tag_text(tag: str) -> str:
 
 
 def _line(turn: TranscriptTurn, tag: str = "") -> _Line:
-    text = paragraph_text(turn.text).translate(_BLOCK_BREAKERS)
+    # The speaker's name ("You: …") is part of the paragraph's text: screen readers read it,
+    # and a copied selection says who spoke, like the TXT export.
+    text = said_text(turn).translate(_BLOCK_BREAKERS)
     start = _NO_START if turn.start_ms is None else min(max(turn.start_ms, 0), _MAX_STATE)
     return text, start, turn.interrupted and bool(text), tag if text else ""
 

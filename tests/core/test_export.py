@@ -253,7 +253,7 @@ def test_parse_vtt_skips_notes_and_styles_and_reads_cue_options() -> None:
         "01:00:00.000 --> 01:00:01.000\r\nlast\r\n"
     )
     assert parse_vtt(text) == [
-        Cue(1500, 2000, "Hello there & <3 bye"),
+        Cue(1500, 2000, "Hello there & <3 bye", speaker="Ann"),  # from the voice tag
         Cue(3_600_000, 3_601_000, "last"),
     ]
 
@@ -468,6 +468,16 @@ def _turns(draw: st.DrawFn) -> TranscriptTurn:
 _transcripts = st.lists(_turns(), max_size=6)
 
 
+def _srt_text(cue: Cue) -> str:
+    text = f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
+    return text.replace("-->", SRT_ARROW)
+
+
+def _said(turn: TranscriptTurn) -> str:
+    speaker = " ".join((turn.speaker or "").split())
+    return f"{speaker}: {paragraph_text(turn.text)}" if speaker else paragraph_text(turn.text)
+
+
 def _tokens(turns: list[TranscriptTurn]) -> list[str]:
     return [token for t in turns if t.final for token in t.text.split()]
 
@@ -477,7 +487,8 @@ def _tokens(turns: list[TranscriptTurn]) -> list[str]:
 def test_srt_round_trip_keeps_text_and_times(turns: list[TranscriptTurn]) -> None:
     expected = cues(turns)
     parsed = parse_srt(to_srt(turns))
-    assert parsed == [replace(c, text=c.text.replace("-->", SRT_ARROW)) for c in expected]
+    # SRT says the speaker as "Name: " before the text; reading it back cannot tell them apart.
+    assert parsed == [Cue(c.start_ms, c.end_ms, _srt_text(c)) for c in expected]
     assert [tok for c in expected for tok in c.text.split()] == _tokens(turns)
 
 
@@ -504,7 +515,7 @@ def test_cue_timing_and_layout_invariants(turns: list[TranscriptTurn]) -> None:
         if len(cue.text.split()) > 1:
             assert len(lines) <= 2 and all(len(line) <= MAX_LINE_CHARS for line in lines)
         else:
-            assert lines == [cue.text.replace("-->", SRT_ARROW)]
+            assert lines == [_srt_text(cue)] or len(lines) == 2 and cue.speaker
 
 
 @settings(max_examples=300)
@@ -516,6 +527,51 @@ def test_json_round_trip_is_exact(turns: list[TranscriptTurn]) -> None:
 @settings(max_examples=300)
 @given(_transcripts)
 def test_txt_has_one_paragraph_per_final_turn_with_text(turns: list[TranscriptTurn]) -> None:
-    expected = [paragraph_text(t.text) for t in turns if t.final and paragraph_text(t.text)]
+    expected = [_said(t) for t in turns if t.final and paragraph_text(t.text)]
     text = to_txt(turns)
     assert (text.removesuffix("\n").split("\n\n") if text else []) == expected
+
+
+def _spoken(text: str, start: int, speaker: str) -> TranscriptTurn:
+    ws = tuple(Word(w, start + i * 400, start + i * 400 + 300, 0.9, True)
+               for i, w in enumerate(text.split()))
+    return TranscriptTurn(order=start, text=text, words=ws, final=True, formatted=True,
+                          start_ms=ws[0].start, end_ms=ws[-1].end, speaker=speaker)
+
+
+_TWO_VOICES = [_spoken("Hello there.", 0, "You"), _spoken("Hi, how are you?", 1500, "Others")]
+
+
+def test_txt_says_who_speaks_before_each_paragraph() -> None:
+    assert to_txt(_TWO_VOICES) == "You: Hello there.\n\nOthers: Hi, how are you?\n"
+    assert to_txt(_TWO_VOICES, timestamps=True) == (
+        "[00:00:00] You: Hello there.\n\n[00:00:01] Others: Hi, how are you?\n")
+
+
+def test_srt_starts_each_cue_with_the_speaker() -> None:
+    assert to_srt(_TWO_VOICES) == (
+        "1\n00:00:00,000 --> 00:00:00,700\nYou: Hello there.\n\n"
+        "2\n00:00:01,500 --> 00:00:03,000\nOthers: Hi, how are you?\n")
+
+
+def test_vtt_voice_tags_say_the_speaker_and_read_back() -> None:
+    text = to_vtt(_TWO_VOICES)
+    assert text == (
+        "WEBVTT\n\n00:00:00.000 --> 00:00:00.700\n<v You>Hello there.\n\n"
+        "00:00:01.500 --> 00:00:03.000\n<v Others>Hi, how are you?\n")
+    assert [(c.speaker, c.text) for c in parse_vtt(text)] == [
+        ("You", "Hello there."), ("Others", "Hi, how are you?")]
+
+
+def test_json_keeps_the_speaker_of_each_turn() -> None:
+    document = json.loads(to_json(_TWO_VOICES))
+    assert [t["speaker"] for t in document["turns"]] == ["You", "Others"]
+    assert from_json(to_json(_TWO_VOICES)) == _TWO_VOICES
+
+
+def test_a_speaker_label_counts_in_the_srt_line_length() -> None:
+    long = _spoken("one two three four five six seven eight nine ten eleven", 0, "Others")
+    for block in to_srt([long]).split("\n\n"):
+        lines = block.strip().split("\n")[2:]
+        assert lines[0].startswith("Others: ")
+        assert all(len(line) <= MAX_LINE_CHARS for line in lines)

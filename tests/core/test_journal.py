@@ -22,8 +22,9 @@ from app.core.journal import (
     turn_line,
     txt_path_for,
 )
-from app.core.messages import Word
-from app.core.transcript import TranscriptTurn
+from app.core.messages import Turn, Word
+from app.core.speakers import OTHERS, YOU, TwoVoices
+from app.core.transcript import TranscriptModel, TranscriptTurn
 
 STARTED = datetime(2026, 12, 3, 20, 41, 7)
 
@@ -134,3 +135,22 @@ def test_each_write_failure_gets_its_own_sentence() -> None:
     for error in (full, denied, other):
         assert "Save…" in error.remedy and "a.txt" in error.message
     assert "may be incomplete" in autosave_incomplete("a.txt", "x").message
+
+
+def test_two_voices_keep_their_speakers_and_time_order_through_recovery() -> None:
+    merged, lines = TranscriptModel(), []
+    voices = TwoVoices(merged)
+    own = {YOU: TranscriptModel(), OTHERS: TranscriptModel()}
+    said = [(OTHERS, "the second thing said", 2000), (YOU, "the first thing said", 500)]
+    for stream, text, start in said:
+        words = tuple(Word(w, start + 200 * i, start + 200 * i + 150, 0.9, True)
+                      for i, w in enumerate(text.split()))
+        change = own[stream].apply(Turn(0, True, True, text, 0.9, words))
+        assert change is not None
+        for step in voices.apply(stream, change):
+            lines.append(turn_line(step.turn))
+    journal = parse_journal(header_line(STARTED, "cloud", "0.1.0") + "".join(lines))
+    recovered = TranscriptModel()
+    recovered.restore(journal.turns)
+    assert [(t.speaker, t.text) for t in recovered.finals] == [
+        ("You", "the first thing said"), ("Others", "the second thing said")]

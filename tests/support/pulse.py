@@ -37,6 +37,16 @@ class VirtualSink:
         return f"{self.name}.monitor"
 
 
+@dataclass(frozen=True)
+class VirtualMicrophone:
+    """A source that is not a monitor (so the app lists it as a microphone): the remapped
+    monitor of ``sink``; playing into ``sink`` is speaking into this microphone."""
+
+    name: str
+    module_index: int
+    sink: VirtualSink
+
+
 class PulseServer:
     """A private PulseAudio daemon; every method runs the real pa* command-line tools."""
 
@@ -108,15 +118,30 @@ class PulseServer:
     def unload(self, sink: VirtualSink) -> None:
         self.pactl("unload-module", str(sink.module_index))
 
+    def load_microphone(self, name: str) -> VirtualMicrophone:
+        sink = self.load_sink(f"{name}-in")
+        index = self.pactl("load-module", "module-remap-source", f"master={sink.monitor}",
+                           f"source_name={name}", f"source_properties=device.description={name}")
+        return VirtualMicrophone(name, int(index), sink)
+
+    def unload_microphone(self, microphone: VirtualMicrophone) -> None:
+        self.pactl("unload-module", str(microphone.module_index))
+        self.unload(microphone.sink)
+
     def default_source(self) -> str:
         return self.pactl("get-default-source")
 
     def set_default_source(self, name: str) -> None:
         self.pactl("set-default-source", name)
 
-    def play(self, wav: Path, sink: VirtualSink) -> subprocess.Popen[bytes]:
-        """Start playing ``wav`` into ``sink``; the caller waits on the returned process."""
-        return subprocess.Popen(["paplay", "-d", sink.name, str(wav)], env=self.env,
+    def play(self, wav: Path, sink: VirtualSink, *, volume: float = 1.0
+             ) -> subprocess.Popen[bytes]:
+        """Start playing ``wav`` into ``sink``, its amplitude times ``volume`` (0.25 is 12 dB
+        quieter); the caller waits on the returned process."""
+        # PulseAudio's software volume is cubic: 65536 * v**(1/3) scales the samples by v.
+        pa_volume = round(65536 * volume ** (1 / 3))
+        return subprocess.Popen(["paplay", "-d", sink.name, f"--volume={pa_volume}",
+                                 str(wav)], env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

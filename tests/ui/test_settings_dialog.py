@@ -143,6 +143,32 @@ def test_options_are_applied_and_persisted(window: MainWindow) -> None:
     assert window.controller.settings.streaming_url_override
 
 
+def test_speaker_names_are_edited_checked_and_persisted(window: MainWindow) -> None:
+    dialog = SettingsDialog(window.controller, window)
+    assert (dialog.speaker_you.text(), dialog.speaker_others.text()) == ("You", "Others")
+    dialog.speaker_others.setText("you ")
+    dialog._accept()  # noqa: SLF001 - what OK does
+    assert dialog.result_settings is None
+    assert dialog.settings_error.text() == "The two speaker names must differ."
+    dialog = SettingsDialog(window.controller, window)
+    dialog.speaker_you.setText("  Ada ")
+    dialog.speaker_others.setText("The  team")
+    dialog._accept()  # noqa: SLF001
+    assert dialog.result_settings is not None
+    window.controller.apply_settings(dialog.result_settings)
+    window.preferences.save(window.controller.settings)
+    loaded = window.preferences.load()
+    assert (loaded.speaker_you, loaded.speaker_others) == ("Ada", "The team")
+
+
+def test_unusable_stored_speaker_names_give_the_defaults(tmp_path: Path) -> None:
+    store = QSettings(str(tmp_path / "names.ini"), QSettings.Format.IniFormat)
+    store.setValue("speakers/you", "<script>")
+    store.setValue("speakers/others", "Guests")
+    loaded = Preferences(store).load()
+    assert (loaded.speaker_you, loaded.speaker_others) == ("You", "Others")
+
+
 def test_too_many_key_terms_are_refused_plainly(window: MainWindow) -> None:
     dialog = SettingsDialog(window.controller, window)
     dialog.keyterms.setPlainText("\n".join(f"term {i}" for i in range(101)))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.core.messages import Turn, Word
+from app.core.speakers import OTHERS, YOU, Stream, TwoVoices
 from app.core.transcript import TranscriptChange, TranscriptModel, paragraph_text
 from app.ui.transcript_view import TranscriptView, timestamp
 
@@ -381,3 +382,26 @@ def test_an_interrupted_sentence_is_marked_and_the_mark_is_not_copied(
     # A late final for the same turn replaces it, and the mark goes.
     view.apply(feed.model.apply(msg(0, "the small bit of text", end=True)) or change)
     assert block_texts(view)[0] == "[00:00] the small bit of text"
+
+
+def test_two_voices_show_their_speakers_at_the_start_of_each_paragraph(
+    view: TranscriptView,
+) -> None:
+    model = TranscriptModel()
+    voices, own = TwoVoices(model), {YOU: TranscriptModel(), OTHERS: TranscriptModel()}
+
+    def say(stream: Stream, turn: Turn) -> None:
+        change = own[stream].apply(turn)
+        assert change is not None
+        for merged in voices.apply(stream, change):
+            view.apply(merged)
+
+    say(OTHERS, msg(0, "good morning", end=True, start=2_000))
+    say(YOU, msg(0, "hello", end=True, start=0))  # earlier audio: placed before
+    say(OTHERS, msg(1, "how are", start=5_000))
+    assert block_texts(view) == ["You: hello", "", "Others: good morning", "", "Others: how are"]
+    view.set_show_timestamps(True)
+    assert block_texts(view)[:3] == ["[00:00] You: hello", "", "[00:02] Others: good morning"]
+    # What a screen reader and the clipboard get says who spoke, as the model's text does.
+    assert view.plain_text() == model.plain_text(include_partial=False)
+    assert view.plain_text() == "You: hello\n\nOthers: good morning"

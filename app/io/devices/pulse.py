@@ -115,12 +115,18 @@ def _connect(server: str | None) -> Any:
 
 def _read_devices(pulse: Any) -> list[InputDevice]:
     """Sources in display order: the default, then microphones, then system audio (each
-    sink's monitor, named "Sound from <the sink's description>"), each group by name."""
+    sink's monitor, named "Sound from <the sink's description>"), each group by name, except
+    that the default output's monitor leads its group."""
     try:
-        default_name = _text(pulse.server_info().default_source_name)
+        server = pulse.server_info()
+        default_name = _text(server.default_source_name)
+        default_sink = _text(server.default_sink_name)
         sources = _list_sources(pulse)
+        sinks = pulse.sink_list()
         sink_names = {int(sink.index): _text(sink.description) or _text(sink.name)
-                      for sink in pulse.sink_list()}
+                      for sink in sinks}
+        default_sink_index = next(
+            (int(sink.index) for sink in sinks if _text(sink.name) == default_sink), None)
     except (pulsectl.PulseError, pulsectl.PulseDisconnected) as exc:
         raise _unreachable(exc) from exc
     devices = [
@@ -133,10 +139,12 @@ def _read_devices(pulse: Any) -> list[InputDevice]:
             is_default=s.name == default_name,
             is_monitor=s.is_monitor,
             kind=SYSTEM_AUDIO if s.is_monitor else MICROPHONE,
+            is_default_output=s.is_monitor and s.monitor_of_sink == default_sink_index,
         )
         for s in sources
     ]
-    devices.sort(key=lambda d: (not d.is_default, d.is_monitor, d.name.casefold(), d.id))
+    devices.sort(key=lambda d: (not d.is_default, d.is_monitor, not d.is_default_output,
+                                d.name.casefold(), d.id))
     return devices
 
 

@@ -84,6 +84,7 @@ def test_lists_the_virtual_microphone_as_default_monitor(pulse_server: PulseServ
         is_default=True,
         is_monitor=True,
         kind="system",
+        is_default_output=True,  # vspeaker is the server's only (so default) output
     )
     assert [d for d in devices if d.is_default] == [devices[0]]
 

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.core.devices import MICROPHONE, SYSTEM_AUDIO, InputDevice
+from app.core.devices import MICROPHONE, SYSTEM_AUDIO, InputDevice, with_both
 from app.io.audio.capture import PyAudioCapture
 from app.io.devices.pulse import PulseDeviceProvider
 from tests.io.audio.test_capture import (
@@ -90,3 +90,22 @@ async def test_sound_played_into_an_output_is_captured_from_its_listed_system_au
     reference, captured = read_pcm(HELLO), rec.pcm
     assert ncc_at(captured, reference, best_lag(captured, reference)) > 0.99
     assert capture.dropped_frames == 0 and not rec.errors
+
+
+def test_the_default_outputs_sound_leads_system_audio_and_makes_the_combined_entry(
+    pulse_server: PulseServer,
+) -> None:
+    before = pulse_server.pactl("get-default-sink")
+    with (described_sink(pulse_server, "vaaa", "Alpha") as alpha,
+          described_sink(pulse_server, "vzzz", "Zulu") as zulu,
+          null_source(pulse_server, "vmic3", "Desk-Mic")):
+        try:
+            for default in (zulu, alpha):
+                pulse_server.pactl("set-default-sink", default.name)
+                devices = PulseDeviceProvider().list_devices()
+                system = [d for d in devices if d.kind == SYSTEM_AUDIO and not d.is_default]
+                assert system[0].id == default.monitor
+                both = with_both(devices)[-1]
+                assert [d.id for d in both.parts] == ["vmic3", default.monitor]
+        finally:
+            pulse_server.pactl("set-default-sink", before)

@@ -1,0 +1,103 @@
+"""Two streams, You and Others, each keeps a single recording's guarantees: a session of one
+stream that ends mid-sentence reconnects and replays its held audio while the other goes on,
+and the merged transcript (and its autosave) still has every word once, with its speaker."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from app.core.errors import LiveTranscriberError
+from app.core.recording import EngineFactory, NoticeKind, RecorderState
+from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
+from app.core.speakers import SourcePair, SpeakerNames
+from app.core.transcript import TranscriptModel
+from app.io.audio.mixed_source import MixedSource
+from app.io.recording.two_streams import VoicesRecorder
+from tests.emulator import run_emulator
+from tests.io.recording.test_reconnect import QUICK, CodedFile, cloud, coded_config
+from tests.io.recording.test_recorder import autosaves, saved_text
+from tests.support.coded_speech import coded_words, write_coded_speech_wav
+from tests.support.recording import RecordingLog
+
+YOU_SAYS = [[1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12]]
+OTHERS_SAY = [[101, 102, 103], [104, 105, 106, 107], [108, 109, 110]]
+
+
+def coded_pair(folder: Path) -> tuple[SourcePair, CodedFile, CodedFile]:
+    you = CodedFile(write_coded_speech_wav(folder / "you.wav", YOU_SAYS))
+    others = CodedFile(write_coded_speech_wav(folder / "others.wav", OTHERS_SAY))
+
+    def mixed(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+        return MixedSource((you, others), on_frame=on_frame, on_level=on_level,
+                           on_error=on_error)
+    return SourcePair(you, others, mixed, SpeakerNames("Me", "Them")), you, others
+
+
+def words_by_speaker(model: TranscriptModel, speaker: str) -> list[str]:
+    text = " ".join(t.text for t in model.finals if t.speaker == speaker)
+    return re.findall(r"n\d{3}", text.lower())
+
+
+async def record_both(recorder: VoicesRecorder, pair: SourcePair, you: CodedFile,
+                      others: CodedFile, engine: EngineFactory) -> LiveTranscriberError | None:
+    """Play both files into a recording and press Stop once both have been played."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(recorder.record(pair, engine, stop))
+
+    async def both_played() -> None:
+        await you.finished.wait()
+        await others.finished.wait()
+
+    played = asyncio.create_task(both_played())
+    await asyncio.wait({task, played}, return_when=asyncio.FIRST_COMPLETED)
+    played.cancel()
+    stop.set()
+    return await task
+
+
+async def test_one_stream_reconnecting_loses_and_doubles_no_word_of_either_voice(
+    tmp_path: Path,
+) -> None:
+    pair, you, others = coded_pair(tmp_path)
+    folder = tmp_path / "autosave"
+    # The first session accepted (one of the two voices) is dropped mid-sentence.
+    async with run_emulator(coded_config(fault_sessions=1, drop_after=1.8)) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = VoicesRecorder(model, listener, autosaves(folder),  # type: ignore[arg-type]
+                                  options=QUICK)
+        error = await record_both(recorder, pair, you, others, cloud(emu))
+        sessions = emu.sessions_started
+    assert error is None, error
+    assert words_by_speaker(model, "Me") == coded_words(YOU_SAYS)
+    assert words_by_speaker(model, "Them") == coded_words(OTHERS_SAY)
+    starts = [t.start_ms or 0 for t in model.finals]
+    assert starts == sorted(starts) and len(model.finals) == 6  # interleaved by audio time
+    assert {t.speaker for t in model.finals[:2]} == {"Me", "Them"}
+    assert sessions == 3  # two voices, one of them twice
+    kinds = [n.kind for n in listener.notices]
+    assert kinds == [NoticeKind.RECONNECTING, NoticeKind.RECONNECTED]
+    assert listener.notices[-1].text.startswith(("Me: Reconnected after",
+                                                 "Them: Reconnected after"))
+    assert listener.states == [RecorderState.STARTING, RecorderState.RECORDING,
+                               RecorderState.STOPPING, RecorderState.IDLE]
+    assert recorder.lost_ms == 0 and recorder.dropped_frames == 0
+    saved = saved_text(folder)
+    assert re.findall(r"(?:Me|Them): ", saved) == [f"{t.speaker}: " for t in model.finals]
+    assert sorted(re.findall(r"n\d{3}", saved.lower())) == sorted(
+        coded_words(YOU_SAYS) + coded_words(OTHERS_SAY))
+
+
+async def test_a_voice_that_cannot_connect_ends_the_recording_with_one_error(
+    tmp_path: Path,
+) -> None:
+    pair, you, others = coded_pair(tmp_path)
+    async with run_emulator(coded_config()) as emu:
+        emu.service_down()
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = VoicesRecorder(model, listener, options=QUICK)
+        error = await record_both(recorder, pair, you, others, cloud(emu))
+    assert error is not None
+    assert listener.errors == [error]  # said once, not once per voice
+    assert listener.states[-1] is RecorderState.IDLE and recorder.state is RecorderState.IDLE
