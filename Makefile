@@ -50,3 +50,11 @@ package: setup
 
 selftest: setup
 	$(PY) -m app.main --self-test
+
+# Benchmarks (docs/benchmarks.md): every benchmark in full against the local emulator, results
+# as JSON + PNG under benchmarks/results/, then docs/benchmarks.md regenerated from the newest.
+# `make bench ARGS=--smoke` runs the short versions; ARGS="--only launch,soak" picks some.
+.PHONY: bench
+bench: setup-test
+	$(VENV)/bin/pip install -q -c requirements/constraints.txt -e ".[dev,bench]"
+	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.run_all $(ARGS)

@@ -93,6 +93,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _value_problems(value: object) -> list[str]:
     if value is None or isinstance(value, str | bool):
         return []
@@ -269,16 +273,15 @@ def plot(result: Mapping[str, Any], spec: PlotSpec, path: Path) -> Path:
         series = spec["y"]
         if spec.get("kind", "bar") == "line":
             for column in series:
-                points = [(i, float(v)) for i, row in enumerate(rows)
-                          if _is_number(v := row.get(column))]  # type: ignore[arg-type]
+                points = [(i, v) for i, row in enumerate(rows)
+                          if (v := _number(row.get(column))) is not None]
                 axes.plot([p[0] for p in points], [p[1] for p in points], marker="o",
                           label=column)
             axes.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
         else:
             width = 0.8 / max(1, len(series))
             for offset, column in enumerate(series):
-                values = [float(v) if _is_number(v := row.get(column)) else 0.0  # type: ignore[arg-type]
-                          for row in rows]
+                values = [_number(row.get(column)) or 0.0 for row in rows]
                 axes.bar([i + offset * width for i in range(len(rows))], values, width,
                          label=column)
             axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(rows))],
