@@ -31,16 +31,26 @@ PREFERRED = ("cpu", "audio_latency", "transcript_latency", "transcript_view", "s
              "launch", "offline", "bundle", "capture")
 
 
+# Benchmarks whose module is not called bench_<name>.py (older names other code imports).
+OTHER_MODULES = {"soak": "benchmarks.soak"}
+
+
+def module_name(name: str) -> str:
+    return OTHER_MODULES.get(name, f"benchmarks.bench_{name}")
+
+
 def discover() -> list[str]:
-    """The ``<x>`` of every ``bench_<x>.py`` file, preferred ones first."""
-    found = sorted(p.stem.removeprefix("bench_") for p in BENCH_DIR.glob("bench_*.py"))
+    """The ``<x>`` of every ``bench_<x>.py`` file (and soak.py), preferred ones first."""
+    found = sorted({p.stem.removeprefix("bench_") for p in BENCH_DIR.glob("bench_*.py")}
+                   | {n for n, m in OTHER_MODULES.items()
+                      if (BENCH_DIR / f"{m.rsplit('.', 1)[1]}.py").exists()})
     return [n for n in PREFERRED if n in found] + [n for n in found if n not in PREFERRED]
 
 
 def runner(name: str) -> Callable[[bool], dict[str, Any]] | str:
     """The module's ``run``, or why there is none (a str)."""
     try:
-        module = importlib.import_module(f"benchmarks.bench_{name}")
+        module = importlib.import_module(module_name(name))
     except ModuleNotFoundError as error:
         return f"cannot be imported ({error})"
     run = getattr(module, "run", None)
@@ -53,7 +63,7 @@ def run_one(name: str, smoke: bool) -> int:
     """In the child: run, check, print, save, plot. The JSON path goes to stdout last."""
     found = runner(name)
     if isinstance(found, str):
-        print(f"skipped bench_{name}: it {found}")
+        print(f"skipped {module_name(name)}: it {found}")
         return 3
     load_before = [round(v, 2) for v in os.getloadavg()]
     began = time.monotonic()
