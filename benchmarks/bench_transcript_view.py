@@ -1,7 +1,8 @@
 """TranscriptView under a long session: per-message cost from ``apply()`` to the repaint.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_transcript_view``
-(options: ``--turns 10000 --naive-turns 1500 --naive-seconds 60 --seed 7``)
+(options: ``--turns 10000 --naive-turns 1500 --naive-seconds 60 --seed 7``, or ``--smoke``);
+``run(smoke)`` returns the same figures as a result for ``make bench``.
 
 A shown 800x500 window is fed a scripted session: every turn is 3-6 partial messages growing
 word by word, then its final (formatted, capitalised). Messages and model updates are prepared
@@ -171,13 +172,78 @@ def row(label: str, run: Run, first: int, last: int) -> str:
             f"{percentile(calls, 0.5):>8.3f} {percentile(calls, 0.99):>8.3f}")
 
 
+def row_dict(label: str, run: Run, first: int, last: int) -> dict[str, object]:
+    """``row`` as a result row (ms), for benchmarks/report.py."""
+    chosen = [(total, call) for order, total, call in run.samples if first <= order < last]
+    ns = sorted(total for total, _ in chosen)
+    calls = sorted(call for _, call in chosen)
+    return {
+        "method": label, "turns": f"{first + 1:,}-{last:,}", "messages": len(ns),
+        "mean ms": round(sum(ns) / len(ns) / 1e6, 3) if ns else None,
+        "p50 ms": round(percentile(ns, 0.5), 3) if ns else None,
+        "p99 ms": round(percentile(ns, 0.99), 3) if ns else None,
+        "max ms": round(ns[-1] / 1e6, 3) if ns else None,
+        "call p50 ms": round(percentile(calls, 0.5), 3) if calls else None,
+        "call p99 ms": round(percentile(calls, 0.99), 3) if calls else None,
+    }
+
+
+def run(smoke: bool = False, turns: int | None = None, naive_turns: int | None = None,
+        naive_seconds: float | None = None, seed: int = 7) -> dict[str, object]:
+    """The benchmark as a result (benchmarks/report.py); smoke: 200 turns, naive 100 / 5 s."""
+    turns = turns if turns is not None else (200 if smoke else 10_000)
+    naive_turns = naive_turns if naive_turns is not None else (100 if smoke else 1_500)
+    naive_seconds = naive_seconds if naive_seconds is not None else (5.0 if smoke else 60.0)
+    _app = QApplication.instance() or QApplication(sys.argv[:1])
+    fast = incremental(turns, seed)
+    slow = naive(naive_turns, seed, naive_seconds)
+    window = min(1_000, turns)
+    rows = [row_dict("incremental apply()", fast, first, min(first + window, turns))
+            for first in range(0, turns, window)]
+    slow_turns = slow.stopped_at or naive_turns
+    rows.append(row_dict("naive setPlainText()", slow, 0, min(window, slow_turns)))
+    tail_start = max(0, slow_turns - min(500, slow_turns // 2))
+    rows.append(row_dict("naive setPlainText()", slow, tail_start, slow_turns))
+    last_fast = rows[len(rows) - 3]
+    last_slow = rows[-1]
+    headline: dict[str, object] = {"incremental p99 ms, last turns": last_fast["p99 ms"],
+                                   "naive p99 ms, last turns run": last_slow["p99 ms"]}
+    if isinstance(last_fast["p50 ms"], float) and isinstance(last_slow["p50 ms"], float) \
+            and last_slow["p50 ms"] > 0:
+        headline["p50 incremental / naive (at their last turns)"] = round(
+            last_fast["p50 ms"] / last_slow["p50 ms"], 4)
+    return {
+        "name": "transcript_view",
+        "rows": rows,
+        "headline": headline,
+        "notes": [
+            f"Platform {QApplication.platformName()}, window {WINDOW[0]}x{WINDOW[1]}, "
+            f"{turns:,} turns of 3-6 partials + 1 final each, seed {seed}: per message, "
+            "view.apply(change) until the viewport has painted (call = apply alone).",
+            f"Naive: QPlainTextEdit.setPlainText(model text) per message, stopped after "
+            f"{slow_turns:,} turns ({slow.seconds:.1f} s of rendering).",
+            f"Messages without a paint: incremental {fast.unpainted}, naive {slow.unpainted}.",
+        ],
+        "plots": [{"x": "method+turns", "y": ["p50 ms", "p99 ms"], "kind": "bar",
+                   "title": "TranscriptView: message → painted (incremental, then naive)",
+                   "ylabel": "ms"}],
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--turns", type=int, default=10_000)
     parser.add_argument("--naive-turns", type=int, default=1_500)
     parser.add_argument("--naive-seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--smoke", action="store_true",
+                        help="the short version make bench --smoke runs (a report table)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        from benchmarks.report import print_result
+
+        print_result(run(smoke=True))
+        return
     _app = QApplication.instance() or QApplication(sys.argv[:1])
     print(f"platform {QApplication.platformName()}, window {WINDOW[0]}x{WINDOW[1]}, "
           f"{args.turns:,} turns (3-6 partials + 1 final each), seed {args.seed}")

@@ -45,7 +45,7 @@ Row = Mapping[str, object]
 class PlotSpec(TypedDict, total=False):
     """One figure from a result's rows: ``y`` columns against ``x`` (bars or lines)."""
 
-    x: str  # required: the column naming each bar / the x axis
+    x: str  # required: the column naming each bar / point ("a+b": both columns' values)
     y: list[str]  # required: the columns drawn
     kind: str  # "bar" (default) or "line"
     title: str
@@ -267,7 +267,7 @@ def plot(result: Mapping[str, Any], spec: PlotSpec, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     rows: list[Mapping[str, object]] = result["rows"]
-    labels = [str(row.get(spec["x"])) for row in rows]
+    labels = [" ".join(format_value(row.get(c)) for c in spec["x"].split("+")) for row in rows]
     figure, axes = plt.subplots(figsize=(8, 4.2), dpi=100)
     try:
         series = spec["y"]
