@@ -1,6 +1,8 @@
 """Launch-to-window time of the packaged app, and the bundle's size (and build time).
 
-Run: ``.venv/bin/python -m benchmarks.bench_launch [--bundle DIR | --build] [--runs 5]``
+Run: ``.venv/bin/python -m benchmarks.bench_launch [--bundle DIR | --build] [--runs 5]``;
+``--probe`` (``--smoke``: one warm start) instead times the start from source to the window
+shown and to ready to record, warm and cold (``run(smoke)``, what ``make bench`` runs; below).
 
 On a private Xvfb (no window manager), with a fresh home in a temporary folder, it installs the
 bundle with ``packaging/install.sh`` and then measures, for each way of starting the app, the
@@ -20,12 +22,14 @@ built or installed): a first start after a reboot reads them from disk.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.packaging.bundle import ROOT, Bundle, build_bundle, folder_size
@@ -60,6 +64,142 @@ def time_launch(display: str, start: Launcher) -> float:
     return elapsed
 
 
+# --- launch → shown → ready, from source, warm and cold (run(smoke), make bench) -------------
+
+@dataclass
+class ProbeRun:
+    shown_s: float
+    ready_s: float
+    devices: int
+    engine: str
+
+
+def drop_page_cache() -> str:
+    """Empty the kernel's page cache (root only) so the next start reads its files from disk;
+    returns why not when it cannot."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as error:
+        return f"cannot drop the page cache ({error.strerror})"
+    return ""
+
+
+def probe_once(env: dict[str, str], cwd: Path) -> ProbeRun:
+    """Start the app from source through benchmarks/launch_probe.py; times from just before
+    the process is created."""
+    began = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.launch_probe"], env=env,
+                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    stamps = {line.split()[0]: line.split(maxsplit=2) for line in out.splitlines()
+              if line.startswith(("SHOWN ", "READY "))}
+    if process.returncode != 0 or set(stamps) != {"SHOWN", "READY"}:
+        raise RuntimeError(f"the app exited {process.returncode} after {out!r}: {err[-2000:]}")
+    ready = stamps["READY"]
+    detail = dict(part.split("=", 1) for part in ready[2].split(" ", 1))
+    return ProbeRun(float(stamps["SHOWN"][1]) - began, float(ready[1]) - began,
+                    int(detail["devices"]), detail["engine"].strip("'\""))
+
+
+def probe_row(mode: str, runs: list[ProbeRun]) -> dict[str, object]:
+    shown = [r.shown_s for r in runs]
+    ready = [r.ready_s for r in runs]
+    return {"start": mode, "runs": len(runs),
+            "shown median s": round(statistics.median(shown), 3),
+            "shown min s": round(min(shown), 3), "shown max s": round(max(shown), 3),
+            "ready median s": round(statistics.median(ready), 3),
+            "ready min s": round(min(ready), 3), "ready max s": round(max(ready), 3),
+            "devices": runs[-1].devices, "engine": runs[-1].engine}
+
+
+def run(smoke: bool = False) -> dict[str, object]:
+    """Source start-up, warm (and cold unless ``smoke``), in a fresh home on a private Xvfb
+    with a private PulseAudio server holding one virtual microphone."""
+    from tests.support.pulse import PulseServer
+
+    warm_runs, cold_runs = (1, 0) if smoke else (5, 3)
+    notes = ["From source (python -m app.main through benchmarks/launch_probe.py): shown = the "
+             "main window's first paint done, ready = controller.initialize() returned (key "
+             "loaded, devices listed, engine chosen); from just before the process is created.",
+             "Fresh home (no key: the engine is the offline one), private Xvfb, private "
+             "PulseAudio with one virtual microphone; the first start in the home (settings "
+             "created) is not counted."]
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-launch-") as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "pulse").mkdir()
+        pulse = PulseServer(tmp / "pulse")
+        with pulse.serving(), xvfb(tmp / "xvfb.log") as server:
+            pulse.set_default_source(pulse.load_sink("vmic").monitor)
+            env = {**desktop_env(tmp / "desktop", server.display), "PYTHONPATH": str(ROOT),
+                   "PULSE_SERVER": pulse.env["PULSE_SERVER"], "QT_API": "pyside6"}
+            home = Path(env["HOME"])
+            probe_once(env, home)  # the first start in this home: not counted
+            rows.append(probe_row("source, warm", [probe_once(env, home)
+                                                   for _ in range(warm_runs)]))
+            cold: list[ProbeRun] = []
+            for _ in range(cold_runs):
+                why = drop_page_cache()
+                if why:
+                    notes.append(f"Cold start not measured: {why}.")
+                    break
+                cold.append(probe_once(env, home))
+            if cold:
+                rows.append(probe_row("source, cold", cold))
+                notes.append("Cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before each "
+                             "start (as root): Python, Qt and the app's files come from disk.")
+    if not smoke:
+        rows.extend(bundle_rows(notes))
+    headline: dict[str, object] = {"warm: to shown s": rows[0]["shown median s"],
+                                   "warm: to ready s": rows[0]["ready median s"]}
+    if len(rows) > 1 and rows[1]["start"] == "source, cold":
+        headline["cold: to shown s"] = rows[1]["shown median s"]
+        headline["cold: to ready s"] = rows[1]["ready median s"]
+    return {"name": "launch", "rows": rows, "headline": headline, "notes": notes,
+            "plots": [{"x": "start", "y": ["shown median s", "ready median s"], "kind": "bar",
+                       "title": "Start-up: launch → window shown → ready to record",
+                       "ylabel": "s"}]}
+
+
+def bundle_rows(notes: list[str]) -> list[dict[str, object]]:
+    """Launch → window mapped for the packaged binary, warm and cold, if a bundle is built."""
+    bundle = Bundle(ROOT / "dist" / NAME, float("nan"))
+    if not bundle.executable.exists():
+        notes.append(f"No bundle at dist/{NAME} (make package): the packaged start-up was not "
+                     "measured.")
+        return []
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-launch-bundle-") as tmp_name:
+        tmp = Path(tmp_name)
+        with xvfb(tmp / "xvfb.log") as server:
+            env = desktop_env(tmp / "desktop", server.display)
+            home = Path(env["HOME"])
+            program = [str(bundle.executable)]
+            time_launch(server.display, lambda: launch(program, env, cwd=home))  # first start
+            for label, count, cold in (("bundle, warm", 5, False), ("bundle, cold", 3, True)):
+                times: list[float] = []
+                for _ in range(count):
+                    if cold and drop_page_cache():
+                        break
+                    times.append(time_launch(server.display,
+                                             lambda: launch(program, env, cwd=home)))
+                if times:
+                    rows.append({"start": label, "runs": len(times),
+                                 "shown median s": round(statistics.median(times), 3),
+                                 "shown min s": round(min(times), 3),
+                                 "shown max s": round(max(times), 3)})
+    notes.append("Bundle rows: the installed-less binary in dist/, launch → the X server maps "
+                 "the window (no ready figure: the probe runs from source only).")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Launch-to-window time of the bundle.")
     parser.add_argument("--bundle", type=Path, default=ROOT / "dist" / NAME,
@@ -69,7 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--modes", default="gio,binary,source",
                         help="comma-separated: gio, binary, source")
+    parser.add_argument("--probe", action="store_true",
+                        help="instead: source start-up to shown and ready, warm and cold")
+    parser.add_argument("--smoke", action="store_true", help="with --probe: one warm start")
     args = parser.parse_args(argv)
+    if args.probe or args.smoke:
+        from benchmarks.report import print_result
+
+        print_result(run(smoke=args.smoke))
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-launch-") as tmp_name:
         tmp = Path(tmp_name)
