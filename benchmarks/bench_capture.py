@@ -1,6 +1,7 @@
 """The capture hot path, measured against real PortAudio and a private PulseAudio server.
 
-Run: ``.venv/bin/python -m benchmarks.bench_capture [--seconds 10]``
+Run: ``.venv/bin/python -m benchmarks.bench_capture [--seconds 10 | --smoke]``
+(``run(smoke)`` returns the figures as a result for ``make bench``)
 
 Plays ~10 s of the speech fixtures into a virtual microphone (the recipe of
 tests/support/pulse.py) while each of these records it, one after the other, in one process:
@@ -101,6 +102,23 @@ class RunResult:
         return (f"{self.name:<16}{pct(durations, 0.5)}{pct(durations, 0.99)}"
                 f"{pct(latencies, 0.5)}{pct(latencies, 0.99)}{self.timer.calls:>8}"
                 f"{self.frames:>8}{self.dropped:>9}{self.overflows:>6}")
+
+
+    def as_row(self) -> dict[str, object]:
+        """The same figures as :meth:`row`, in microseconds, for benchmarks/report.py."""
+        n = min(self.timer.calls, CAPACITY)
+        durations = sorted(self.timer.durations[:n])
+        m = min(self.timer.received, n)
+        latencies = sorted(self.timer.receipts[i] - self.timer.starts[i] for i in range(m))
+
+        def pct(values: list[int], q: float) -> float | None:
+            return round(values[min(len(values) - 1, int(q * len(values)))] / 1000, 1) \
+                if values else None
+
+        return {"run": self.name, "callback p50 us": pct(durations, 0.5),
+                "callback p99 us": pct(durations, 0.99), "to loop p50 us": pct(latencies, 0.5),
+                "to loop p99 us": pct(latencies, 0.99), "callbacks": self.timer.calls,
+                "frames": self.frames, "dropped": self.dropped, "overflows": self.overflows}
 
 
 HEADER = (f"{'run':<16}{'cb p50':>8}{'cb p99':>8}{'lat p50':>8}{'lat p99':>8}{'calls':>8}"
@@ -208,7 +226,7 @@ async def capture_run(server: PulseServer, speech: Path, sink: VirtualSink, name
                      capture.timer, frames, capture.dropped_frames, capture.overflows)
 
 
-async def run(server: PulseServer, seconds: float, folder: Path) -> list[RunResult]:
+async def run_all(server: PulseServer, seconds: float, folder: Path) -> list[RunResult]:
     speech = speech_file(folder, seconds)
     mic = VirtualSink("vspeaker", -1, 16_000, 1)
     results = [await bare_run(server, speech, mic, hop=False),
@@ -225,18 +243,49 @@ async def run(server: PulseServer, seconds: float, folder: Path) -> list[RunResu
     return results
 
 
-def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("--seconds", type=float, default=10.0, help="speech per run")
-    args = parser.parse_args(argv)
+def measure(seconds: float) -> list[RunResult]:
+    """Every run, on a private PulseAudio server started and stopped here."""
     folder = Path(tempfile.mkdtemp(prefix="lt-bench-"))
     server = PulseServer(folder)
     try:
         with server.serving():
             server.set_default_source(server.load_sink("vspeaker").monitor)
-            results = asyncio.run(run(server, args.seconds, folder))
+            return asyncio.run(run_all(server, seconds, folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(smoke: bool = False) -> dict[str, object]:
+    """The benchmark as a result for ``make bench`` (smoke: 2 s of speech per run)."""
+    seconds = 2.0 if smoke else 10.0
+    rows = [result.as_row() for result in measure(seconds)]
+    capture = next(r for r in rows if str(r["run"]).startswith("capture 16k"))
+    return {
+        "name": "capture",
+        "rows": rows,
+        "headline": {"capture 16k callback p99 us": capture["callback p99 us"],
+                     "capture 16k to loop p99 us": capture["to loop p99 us"],
+                     "capture 16k dropped": capture["dropped"]},
+        "notes": [f"{seconds:.0f} s of speech per run played into a virtual microphone of a "
+                  "private PulseAudio server; PortAudio callback duration, and callback → "
+                  "arrival on the asyncio loop (bare: the floor of the measurement)."],
+        "plots": [{"x": "run", "y": ["callback p99 us", "to loop p99 us"], "kind": "bar",
+                   "title": "Capture: PortAudio callback and hop to the loop (p99)",
+                   "ylabel": "µs"}],
+    }
+
+
+def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--seconds", type=float, default=10.0, help="speech per run")
+    parser.add_argument("--smoke", action="store_true", help="2 s per run, as a result table")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        from benchmarks.report import print_result
+
+        print_result(run(smoke=True), out=out)
+        return
+    results = measure(args.seconds)
     out(HEADER)
     for result in results:
         out(result.row())
