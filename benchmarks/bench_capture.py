@@ -256,8 +256,8 @@ def measure(seconds: float) -> list[RunResult]:
 
 
 def run(smoke: bool = False) -> dict[str, object]:
-    """The benchmark as a result for ``make bench`` (smoke: 2 s of speech per run)."""
-    seconds = 2.0 if smoke else 10.0
+    """The benchmark as a result for ``make bench`` (smoke: 1 s of speech per run)."""
+    seconds = 1.0 if smoke else 10.0
     rows = [result.as_row() for result in measure(seconds)]
     capture = next(r for r in rows if str(r["run"]).startswith("capture 16k"))
     return {
@@ -278,7 +278,7 @@ def run(smoke: bool = False) -> dict[str, object]:
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--seconds", type=float, default=10.0, help="speech per run")
-    parser.add_argument("--smoke", action="store_true", help="2 s per run, as a result table")
+    parser.add_argument("--smoke", action="store_true", help="1 s per run, as a result table")
     args = parser.parse_args(argv)
     if args.smoke:
         from benchmarks.report import print_result

@@ -303,7 +303,7 @@ def row(run: FillRun) -> dict[str, object]:
 
 def run(smoke: bool = False, seconds: float | None = None,
         fills: tuple[int, ...] | None = None, seed: int = 7) -> dict[str, object]:
-    seconds = seconds if seconds is not None else (4.0 if smoke else 30.0)
+    seconds = seconds if seconds is not None else (2.5 if smoke else 60.0)
     fills = fills if fills is not None else ((0, 1_000) if smoke else (0, 1_000, 10_000))
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         runs = [run_fill(fill, seconds, seed, Path(tmp)) for fill in fills]

@@ -190,10 +190,10 @@ def row_dict(label: str, run: Run, first: int, last: int) -> dict[str, object]:
 
 def run(smoke: bool = False, turns: int | None = None, naive_turns: int | None = None,
         naive_seconds: float | None = None, seed: int = 7) -> dict[str, object]:
-    """The benchmark as a result (benchmarks/report.py); smoke: 200 turns, naive 100 / 5 s."""
-    turns = turns if turns is not None else (200 if smoke else 10_000)
-    naive_turns = naive_turns if naive_turns is not None else (100 if smoke else 1_500)
-    naive_seconds = naive_seconds if naive_seconds is not None else (5.0 if smoke else 60.0)
+    """The benchmark as a result (benchmarks/report.py); smoke: 100 turns, naive 50 / 2 s."""
+    turns = turns if turns is not None else (100 if smoke else 10_000)
+    naive_turns = naive_turns if naive_turns is not None else (50 if smoke else 1_500)
+    naive_seconds = naive_seconds if naive_seconds is not None else (2.0 if smoke else 60.0)
     _app = QApplication.instance() or QApplication(sys.argv[:1])
     fast = incremental(turns, seed)
     slow = naive(naive_turns, seed, naive_seconds)
