@@ -84,7 +84,8 @@ def render(results: Mapping[str, Mapping[str, Any]], missing: list[str]) -> str:
                   for name, key, value in headline]
         lines.append("")
     if missing:
-        lines += ["Not measured yet (no saved result): " + ", ".join(
+        lines += ["No result in the shared format yet (the module has no `run(smoke)`, or "
+                  "`make bench` has not run it): " + ", ".join(
             f"`bench_{name}`" for name in missing) + ".", ""]
     for name, record in results.items():
         lines += section(name, record)
