@@ -4,6 +4,7 @@ Every benchmark module ``benchmarks/bench_<x>.py`` exposes ``run(smoke: bool) ->
 
     {"name": "<x>",                       # the file stem after "bench_"
      "rows": [{column: value, ...}, ...], # the table; values are str, int, float or None
+                                          # (empty when nothing was measured: notes say why)
      "headline": {key: number, ...},      # the figures docs/benchmarks.md leads with
      "notes": [str, ...],                 # what was measured, what was adapted or skipped
      "plots": [PlotSpec, ...]}            # optional: how run_all should plot the rows
@@ -56,16 +57,20 @@ class PlotSpec(TypedDict, total=False):
 # --- the shape every benchmark returns -------------------------------------------------------
 
 def check_result(result: Mapping[str, object]) -> list[str]:
-    """What is wrong with ``result``'s shape (empty when it is right): the keys, a non-empty
-    table, and every number finite and non-negative (times, sizes, counts and ratios all are)."""
+    """What is wrong with ``result``'s shape (empty when it is right): the keys, the table, and
+    every number finite and non-negative (times, sizes, counts and ratios all are). A result
+    may have no rows when it measured nothing (e.g. the bundle is not built): a note must then
+    say why."""
     problems: list[str] = []
     name = result.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name):
         problems.append(f"name must be a lower-case identifier, not {name!r}")
     rows = result.get("rows")
-    if not isinstance(rows, list) or not rows:
-        problems.append("rows must be a non-empty list")
+    if not isinstance(rows, list):
+        problems.append("rows must be a list")
         rows = []
+    elif not rows and not result.get("notes"):
+        problems.append("rows is empty and no note says why")
     for index, row in enumerate(rows):
         if not isinstance(row, dict) or not row:
             problems.append(f"row {index} is not a non-empty dict")
@@ -226,6 +231,8 @@ def save(result: Mapping[str, Any], folder: Path = RESULTS, variant: str = "") -
     """Write ``result`` with the machine and the time to ``<name>[-<variant>]-<stamp>.json``
     (the load average is the one at saving time: the end of the run)."""
     problems = check_result(result)
+    if not result.get("rows"):
+        problems.append("nothing was measured (no rows)")
     if problems:
         raise ValueError(f"result {result.get('name')!r} is malformed: " + "; ".join(problems))
     now = datetime.now(UTC)

@@ -79,6 +79,9 @@ def run_one(name: str, smoke: bool) -> int:
     if problems:
         print(f"bench_{name} returned a malformed result: {'; '.join(problems)}")
         return 1
+    if not result["rows"]:
+        print(f"nothing measured by {module_name(name)}: " + " ".join(result["notes"]))
+        return 3
     report.print_result(result)
     path = report.save(result, variant="smoke" if smoke else "")
     try:
