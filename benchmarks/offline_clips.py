@@ -71,4 +71,5 @@ def synthesise(clip: Clip, folder: Path) -> bytes:
                        check=True, capture_output=True)
         raw.unlink()
     with wave.open(str(wav)) as reader:
-        return reader.readframes(reader.getnframes())
+        frames: bytes = reader.readframes(reader.getnframes())
+    return frames

@@ -51,7 +51,7 @@ fi
 
 # The virtual environment, re-synced whenever pyproject.toml or the lock file changes. `run`
 # installs what the app needs and nothing else; `test` adds the test and packaging tools (the
-# dev and package extras). Test is a superset of run, so either stamp satisfies `run`.
+# dev, package and bench extras: CI runs the benchmarks' smoke versions, plots included). Test is a superset of run, so either stamp satisfies `run`.
 want=$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
@@ -60,7 +60,7 @@ synced() { [ -f ".venv/.installed-$1" ] && [ "$(cat ".venv/.installed-$1")" = "$
 if ! synced test && { [ "$profile" = "test" ] || ! synced run; }; then
   echo "bootstrap: installing Python dependencies into .venv"
   target="."
-  [ "$profile" = "test" ] && target=".[dev,package]"
+  [ "$profile" = "test" ] && target=".[dev,package,bench]"
   .venv/bin/python -m pip install -q -c requirements/constraints.txt -e "$target"
   echo "$want" > ".venv/.installed-$profile"
 fi
