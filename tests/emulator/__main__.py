@@ -142,6 +142,11 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
         help="close 3008 Session Expired after S, Begin's expires_at agrees (reproduces the "
         "3-hour cap or a token's max_session_duration_seconds, early)",
     )
+    faults.add_argument(
+        "--drop-on-terminate", choices=("before-finals", "after-finals"),
+        help="when the client sends Terminate, drop the TCP connection before or after the final "
+        "Turns, never sending Termination (reproduces a network drop while the client stops)",
+    )
 
 
 def _apply_faults(config: EmulatorConfig, args: argparse.Namespace) -> None:
@@ -164,6 +169,7 @@ def _apply_faults(config: EmulatorConfig, args: argparse.Namespace) -> None:
     config.key_echo_after = args.key_echo_after
     config.surrogate_after = args.surrogate_after
     config.expire_after = args.expire_after
+    config.drop_on_terminate = args.drop_on_terminate
 
 
 async def _serve(config: EmulatorConfig, host: str, port: int) -> None:

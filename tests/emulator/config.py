@@ -111,6 +111,9 @@ class EmulatorConfig:
     key_echo_after: float | None = None
     surrogate_after: float | None = None
     expire_after: float | None = None
+    # On Terminate: drop the TCP connection before ("before-finals") or after ("after-finals")
+    # the final Turns, never sending Termination (a network drop while the client stops).
+    drop_on_terminate: str | None = None
     # Faults hit only the first N accepted v3 sessions (None: every session), so that a client
     # that reconnects finds a healthy service.  Service limits (rate, session cap) always apply.
     fault_sessions: int | None = None

@@ -35,6 +35,11 @@ class CloseRequest:
     reason: str
 
 
+@dataclass(frozen=True)
+class DropRequest:
+    """Queued after messages that must reach the client before the TCP connection drops."""
+
+
 def fit_reason(reason: str, error_frame_sent: bool) -> str:
     """A close reason of at most 123 UTF-8 bytes.
 
@@ -65,7 +70,7 @@ class SessionBase:
         self.loop = asyncio.get_running_loop()
         self.started_at = self.loop.time()
         self.closing = False
-        self._outbox: asyncio.Queue[dict[str, Any] | CloseRequest] = asyncio.Queue()
+        self._outbox: asyncio.Queue[dict[str, Any] | CloseRequest | DropRequest] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._server_close: tuple[int, str] | None = None
         self.stalled = False
@@ -161,7 +166,7 @@ class SessionBase:
         self._recorder.changed()
         return True
 
-    def enqueue(self, item: dict[str, Any] | CloseRequest) -> None:
+    def enqueue(self, item: dict[str, Any] | CloseRequest | DropRequest) -> None:
         self._outbox.put_nowait(item)
 
     async def drain_outbox(self) -> None:
@@ -172,6 +177,9 @@ class SessionBase:
                 return
             if isinstance(item, CloseRequest):
                 await self.close(item.code, item.reason)
+                return
+            if isinstance(item, DropRequest):
+                self.abort()
                 return
             await self.send_json(item)
 

@@ -37,7 +37,7 @@ from .faults import FaultTimers, with_lone_surrogate
 from .params import ParamError, apply_update, parse_v3_params
 from .recognizers import Recognizer, ScriptedRecognizer, TurnUpdate
 from .recording import RecordedSession
-from .session import CloseRequest, SessionBase
+from .session import CloseRequest, DropRequest, SessionBase
 from .state import ServerState
 from .turns import TurnBuilder
 
@@ -213,6 +213,9 @@ class V3Session(SessionBase):
             elif event == _FORCE:
                 updates = await asyncio.to_thread(recognizer.force_endpoint)
             else:
+                if self._faulted and self.config.drop_on_terminate == "before-finals":
+                    self.abort()
+                    return
                 if self.config.terminate_flush_delay > 0:
                     await asyncio.sleep(self.config.terminate_flush_delay)  # real-time "thinking"
                 updates = await asyncio.to_thread(recognizer.finish)
@@ -220,6 +223,9 @@ class V3Session(SessionBase):
                 for turn in self._builder.build(update, self._params.format_turns):
                     self.enqueue(turn)
             if event == _FINISH:
+                if self._faulted and self.config.drop_on_terminate == "after-finals":
+                    self.enqueue(DropRequest())  # after the final Turns, before Termination
+                    return
                 self.enqueue(self.termination_message())
                 self.enqueue(CloseRequest(1000, ""))
                 return

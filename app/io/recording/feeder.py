@@ -44,6 +44,11 @@ class AudioFeeder:
         """Audio held that the current engine (or the next one) has not had yet."""
         return max(0, self._held.end_byte - self._sent) // BYTES_PER_MS
 
+    @property
+    def held_ms(self) -> int:
+        """Audio held from the last finished turn on: what a new session would hear again."""
+        return self._held.held_ms
+
     def push(self, pcm: bytes) -> None:
         """One frame from the source (event loop thread). Never blocks."""
         self._held.append(pcm)

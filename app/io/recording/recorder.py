@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -103,6 +104,9 @@ class Recorder:
         self._stopping = False
         self._streamed = False
         self._source: AudioSource | None = None
+        # The engines of the recording in progress, for a session opened while stopping.
+        self._factory: EngineFactory | None = None
+        self._fallback: EngineFactory | None = None
         self._error: LiveTranscriberError | None = None
         self.state = RecorderState.IDLE
         self.reconnects = 0
@@ -162,6 +166,7 @@ class Recorder:
     async def _run_sessions(self, factory: EngineFactory, fallback: EngineFactory | None,
                             stop: Waitable, source: AudioSource) -> None:
         planner = ReconnectPlanner(self._options.reconnect, can_fall_back=fallback is not None)
+        self._factory, self._fallback = factory, fallback
         while not stop.is_set() and not self._source_error.is_set():
             try:
                 await self._stream_one(factory, stop, planner, source)
@@ -178,6 +183,7 @@ class Recorder:
             if plan.decision is Decision.FALL_BACK:
                 assert fallback is not None
                 factory, fallback = fallback, None
+                self._factory, self._fallback = factory, fallback
                 planner = ReconnectPlanner(self._options.reconnect)
                 planner.begin(time.monotonic())
                 self._notice(NoticeKind.FALLBACK,
@@ -248,21 +254,16 @@ class Recorder:
         self._stopping = True
         if source is not None:
             await source.stop()  # the last partial frame goes into the held audio
+        deadline = time.monotonic() + self._options.catch_up_timeout_s
         engine = self._engine
-        if engine is not None and engine.state is SessionState.STREAMING:
-            try:
-                async with asyncio.timeout(self._options.catch_up_timeout_s):
-                    await self._feeder.wait_caught_up()
-            except TimeoutError:
-                log.warning("the engine did not take the last audio in time")
+        if engine is not None:
+            engine = await self._end_sessions(engine, deadline)
         behind_ms = self._feeder.behind_ms
         feeder_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await feeder_task
-        if engine is not None:
-            await engine.stop()  # Terminate and wait for the final turn
-            if engine.state is SessionState.FAILED and engine.error is not None:
-                self._report(engine.error)
+        if engine is not None and engine.state is SessionState.FAILED and engine.error is not None:
+            self._report(engine.error)
         settled = self._model.settle_partial()
         if settled is not None:
             self._emit(settled)
@@ -274,6 +275,70 @@ class Recorder:
                 remedy="The words before that are kept."))
         if self._autosave is not None:
             await asyncio.to_thread(self._autosave.close)
+
+    async def _end_sessions(self, engine: TranscriptionEngine, deadline: float
+                            ) -> TranscriptionEngine:
+        """Let ``engine`` hear the last audio and end it (Terminate, the final turn). When its
+        connection drops meanwhile, a new session hears the held audio again from the last
+        finished turn and is ended in turn, within ``deadline``: a network blip at Stop loses
+        no word either. Returns the engine that ended last."""
+        planner = ReconnectPlanner(self._options.reconnect)
+        while True:
+            if engine.state is SessionState.STREAMING:
+                try:
+                    async with asyncio.timeout_at(_loop_time(deadline)):
+                        await self._feeder.wait_caught_up()
+                except TimeoutError:
+                    log.warning("the engine did not take the last audio in time")
+            await engine.stop()  # Terminate and wait for the final turn
+            error = engine.error if engine.state is SessionState.FAILED else None
+            if error is None or self._feeder.held_ms == 0 or self._factory is None:
+                return engine
+            plan = planner.next(error, time.monotonic())
+            wait_s = plan.delay_s if plan.decision is Decision.RETRY else 0.0
+            if (plan.decision is Decision.GIVE_UP
+                    or time.monotonic() + wait_s >= deadline):
+                return engine
+            self._feeder.detach()
+            self._notice(NoticeKind.RECONNECTING,
+                         f"{error.message} Reconnecting to finish the last "
+                         f"{self._feeder.held_ms / 1000:.1f} s of audio…")
+            await asyncio.sleep(wait_s)  # backoff between attempts
+            replacement = await self._reopen(deadline)
+            if replacement is None:
+                return engine
+            self.reconnects += 1
+            self._notice(NoticeKind.RECONNECTED,
+                         f"Reconnected after {planner.outage_s(time.monotonic()):.1f} s; "
+                         "finishing the last words.")
+            planner.end()
+            engine = replacement
+
+    async def _reopen(self, deadline: float) -> TranscriptionEngine | None:
+        """A new session of the current engine (or, in Automatic, of the fallback) that hears
+        the held audio from its start; None when none could be opened before ``deadline``."""
+        for factory in (self._factory, self._fallback):
+            if factory is None:
+                continue
+            generation: asyncio.Future[LiveTranscriberError] = (
+                asyncio.get_running_loop().create_future())
+            self._session_end = generation
+            try:
+                engine = factory(functools.partial(self._on_engine_event, generation))
+            except LiveTranscriberError as exc:
+                log.info("no session to finish the last words: %s", type(exc).__name__)
+                continue
+            try:
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    await engine.start()
+            except (LiveTranscriberError, TimeoutError) as exc:
+                log.info("no session to finish the last words: %s", type(exc).__name__)
+                await engine.stop()
+                continue
+            self._engine = engine
+            self._begin_segment(self._feeder.attach(engine))
+            return engine
+        return None
 
     # --- sinks -----------------------------------------------------------------------------
 
@@ -326,6 +391,7 @@ class Recorder:
 
     def _reset(self) -> None:
         self._error = None
+        self._factory = self._fallback = None
         self._stopping = False
         self._streamed = False
         self._source = None
@@ -356,6 +422,11 @@ class Recorder:
         if state is not self.state:
             self.state = state
             self._listener.on_state(state)
+
+
+def _loop_time(monotonic_deadline: float) -> float:
+    """``monotonic_deadline`` on the running loop's clock (for ``asyncio.timeout_at``)."""
+    return asyncio.get_running_loop().time() + (monotonic_deadline - time.monotonic())
 
 
 async def _until(work: Coroutine[Any, Any, Any], stop: Waitable) -> None:

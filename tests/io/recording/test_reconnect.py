@@ -230,3 +230,49 @@ async def test_a_broken_setting_ends_the_start_with_its_sentence(coded_wav: Path
     assert isinstance(error, SettingsError)
     assert listener.errors == [error]
     assert listener.states[-1] is RecorderState.IDLE
+
+
+@pytest.mark.parametrize("when", ["before-finals", "after-finals"])
+async def test_a_drop_while_stopping_loses_no_word_and_reports_nothing(
+    when: str, coded_wav: Path, tmp_path: Path,
+) -> None:
+    """The connection drops as Stop sends Terminate (before or after the service sent the
+    last sentence): the held audio from the last finished turn on is heard again by a new
+    session, which is then ended, so the last words are there once and Stop reports no
+    error."""
+    autosave_folder = tmp_path / "autosave"
+    async with run_emulator(coded_config(drop_on_terminate=when, fault_sessions=1)) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, autosaves(autosave_folder),  # type: ignore[arg-type]
+                            options=QUICK)
+        error = await record_to_end(recorder, coded_wav, cloud(emu))
+        sessions = emu.sessions_started
+    assert error is None, error
+    assert words_of(model) == coded_words(SENTENCES)
+    assert re.findall(r"n\d{3}", saved_text(autosave_folder).lower()) == coded_words(SENTENCES)
+    assert sessions == 2
+    assert [n.kind for n in listener.notices] == [NoticeKind.RECONNECTING,
+                                                  NoticeKind.RECONNECTED]
+    assert listener.errors == []
+
+
+async def test_a_drop_while_stopping_with_the_service_gone_says_what_was_not_heard(
+    coded_wav: Path,
+) -> None:
+    """The service is unreachable when Stop's session drops before the last sentence: Stop
+    still ends within its bounds, keeps every earlier word and says what is missing."""
+    async with run_emulator(coded_config(drop_on_terminate="before-finals")) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=QUICK)
+        stop = asyncio.Event()
+        source = CodedFile(coded_wav)
+        task = asyncio.create_task(recorder.record(source, cloud(emu), stop))
+        await source.finished.wait()
+        emu.service_down()
+        stop.set()
+        error = await asyncio.wait_for(task, 60)
+    assert isinstance(error, e.LiveTranscriberError)
+    assert listener.errors == [error]
+    heard = words_of(model)
+    assert heard == coded_words(SENTENCES)[:len(heard)]  # a prefix, nothing doubled
+    assert listener.states[-1] is RecorderState.IDLE
