@@ -18,7 +18,8 @@ window cannot tell them apart::
              sentence for the person. Audio is never dropped
              for it, and every turn still gets its final.
     stop()   the decoder finishes the rest (last decode, final Turn), then Termination and
-             CLOSED. Never raises; bounded by ``stop_timeout``.
+             CLOSED. Never raises; waits while decodes keep finishing, gives up after
+             ``stop_timeout`` without one (a hung decoder).
 
 Threads: one dedicated decoder thread per engine; its results come back through the awaited
 executor future, so every event reaches the sink on the event loop's thread.
@@ -73,7 +74,9 @@ class OfflineOptions:
     # near it: one that is merely slow sheds partial decodes (PaceGovernor) and keeps up.
     max_backlog_ms: int = 300_000
     adapt_pace: bool = True  # shed partial decodes when recognition falls behind the audio
-    stop_timeout: float = 30.0  # the last decode at stop, plus a load still running
+    # At stop: how long the last decodes may go without finishing one before the decoder is
+    # taken for hung (a busy computer that keeps finishing decodes is waited for).
+    stop_timeout: float = 30.0
     # The spoken language (None: detect per turn) and task; None: the model's defaults.
     decode: DecodeOptions | None = None
 
@@ -153,7 +156,7 @@ class OfflineEngine(EngineLifecycle):
             async with asyncio.timeout(self._options.stop_timeout):
                 if self._runner is None and self._loading is not None:
                     self._open(await asyncio.shield(self._loading))  # start() was cancelled
-                await self._closed.wait()
+            await self._closed_while_decoding()
         except LiveTranscriberError as exc:
             self._fail(exc)
         except TimeoutError:
@@ -161,6 +164,24 @@ class OfflineEngine(EngineLifecycle):
                 "The offline engine did not finish the last words in time; they may be "
                 "missing.", remedy="Start recording again.", retryable=True))
         await self._shutdown()
+
+    async def _closed_while_decoding(self) -> None:
+        """Wait for the last decodes. A slow or busy computer only makes them late (the words
+        still come); the wait ends in TimeoutError only when no decode at all finished for
+        ``stop_timeout``, i.e. the decoder hangs."""
+        while True:
+            done = self._decodes_done()
+            try:
+                async with asyncio.timeout(self._options.stop_timeout):
+                    await self._closed.wait()
+                return
+            except TimeoutError:
+                if self._decodes_done() == done:
+                    raise
+
+    def _decodes_done(self) -> int:
+        stats = self.stats
+        return 0 if stats is None else stats.decodes + stats.final_decodes
 
     async def drain(self) -> None:
         """Return once the decoder has processed every byte handed in so far.
