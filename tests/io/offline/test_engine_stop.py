@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from app.core.agreement import TimedWord
-from app.core.ports import SessionFailed, Termination
+from app.core.messages import Termination
+from app.core.ports import SessionFailed
 from app.io.offline.engine import OfflineEngine, OfflineOptions
 from app.io.offline.model import Decoded, WhisperRecogniser
 from tests.io.offline.test_engine import ReadySource, Sink, silence
