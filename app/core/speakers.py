@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Final, Literal
 
+from app.core.mixing import MixReason, mixed_notice, two_offline_streams
 from app.core.recording import SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import (
@@ -99,27 +100,16 @@ class SourcePair:
         return self.mixed(on_frame, on_level, on_error)
 
 
-# Two offline decoders (one per stream; each decodes only while its stream has voice, by VAD)
-# keep up in real time only with cores to spare: on 2 cores one tiny.en stream re-decoding
-# about once a second already keeps both cores busy during speech (shared/CI-RECIPES.md).
-# Measured on the 2-core test machine (load average ~9 from other work): 17.6 s of speech on
-# both channels at once put each decoder 2 s behind, and the last words of one voice were
-# still not decoded 60 s after Stop; one short sentence each (3-5 s) kept up.
-MIN_CORES_FOR_TWO_OFFLINE_STREAMS: Final = 4
-MIXED_NOTICE: Final = ("This computer has too few processor cores to transcribe the microphone "
-                       "and system audio separately on the offline engine: both are transcribed "
-                       "as one mixed stream, without You and Others labels.")
-
-
-def two_offline_streams(cpu_count: int | None) -> bool:
-    """Whether the offline engine can run one stream per voice on this many cores."""
-    return (cpu_count or 1) >= MIN_CORES_FOR_TWO_OFFLINE_STREAMS
+MIXED_NOTICE: Final = mixed_notice(MixReason.FEW_CORES)
 
 
 def sources_for(source: SourceFactory, names: SpeakerNames, *, offline: bool,
                 cpu_count: int | None) -> tuple[SourceFactory, str | None]:
     """What to record for the chosen input, and a notice to show: a :class:`SourcePair` as two
-    named streams, or — offline without the cores for two — its mixed stream, said."""
+    named streams, or — offline without the cores for two — its mixed stream, said. (Cloud
+    with an offline fallback records two streams; they become one mixed stream if the
+    fallback happens on such a machine: :class:`app.io.recording.two_streams.VoicesRecorder`.)
+    """
     if not isinstance(source, SourcePair):
         return source, None
     if offline and not two_offline_streams(cpu_count):
