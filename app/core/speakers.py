@@ -199,6 +199,13 @@ class TwoVoices:
         self._live: Stream | None = None
         self._last_ms = 0
         self.echoes = 0  # turns kept once because both streams heard them
+        self.mixed_from_ms: int | None = None  # You's stream carries both voices mixed from here
+
+    def mix_from(self, at_ms: int) -> None:
+        """From ``at_ms`` of You's audio on, You's stream is both voices mixed (two streams could
+        not go on): its turns that begin there are shown without a speaker, and are nobody's
+        echo."""
+        self.mixed_from_ms = at_ms
 
     def apply(self, stream: Stream, change: TranscriptChange) -> list[TranscriptChange]:
         """The model's changes for one change of ``stream``'s own model, oldest first."""
@@ -226,7 +233,13 @@ class TwoVoices:
     # --- internals --------------------------------------------------------------------------
 
     def _labelled(self, stream: Stream, turn: TranscriptTurn) -> TranscriptTurn:
-        return replace(turn, speaker=self._names.of(stream))
+        return replace(turn, speaker=None if self._mixed(stream, turn) else self._names.of(stream))
+
+    def _mixed(self, stream: Stream, turn: TranscriptTurn) -> bool:
+        if stream != YOU or self.mixed_from_ms is None:
+            return False
+        start = turn.start_ms if turn.start_ms is not None else self._last_ms
+        return start >= self.mixed_from_ms
 
     def _final(self, stream: Stream, turn: TranscriptTurn) -> TranscriptChange | None:
         own = (stream, turn.key)
@@ -237,7 +250,7 @@ class TwoVoices:
             return None if key is None else self._revise(key, self._labelled(stream, turn))
         if not turn.text.strip():
             return None  # nothing to read, nothing to place
-        twin = self._twin(stream, turn)
+        twin = None if self._mixed(stream, turn) else self._twin(stream, turn)
         if twin is not None and stream == YOU:
             self._placed[own] = None  # heard on the system channel already: keep Others'
             self.echoes += 1
@@ -276,6 +289,8 @@ class TwoVoices:
         for own, candidate, key in reversed(self._recent[other]):
             if self._placed.get((other, own)) != key:
                 continue  # already folded into a twin of its own
+            if self._mixed(other, candidate):
+                continue  # the mixed stream holds both voices: nobody's echo
             you, others = (turn, candidate) if stream == YOU else (candidate, turn)
             if is_echo(you, others, rule=self._rule,
                        you_db=self.levels[YOU].mean_db(you.start_ms, you.end_ms),

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import wave
 from pathlib import Path
 
+import pytest
+
 from app.core.errors import LiveTranscriberError
+from app.core.mixing import MixReason, mixed_notice
 from app.core.recording import EngineFactory, NoticeKind, RecorderState
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import SourcePair, SpeakerNames
@@ -18,7 +22,7 @@ from app.io.recording.two_streams import VoicesRecorder
 from tests.emulator import run_emulator
 from tests.io.recording.test_reconnect import QUICK, CodedFile, cloud, coded_config
 from tests.io.recording.test_recorder import autosaves, saved_text
-from tests.support.coded_speech import coded_words, write_coded_speech_wav
+from tests.support.coded_speech import coded_words, make_coded_speech, write_coded_speech_wav
 from tests.support.recording import RecordingLog
 
 YOU_SAYS = [[1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12]]
@@ -101,3 +105,62 @@ async def test_a_voice_that_cannot_connect_ends_the_recording_with_one_error(
     assert error is not None
     assert listener.errors == [error]  # said once, not once per voice
     assert listener.states[-1] is RecorderState.IDLE and recorder.state is RecorderState.IDLE
+
+
+def _wav(path: Path, pcm: bytes) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm)
+    return path
+
+
+@pytest.mark.parametrize("cores", [2, 8])
+async def test_automatic_fallback_mid_call_goes_on_mixed_where_two_decoders_do_not_fit(
+    tmp_path: Path, cores: int,
+) -> None:
+    """The cloud goes away for good while You speak; Others speak later. With too few cores for
+    two offline decoders the recording goes on as one mixed stream (said once): You's words
+    before the switch keep their label, Others' later words come through the mix unlabelled,
+    every word once. With cores to spare each voice falls back on its own, labels kept."""
+    you_says, others_say = [[201, 202, 203, 204]], [[211, 212, 213]]
+    silence_ms = 8_000  # Others start well after the fallback (~1.5 s after the outage)
+    you_pcm = make_coded_speech(you_says)
+    you_pcm += bytes(32 * silence_ms + 32 * 3_500 - len(you_pcm))
+    others_pcm = bytes(32 * silence_ms) + make_coded_speech(others_say)
+    you = CodedFile(_wav(tmp_path / "you.wav", you_pcm))
+    others = CodedFile(_wav(tmp_path / "others.wav", others_pcm))
+
+    def mixed(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+        return MixedSource((you, others), on_frame=on_frame, on_level=on_level,
+                           on_error=on_error)
+    pair = SourcePair(you, others, mixed, SpeakerNames("Me", "Them"))
+    async with run_emulator(coded_config()) as primary, \
+            run_emulator(coded_config()) as spare:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = VoicesRecorder(model, listener, options=QUICK, cpu_count=cores)
+        stop = asyncio.Event()
+        task = asyncio.create_task(recorder.record(pair, cloud(primary), stop, cloud(spare)))
+        await asyncio.wait_for(listener.recording.wait(), 15)
+        await primary.wait_sessions_started_async(2)
+        primary.service_down()
+        primary.drop_all()  # for good: no session comes back
+        await asyncio.wait_for(asyncio.gather(you.finished.wait(), others.finished.wait()), 40)
+        stop.set()
+        error = await asyncio.wait_for(task, 40)
+    assert error is None, error
+    said = {(t.speaker, w) for t in model.finals for w in re.findall(r"n\d{3}", t.text.lower())}
+    assert sorted(w for _, w in said) == sorted(coded_words(you_says + others_say))
+    assert len(said) == 7  # every word once
+    assert {s for s, w in said if w in coded_words(you_says)} == {"Me"}
+    notices = [n.text for n in listener.notices]
+    mixing = [text for text in notices if text == mixed_notice(MixReason.FELL_BACK)]
+    if cores < 4:
+        assert recorder.mixed and len(mixing) == 1
+        assert {s for s, w in said if w in coded_words(others_say)} == {None}
+    else:
+        assert not recorder.mixed and mixing == []
+        assert {s for s, w in said if w in coded_words(others_say)} == {"Them"}
+    assert listener.states[-1] is RecorderState.IDLE
+    assert recorder.lost_ms == 0 and recorder.dropped_frames == 0
