@@ -28,11 +28,13 @@ from __future__ import annotations
 import string
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
-from app.core.mixing import MixReason, mixed_notice, two_offline_streams
+from app.core.mixing import MixReason, mixed_notice
+from app.core.mixing import two_offline_streams as two_offline_streams
 from app.core.recording import SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import (
@@ -84,16 +86,32 @@ def check_speaker_names(you: str, others: str) -> SpeakerNames:
     return names
 
 
+class VoiceSwitch(Protocol):
+    """The two streams' sources of one recording, switchable to one mixed stream while it runs
+    (app/io/audio/voice_taps.py): ``tap(stream)`` is each stream's source; ``mix()`` sends
+    both devices' sound summed into You's stream from now on and ends Others' (returns You's
+    audio time at the switch, or None when it cannot)."""
+
+    @property
+    def mixed(self) -> bool: ...
+
+    def tap(self, stream: Stream) -> SourceFactory: ...
+
+    def mix(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class SourcePair:
     """The two sources of "Microphone + system audio". A recorder that knows it records them
-    as two streams; called as a plain source factory, it is the one mixed stream of both
-    (where two streams cannot run)."""
+    as two streams (through ``switchable()`` when given, so they can become one mixed stream
+    mid-recording); called as a plain source factory, it is the one mixed stream of both
+    (where two streams cannot run from the start)."""
 
     you: SourceFactory
     others: SourceFactory
     mixed: SourceFactory
     names: SpeakerNames = SpeakerNames()
+    switchable: Callable[[], VoiceSwitch] | None = None
 
     def __call__(self, on_frame: FrameSink, on_level: LevelSink,
                  on_error: ErrorSink) -> AudioSource:

@@ -17,8 +17,9 @@ and the first error is the one reported.
 
 Where two streams cannot go on — Automatic falls back to the offline engine on a machine with too
 few cores for two decoders, or two offline decoders fall behind the audio — the recording goes
-on as one mixed stream, said in one sentence (app/io/recording/mixed_fallback.py): Others' stream
-finishes what it holds and ends, You's carries both voices from then on, unlabelled.
+on as one mixed stream, said in one sentence (the pair's ``switchable``, e.g.
+app/io/audio/voice_taps.py): Others' stream finishes what it holds and ends, You's carries both
+voices from then on, unlabelled.
 """
 
 from __future__ import annotations
@@ -43,10 +44,17 @@ from app.core.recording import (
 )
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.speakers import OTHERS, YOU, SourcePair, SpeakerNames, Stream, TwoVoices
+from app.core.speakers import (
+    OTHERS,
+    YOU,
+    SourcePair,
+    SpeakerNames,
+    Stream,
+    TwoVoices,
+    VoiceSwitch,
+)
 from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.recording.autosave import TranscriptAutosave
-from app.io.recording.mixed_fallback import VoiceTaps
 from app.io.recording.recorder import AutosaveFactory, Recorder, RecorderOptions
 
 log = logging.getLogger(__name__)
@@ -106,7 +114,7 @@ class VoicesRecorder:
         self._single = Recorder(model, listener, autosave_factory, options)
         self._pair: SourcePair | None = None
         self._voices: TwoVoices | None = None
-        self._taps: VoiceTaps | None = None
+        self._taps: VoiceSwitch | None = None
         self._streams: dict[Stream, _StreamListener] = {}
         self._recorders: dict[Stream, Recorder] = {}
         self._autosave: TranscriptAutosave | None = None
@@ -167,7 +175,9 @@ class VoicesRecorder:
         if settled is not None:
             self.listener.on_transcript(settled)
         self._voices = TwoVoices(self._model, pair.names)
-        self._taps = VoiceTaps(pair)
+        self._taps = pair.switchable() if pair.switchable is not None else None
+        you = self._taps.tap(YOU) if self._taps is not None else pair.you
+        others = self._taps.tap(OTHERS) if self._taps is not None else pair.others
         self._streams = {s: _StreamListener(self, s) for s in (YOU, OTHERS)}
         self._recorders = {s: Recorder(TranscriptModel(), self._streams[s], None, self._options)
                            for s in (YOU, OTHERS)}
@@ -192,8 +202,7 @@ class VoicesRecorder:
 
         stopper = asyncio.create_task(forward_stop(), name="voices-stop")
         try:
-            await asyncio.gather(run(YOU, self._taps.tap(YOU)),
-                                 run(OTHERS, self._taps.tap(OTHERS)))
+            await asyncio.gather(run(YOU, you), run(OTHERS, others))
         finally:
             stopper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -18,6 +18,7 @@ from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import SourcePair, SpeakerNames
 from app.core.transcript import TranscriptModel
 from app.io.audio.mixed_source import MixedSource
+from app.io.audio.voice_taps import VoiceTaps
 from app.io.recording.two_streams import VoicesRecorder
 from tests.emulator import run_emulator
 from tests.io.recording.test_reconnect import QUICK, CodedFile, cloud, coded_config
@@ -135,7 +136,8 @@ async def test_automatic_fallback_mid_call_goes_on_mixed_where_two_decoders_do_n
     def mixed(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
         return MixedSource((you, others), on_frame=on_frame, on_level=on_level,
                            on_error=on_error)
-    pair = SourcePair(you, others, mixed, SpeakerNames("Me", "Them"))
+    pair = SourcePair(you, others, mixed, SpeakerNames("Me", "Them"),
+                      switchable=lambda: VoiceTaps(you, others))
     async with run_emulator(coded_config()) as primary, \
             run_emulator(coded_config()) as spare:
         model, listener = TranscriptModel(), RecordingLog()

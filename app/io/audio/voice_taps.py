@@ -1,6 +1,7 @@
 """The two sources of "Microphone + system audio", switchable mid-recording to one mixed stream.
 
-:class:`VoiceTaps` owns the two real sources of a :class:`SourcePair` and hands each stream's
+:class:`VoiceTaps` (the :class:`app.core.speakers.VoiceSwitch` port) owns the two real sources
+of a ``SourcePair`` and hands each stream's
 recorder a *tap*: an :class:`AudioSource` that delivers its stream's frames. When two streams
 can no longer run (Automatic fell back to the offline engine on a machine with too few cores,
 or two offline decoders fell behind), :meth:`VoiceTaps.mix` switches without stopping either
@@ -25,9 +26,10 @@ from typing import Any
 from app.core.audio import FRAME_MS
 from app.core.errors import AudioError
 from app.core.mixing import FrameAligner
+from app.core.recording import SourceFactory
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.speakers import OTHERS, YOU, SourcePair, Stream
+from app.core.speakers import OTHERS, YOU, Stream
 from app.io.audio.mixed_source import level_of, mix_s16
 
 _PART = {YOU: 0, OTHERS: 1}
@@ -36,13 +38,14 @@ _PART = {YOU: 0, OTHERS: 1}
 class VoiceTaps:
     """One tap per stream over the pair's two real sources (see the module docstring)."""
 
-    def __init__(self, pair: SourcePair, *, max_skew_frames: int = 10) -> None:
-        self._pair = pair
+    def __init__(self, you: SourceFactory, others: SourceFactory, *,
+                 max_skew_frames: int = 10) -> None:
+        self._factories = {YOU: you, OTHERS: others}
         self._aligner = FrameAligner(max_skew_frames)
         self._taps: dict[Stream, _Tap] = {}
         self.mixed = False
 
-    def tap(self, stream: Stream) -> _TapFactory:
+    def tap(self, stream: Stream) -> SourceFactory:
         return _TapFactory(self, stream)
 
     def mix(self) -> int | None:
@@ -61,8 +64,7 @@ class VoiceTaps:
               on_error: ErrorSink) -> _Tap:
         tap = _Tap(self, stream, on_frame, on_level, on_error)
         self._taps[stream] = tap
-        factory = self._pair.you if stream == YOU else self._pair.others
-        tap.real = factory(lambda pcm: self._frame(stream, pcm),
+        tap.real = self._factories[stream](lambda pcm: self._frame(stream, pcm),
                            lambda level: self._level(stream, level),
                            lambda error: self._error(stream, error))
         return tap
