@@ -65,8 +65,8 @@ class VoiceTaps:
         tap = _Tap(self, stream, on_frame, on_level, on_error)
         self._taps[stream] = tap
         tap.real = self._factories[stream](lambda pcm: self._frame(stream, pcm),
-                           lambda level: self._level(stream, level),
-                           lambda error: self._error(stream, error))
+                                           lambda level: self._level(stream, level),
+                                           lambda error: self._error(stream, error))
         return tap
 
     def _frame(self, stream: Stream, pcm: bytes) -> None:
