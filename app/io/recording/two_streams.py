@@ -234,7 +234,9 @@ class VoicesRecorder:
             return False
         self._voices.mix_from(at_ms)
         log.info("two voices mixed into one stream from %d ms: %s", at_ms, reason.value)
-        self.listener.on_notice(RecordingNotice(NoticeKind.FALLBACK, mixed_notice(reason)))
+        # Said as what caused it, so the window's engine status reads the same as before it.
+        kind = NoticeKind.BEHIND if reason is MixReason.BEHIND else NoticeKind.FALLBACK
+        self.listener.on_notice(RecordingNotice(kind, mixed_notice(reason)))
         return True
 
     def names_of(self, stream: Stream) -> str:

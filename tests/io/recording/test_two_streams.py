@@ -208,4 +208,5 @@ async def test_a_voice_falling_behind_turns_the_call_into_one_mixed_stream(
     texts = [n.text for n in listener.notices]
     assert texts[0].startswith("Them: Behind by 3 s.")
     assert texts[1] == mixed_notice(MixReason.BEHIND)
+    assert listener.notices[1].kind is NoticeKind.BEHIND  # not a fallback: same engine
     assert recorder.lost_ms == 0 and recorder.dropped_frames == 0
