@@ -5,6 +5,7 @@ and, offline on a machine with too few cores, one mixed stream, said on stderr."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.devices import BOTH_ID
 from app.core.mixing import MixReason, mixed_notice, two_offline_streams
-from tests.e2e.test_cli import LiveProcess, app_env
+from tests.e2e.test_cli import LiveProcess, app_env, run_app
 from tests.emulator import CodedRecognizer, EmulatorConfig, EmulatorThread
 from tests.support.coded_speech import coded_words, write_coded_speech_wav
 from tests.support.pulse import PulseServer, VirtualMicrophone, VirtualSink
@@ -127,3 +129,15 @@ def test_headless_both_offline_on_few_cores_says_it_mixes_and_prints_unlabelled_
     assert code == 0, stderr
     assert not any(LINE.match(line) for line in lines)  # one mixed stream: no labels
     assert word_error_rate([hello.reference], [" ".join(lines)]) <= 0.2, lines
+
+
+def test_list_devices_shows_the_combined_entry_and_its_two_parts(
+    pulse_server: PulseServer, desk_microphone: VirtualMicrophone, tmp_path: Path,
+) -> None:
+    done = run_app("--list-devices", "--json", env=app_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    both = next(d for d in json.loads(done.stdout) if d["kind"] == "both")
+    assert both["id"] == BOTH_ID and both["name"] == "Microphone + system audio"
+    assert [p["id"] for p in both["parts"]] == ["vclimic", SPEAKERS.monitor]
+    text = run_app("--list-devices", env=app_env(tmp_path)).stdout
+    assert "Microphone + system audio" in text and "--device both" in text
