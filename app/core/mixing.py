@@ -61,6 +61,18 @@ def two_offline_streams(cpu_count: int | None) -> bool:
     return (cpu_count or 1) >= MIN_CORES_FOR_TWO_OFFLINE_STREAMS
 
 
+def reason_to_mix(*, fell_back: int, behind: bool, cpu_count: int | None) -> MixReason | None:
+    """Whether a two-stream recording must go on as one mixed stream, and why: a voice's
+    offline decoder fell behind the audio, or both voices now run on the offline engine
+    (``fell_back`` of the two fell back from the cloud) on too few cores for two decoders.
+    One voice offline and the other still on the cloud is one decoder: it keeps its labels."""
+    if behind:
+        return MixReason.BEHIND
+    if fell_back >= 2 and not two_offline_streams(cpu_count):
+        return MixReason.FELL_BACK
+    return None
+
+
 def mix_s16(a: bytes, b: bytes) -> bytes:
     """The sum of two s16le frames of equal length, clipped to the 16-bit range (reference)."""
     left, right = samples_s16(a), samples_s16(b)

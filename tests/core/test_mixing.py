@@ -12,6 +12,7 @@ from app.core.mixing import (
     MixReason,
     mix_s16,
     mixed_notice,
+    reason_to_mix,
     two_offline_streams,
 )
 from app.core.signal import bytes_s16, samples_s16
@@ -80,3 +81,16 @@ def test_every_reason_has_one_plain_sentence_that_says_the_labels_are_gone() -> 
         text = mixed_notice(reason)
         assert text.endswith("without You and Others labels.")
         assert text.count(".") == 1
+
+
+@pytest.mark.parametrize(("fell_back", "behind", "cores", "reason"), [
+    (0, False, 2, None),
+    (1, False, 2, None),  # one decoder beside a cloud stream: labels kept
+    (2, False, 2, MixReason.FELL_BACK),
+    (2, False, 8, None),  # cores for two decoders
+    (0, True, 8, MixReason.BEHIND),
+    (2, True, 2, MixReason.BEHIND),
+])
+def test_when_two_voices_become_one_mixed_stream(fell_back: int, behind: bool, cores: int,
+                                                 reason: MixReason | None) -> None:
+    assert reason_to_mix(fell_back=fell_back, behind=behind, cpu_count=cores) is reason

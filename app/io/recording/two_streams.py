@@ -15,11 +15,11 @@ within milliseconds of the other (both start at once, both open through the same
 Stop ends both; either stream failing for good (an error it cannot recover from) stops the other,
 and the first error is the one reported.
 
-Where two streams cannot go on — Automatic falls back to the offline engine on a machine with too
-few cores for two decoders, or two offline decoders fall behind the audio — the recording goes
-on as one mixed stream, said in one sentence (the pair's ``switchable``, e.g.
+Where two streams cannot go on — both voices fell back to Automatic's offline engine on a
+machine with too few cores for two decoders, or an offline decoder falls behind the audio — the
+recording goes on as one mixed stream, said in one sentence (the pair's ``switchable``, e.g.
 app/io/audio/voice_taps.py): Others' stream finishes what it holds and ends, You's carries both
-voices from then on, unlabelled.
+voices from then on, unlabelled (app/core/mixing.py decides).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from datetime import datetime
 
 from app.core.audio import FRAME_MS
 from app.core.errors import ExportError, LiveTranscriberError
-from app.core.mixing import MixReason, mixed_notice, two_offline_streams
+from app.core.mixing import MixReason, mixed_notice, reason_to_mix
 from app.core.recording import (
     EngineFactory,
     NoticeKind,
@@ -115,6 +115,7 @@ class VoicesRecorder:
         self._pair: SourcePair | None = None
         self._voices: TwoVoices | None = None
         self._taps: VoiceSwitch | None = None
+        self._fell_back: set[Stream] = set()  # voices now on Automatic's offline engine
         self._streams: dict[Stream, _StreamListener] = {}
         self._recorders: dict[Stream, Recorder] = {}
         self._autosave: TranscriptAutosave | None = None
@@ -175,6 +176,7 @@ class VoicesRecorder:
         if settled is not None:
             self.listener.on_transcript(settled)
         self._voices = TwoVoices(self._model, pair.names)
+        self._fell_back = set()
         self._taps = pair.switchable() if pair.switchable is not None else None
         you = self._taps.tap(YOU) if self._taps is not None else pair.you
         others = self._taps.tap(OTHERS) if self._taps is not None else pair.others
@@ -220,10 +222,12 @@ class VoicesRecorder:
     def stream_notice(self, stream: Stream, notice: RecordingNotice) -> None:
         name = self.names_of(stream)
         self.listener.on_notice(RecordingNotice(notice.kind, f"{name}: {notice.text}"))
-        if notice.kind is NoticeKind.FALLBACK and not two_offline_streams(self._cpu_count):
-            self.mix(MixReason.FELL_BACK)
-        elif notice.kind is NoticeKind.BEHIND:
-            self.mix(MixReason.BEHIND)
+        if notice.kind is NoticeKind.FALLBACK:
+            self._fell_back.add(stream)
+        reason = reason_to_mix(fell_back=len(self._fell_back), cpu_count=self._cpu_count,
+                               behind=notice.kind is NoticeKind.BEHIND)
+        if reason is not None:
+            self.mix(reason)
 
     def mix(self, reason: MixReason) -> bool:
         """Go on as one mixed stream (see the module docstring); False if it already is."""
