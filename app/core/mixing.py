@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from array import array
 from collections import deque
-from typing import Final
+from typing import Final, Literal
 
 from app.core.signal import samples_s16
 
@@ -61,14 +61,20 @@ def two_offline_streams(cpu_count: int | None) -> bool:
     return (cpu_count or 1) >= MIN_CORES_FOR_TWO_OFFLINE_STREAMS
 
 
-def reason_to_mix(*, fell_back: int, behind: bool, cpu_count: int | None) -> MixReason | None:
-    """Whether a two-stream recording must go on as one mixed stream, and why: a voice's
-    offline decoder fell behind the audio, or both voices now run on the offline engine
-    (``fell_back`` of the two fell back from the cloud) on too few cores for two decoders.
-    One voice offline and the other still on the cloud is one decoder: it keeps its labels."""
-    if behind:
-        return MixReason.BEHIND
-    if fell_back >= 2 and not two_offline_streams(cpu_count):
+def reason_to_mix(*, offline_voices: int, behind: Literal["you", "others"] | None,
+                  cpu_count: int | None) -> MixReason | None:
+    """Whether a two-stream recording must go on as one mixed stream, and why.
+
+    ``offline_voices``: how many of the two voices run on the offline engine (both when the
+    recording is offline; after Automatic's fallbacks, those that fell back); ``behind``: the
+    voice whose offline decoder just said it fell behind the audio, if any. Both voices
+    offline on too few cores for two decoders: mix. A decoder behind: mix when both are
+    offline (one decoder instead of two), or when it is Others' (its load moves to You's
+    stream, still on the cloud); You's decoder alone behind would only get more to decode.
+    """
+    if behind is not None:
+        return MixReason.BEHIND if offline_voices >= 2 or behind == "others" else None
+    if offline_voices >= 2 and not two_offline_streams(cpu_count):
         return MixReason.FELL_BACK
     return None
 

@@ -4,6 +4,7 @@ of two parts' frames by moment, and when two offline streams are too many."""
 from __future__ import annotations
 
 from array import array
+from typing import Literal
 
 import pytest
 
@@ -83,14 +84,18 @@ def test_every_reason_has_one_plain_sentence_that_says_the_labels_are_gone() -> 
         assert text.count(".") == 1
 
 
-@pytest.mark.parametrize(("fell_back", "behind", "cores", "reason"), [
-    (0, False, 2, None),
-    (1, False, 2, None),  # one decoder beside a cloud stream: labels kept
-    (2, False, 2, MixReason.FELL_BACK),
-    (2, False, 8, None),  # cores for two decoders
-    (0, True, 8, MixReason.BEHIND),
-    (2, True, 2, MixReason.BEHIND),
+@pytest.mark.parametrize(("offline", "behind", "cores", "reason"), [
+    (0, None, 2, None),
+    (1, None, 2, None),  # one decoder beside a cloud stream: labels kept
+    (2, None, 2, MixReason.FELL_BACK),
+    (2, None, 8, None),  # cores for two decoders
+    (2, "you", 8, MixReason.BEHIND),
+    (2, "others", 2, MixReason.BEHIND),
+    (1, "others", 8, MixReason.BEHIND),  # Others' load moves to You's cloud stream
+    (1, "you", 8, None),  # You's decoder alone: mixing would only give it more to do
 ])
-def test_when_two_voices_become_one_mixed_stream(fell_back: int, behind: bool, cores: int,
-                                                 reason: MixReason | None) -> None:
-    assert reason_to_mix(fell_back=fell_back, behind=behind, cpu_count=cores) is reason
+def test_when_two_voices_become_one_mixed_stream(
+    offline: int, behind: Literal["you", "others"] | None, cores: int,
+    reason: MixReason | None,
+) -> None:
+    assert reason_to_mix(offline_voices=offline, behind=behind, cpu_count=cores) is reason

@@ -116,6 +116,7 @@ class VoicesRecorder:
         self._voices: TwoVoices | None = None
         self._taps: VoiceSwitch | None = None
         self._fell_back: set[Stream] = set()  # voices now on Automatic's offline engine
+        self._automatic = False  # the recording has an offline fallback (Automatic)
         self._streams: dict[Stream, _StreamListener] = {}
         self._recorders: dict[Stream, Recorder] = {}
         self._autosave: TranscriptAutosave | None = None
@@ -177,6 +178,7 @@ class VoicesRecorder:
             self.listener.on_transcript(settled)
         self._voices = TwoVoices(self._model, pair.names)
         self._fell_back = set()
+        self._automatic = fallback is not None
         self._taps = pair.switchable() if pair.switchable is not None else None
         you = self._taps.tap(YOU) if self._taps is not None else pair.you
         others = self._taps.tap(OTHERS) if self._taps is not None else pair.others
@@ -224,8 +226,11 @@ class VoicesRecorder:
         self.listener.on_notice(RecordingNotice(notice.kind, f"{name}: {notice.text}"))
         if notice.kind is NoticeKind.FALLBACK:
             self._fell_back.add(stream)
-        reason = reason_to_mix(fell_back=len(self._fell_back), cpu_count=self._cpu_count,
-                               behind=notice.kind is NoticeKind.BEHIND)
+        # Without a fallback, a voice's engine that reports its pace is the offline engine
+        # the whole recording runs on (the cloud never does): both voices are offline.
+        offline = 2 if not self._automatic else len(self._fell_back)
+        reason = reason_to_mix(offline_voices=offline, cpu_count=self._cpu_count,
+                               behind=stream if notice.kind is NoticeKind.BEHIND else None)
         if reason is not None:
             self.mix(reason)
 
