@@ -4,7 +4,9 @@ root): ``--headless``, ``--list-devices`` and ``--check-mic``.
 ``--headless`` prints each finished turn to stdout as it arrives (the live partial words go to
 stderr; with ``--file``, a progress line every 10 % too), stops gracefully on SIGINT/SIGTERM
 (the last words are still printed) and exits 0;
-an error prints its plain sentence and exits 1.
+an error prints its plain sentence and exits 1. ``--device both`` records the microphone and
+system audio as two streams, printed as "You: …" and "Others: …"; a paragraph revised after it
+was printed (an echo of Others found in You's stream) gets a ``correction:`` line on stderr.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ import signal
 import sys
 import wave
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from app.core import policy
 from app.core.audio import SAMPLE_RATE
 from app.core.config import EngineChoice, Settings
-from app.core.devices import InputDevice, choose_device
+from app.core.devices import BOTH, BOTH_ID, InputDevice, choose_device, with_both
 from app.core.errors import LiveTranscriberError
 from app.core.recording import EngineFactory, RecorderState, RecordingNotice, SourceFactory
 from app.core.signal import SILENCE_DBFS, Level, level_dbfs
 from app.core.sources import ErrorSink, FileProgress, FrameSink, LevelSink
-from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
+from app.core.speakers import SpeakerNames, sources_for
+from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn, said_text
 from app.io.audio.capture import PyAudioCapture
 from app.io.audio.decoded_source import DecodedFileSource
 from app.io.devices.platform import default_provider
@@ -43,12 +47,16 @@ from app.wiring import (
 
 
 class _Printer:
-    """Finished turns to stdout, each once, in its best form. With formatted turns the
-    unformatted final is held until its formatted revision (or the end) arrives."""
+    """Finished turns to stdout, each once, in its best form ("You: …"/"Others: …" when the
+    turn has a speaker). With formatted turns the unformatted final is held until its
+    formatted revision (or the end) arrives. A turn revised after it was printed (e.g. a
+    sentence of You's found to be Others' heard again by the microphone) gets a correction
+    line on stderr: stdout is never rewritten, and never silently wrong."""
 
     def __init__(self, format_turns: bool, on_output_closed: Callable[[], None]) -> None:
         self._format_turns = format_turns
         self._held: dict[tuple[int, int], TranscriptTurn] = {}
+        self._printed: dict[tuple[int, int], str] = {}
         self._on_output_closed = on_output_closed
         self.output_closed = False
 
@@ -63,7 +71,9 @@ class _Printer:
         if change.kind == "partial" and change.partial is None:
             return  # withdrawn at a reconnect: its words come again, whole
         if change.kind == "partial":
-            print(f"… {turn.text}", file=sys.stderr, flush=True)
+            print(f"… {said_text(turn)}", file=sys.stderr, flush=True)
+        elif turn.key in self._printed:
+            self._correct(turn)
         elif change.kind == "revised" or turn.formatted or not self._format_turns:
             self._held.pop(turn.key, None)
             self._print(turn)
@@ -71,15 +81,24 @@ class _Printer:
             self._held[turn.key] = turn
 
     def _print(self, turn: TranscriptTurn) -> None:
-        if not turn.text or self.output_closed:
+        line = said_text(turn)
+        if not line or self.output_closed:
             return
+        self._printed[turn.key] = line
         try:
-            print(turn.text, flush=True)
+            print(line, flush=True)
         except BrokenPipeError:  # e.g. `| head -2` exited: stop, keep the rest in the autosave
             self.output_closed = True
             # Python flushes stdout again at exit: point it at nothing so that cannot fail.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             self._on_output_closed()
+
+    def _correct(self, turn: TranscriptTurn) -> None:
+        line = said_text(turn)
+        if line and line != self._printed[turn.key]:
+            print(f"correction: “{self._printed[turn.key]}” now reads “{line}”",
+                  file=sys.stderr, flush=True)
+            self._printed[turn.key] = line
 
     def on_level(self, level: Level) -> None:
         pass  # no meter on a terminal
@@ -95,12 +114,18 @@ class _Printer:
 
 
 def _find_device(device_id: str | None) -> InputDevice | None:
-    devices = default_provider().list_devices()
+    """The input with this id (``both``: "Microphone + system audio"); None: the default."""
+    devices = with_both(default_provider().list_devices())
     if device_id is None:
         return choose_device(devices, None).device
+    wanted = BOTH_ID if device_id == "both" else device_id
     for device in devices:
-        if device.id == device_id:
+        if device.id == wanted:
             return device
+    if wanted == BOTH_ID:
+        raise LiveTranscriberError(
+            "Microphone + system audio needs a microphone and a system-audio input, and this "
+            "computer does not list both.", remedy="List the inputs with --list-devices.")
     raise LiveTranscriberError(f"No input device has the id {device_id!r}.",
                                remedy="List them with --list-devices.")
 
@@ -143,7 +168,12 @@ async def run_headless(settings: Settings, device_id: str | None, file: Path | N
         source = progress.make_source
     else:
         device = await asyncio.to_thread(_find_device, device_id)
-        source = microphone(device)
+        names = SpeakerNames(settings.speaker_you, settings.speaker_others)
+        # "Microphone + system audio": two streams, or offline on too few cores one mixed one.
+        source, notice = sources_for(microphone(device), names, cpu_count=os.cpu_count(),
+                                     offline=plan.engine is EngineChoice.OFFLINE)
+        if notice is not None:
+            print(f"notice: {notice}", file=sys.stderr, flush=True)
     error = await recorder.record(source, engine, stop, fallback)
     if error is None and progress is not None:
         progress.transcribed()
@@ -202,13 +232,15 @@ def _exit_status(error: LiveTranscriberError | None, printer: _Printer, dropped:
 
 
 def list_devices(as_json: bool) -> int:
-    devices = default_provider().list_devices()
+    devices = with_both(default_provider().list_devices())
     if as_json:
-        print(json.dumps([vars(d) for d in devices], indent=2))
+        print(json.dumps([asdict(d) for d in devices], indent=2))
         return 0
     for d in devices:
         mark = "*" if d.is_default else " "
         kind = "monitor" if d.is_monitor else "input"
+        if d.kind == BOTH:
+            kind = "two streams, You and Others: --device both"
         print(f"{mark} {d.id}\n    {d.name} — {d.host_api}, {d.channels} ch, "
               f"{d.default_rate} Hz, {kind}")
     if not devices:
@@ -218,6 +250,10 @@ def list_devices(as_json: bool) -> int:
 
 async def check_mic(device_id: str | None, seconds: float, save_wav: Path | None) -> int:
     device = await asyncio.to_thread(_find_device, device_id)
+    if device is not None and device.kind == BOTH:
+        print("error: --check-mic records one input: choose a microphone or a system audio "
+              "input (see --list-devices).", file=sys.stderr)
+        return 2
     frames: list[bytes] = []
     failure: list[LiveTranscriberError] = []
     capture = PyAudioCapture(device, on_frame=frames.append, on_error=failure.append)

@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Live speech-to-text on the desktop.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--headless", action="store_true", help="no window: print the transcript")
-    p.add_argument("--device", metavar="ID", help="input device id (see --list-devices)")
+    p.add_argument("--device", metavar="ID",
+                   help="input device id (see --list-devices); 'both': microphone + system "
+                        "audio, labelled You and Others")
     p.add_argument("--file", "--wav", dest="file", type=Path, metavar="PATH",
                    help="with --headless: transcribe this audio or video file (any common "
                         "format; --wav is the old name)")

@@ -24,6 +24,7 @@ from app.io.audio.capture import PyAudioCapture
 from app.io.audio.decoded_source import DecodedFileSource, ProgressSink
 from app.io.audio.file_source import WavFileSource
 from app.io.audio.mixed_source import MixedSource
+from app.io.audio.voice_taps import VoiceTaps
 from app.io.cloud.session import StreamingSession
 from app.io.cloud.tokens import validate_key
 from app.io.devices.platform import default_provider
@@ -48,7 +49,8 @@ def microphone(device: InputDevice | None) -> SourceFactory:
         def mixed(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
             return MixedSource((you, others), on_frame=on_frame, on_level=on_level,
                                on_error=on_error)
-        return SourcePair(you=you, others=others, mixed=mixed)
+        return SourcePair(you=you, others=others, mixed=mixed,
+                          switchable=lambda: VoiceTaps(you, others))
 
     def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
         return PyAudioCapture(device, on_frame=on_frame, on_level=on_level, on_error=on_error)

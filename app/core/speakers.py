@@ -28,10 +28,13 @@ from __future__ import annotations
 import string
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
+from app.core.mixing import MixReason, mixed_notice
+from app.core.mixing import two_offline_streams as two_offline_streams
 from app.core.recording import SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.transcript import (
@@ -83,43 +86,48 @@ def check_speaker_names(you: str, others: str) -> SpeakerNames:
     return names
 
 
+class VoiceSwitch(Protocol):
+    """The two streams' sources of one recording, switchable to one mixed stream while it runs
+    (app/io/audio/voice_taps.py): ``tap(stream)`` is each stream's source; ``mix()`` sends
+    both devices' sound summed into You's stream from now on and ends Others' (returns You's
+    audio time at the switch, or None when it cannot)."""
+
+    @property
+    def mixed(self) -> bool: ...
+
+    def tap(self, stream: Stream) -> SourceFactory: ...
+
+    def mix(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class SourcePair:
     """The two sources of "Microphone + system audio". A recorder that knows it records them
-    as two streams; called as a plain source factory, it is the one mixed stream of both
-    (where two streams cannot run)."""
+    as two streams (through ``switchable()`` when given, so they can become one mixed stream
+    mid-recording); called as a plain source factory, it is the one mixed stream of both
+    (where two streams cannot run from the start)."""
 
     you: SourceFactory
     others: SourceFactory
     mixed: SourceFactory
     names: SpeakerNames = SpeakerNames()
+    switchable: Callable[[], VoiceSwitch] | None = None
 
     def __call__(self, on_frame: FrameSink, on_level: LevelSink,
                  on_error: ErrorSink) -> AudioSource:
         return self.mixed(on_frame, on_level, on_error)
 
 
-# Two offline decoders (one per stream; each decodes only while its stream has voice, by VAD)
-# keep up in real time only with cores to spare: on 2 cores one tiny.en stream re-decoding
-# about once a second already keeps both cores busy during speech (shared/CI-RECIPES.md).
-# Measured on the 2-core test machine (load average ~9 from other work): 17.6 s of speech on
-# both channels at once put each decoder 2 s behind, and the last words of one voice were
-# still not decoded 60 s after Stop; one short sentence each (3-5 s) kept up.
-MIN_CORES_FOR_TWO_OFFLINE_STREAMS: Final = 4
-MIXED_NOTICE: Final = ("This computer has too few processor cores to transcribe the microphone "
-                       "and system audio separately on the offline engine: both are transcribed "
-                       "as one mixed stream, without You and Others labels.")
-
-
-def two_offline_streams(cpu_count: int | None) -> bool:
-    """Whether the offline engine can run one stream per voice on this many cores."""
-    return (cpu_count or 1) >= MIN_CORES_FOR_TWO_OFFLINE_STREAMS
+MIXED_NOTICE: Final = mixed_notice(MixReason.FEW_CORES)
 
 
 def sources_for(source: SourceFactory, names: SpeakerNames, *, offline: bool,
                 cpu_count: int | None) -> tuple[SourceFactory, str | None]:
     """What to record for the chosen input, and a notice to show: a :class:`SourcePair` as two
-    named streams, or — offline without the cores for two — its mixed stream, said."""
+    named streams, or — offline without the cores for two — its mixed stream, said. (Cloud
+    with an offline fallback records two streams; they become one mixed stream if the
+    fallback happens on such a machine: :class:`app.io.recording.two_streams.VoicesRecorder`.)
+    """
     if not isinstance(source, SourcePair):
         return source, None
     if offline and not two_offline_streams(cpu_count):
@@ -209,6 +217,13 @@ class TwoVoices:
         self._live: Stream | None = None
         self._last_ms = 0
         self.echoes = 0  # turns kept once because both streams heard them
+        self.mixed_from_ms: int | None = None  # You's stream carries both voices mixed from here
+
+    def mix_from(self, at_ms: int) -> None:
+        """From ``at_ms`` of You's audio on, You's stream is both voices mixed (two streams could
+        not go on): its turns that begin there are shown without a speaker, and are nobody's
+        echo."""
+        self.mixed_from_ms = at_ms
 
     def apply(self, stream: Stream, change: TranscriptChange) -> list[TranscriptChange]:
         """The model's changes for one change of ``stream``'s own model, oldest first."""
@@ -236,7 +251,13 @@ class TwoVoices:
     # --- internals --------------------------------------------------------------------------
 
     def _labelled(self, stream: Stream, turn: TranscriptTurn) -> TranscriptTurn:
-        return replace(turn, speaker=self._names.of(stream))
+        return replace(turn, speaker=None if self._mixed(stream, turn) else self._names.of(stream))
+
+    def _mixed(self, stream: Stream, turn: TranscriptTurn) -> bool:
+        if stream != YOU or self.mixed_from_ms is None:
+            return False
+        start = turn.start_ms if turn.start_ms is not None else self._last_ms
+        return start >= self.mixed_from_ms
 
     def _final(self, stream: Stream, turn: TranscriptTurn) -> TranscriptChange | None:
         own = (stream, turn.key)
@@ -247,7 +268,7 @@ class TwoVoices:
             return None if key is None else self._revise(key, self._labelled(stream, turn))
         if not turn.text.strip():
             return None  # nothing to read, nothing to place
-        twin = self._twin(stream, turn)
+        twin = None if self._mixed(stream, turn) else self._twin(stream, turn)
         if twin is not None and stream == YOU:
             self._placed[own] = None  # heard on the system channel already: keep Others'
             self.echoes += 1
@@ -286,6 +307,8 @@ class TwoVoices:
         for own, candidate, key in reversed(self._recent[other]):
             if self._placed.get((other, own)) != key:
                 continue  # already folded into a twin of its own
+            if self._mixed(other, candidate):
+                continue  # the mixed stream holds both voices: nobody's echo
             you, others = (turn, candidate) if stream == YOU else (candidate, turn)
             if is_echo(you, others, rule=self._rule,
                        you_db=self.levels[YOU].mean_db(you.start_ms, you.end_ms),

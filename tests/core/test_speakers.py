@@ -227,3 +227,28 @@ def test_sources_for_a_pair(offline: bool, cores: int | None, two: bool) -> None
 
 def test_sources_for_a_single_input_is_that_input() -> None:
     assert sources_for(_mic, SpeakerNames(), offline=True, cpu_count=1) == (_mic, None)
+
+
+def test_after_the_switch_to_one_mixed_stream_yous_new_turns_are_unlabelled() -> None:
+    streams = _Streams()
+    streams.say(YOU, _turn("before the switch", 500))
+    streams.voices.mix_from(4000)
+    streams.say(OTHERS, _turn("their last words", 2000))  # Others finishes what it holds
+    streams.say(YOU, _turn("both of us now", 5000, order=1))
+    streams.say(YOU, _turn("still", 6500, order=2, final=False))
+    assert streams.live() == (None, "still")
+    assert streams.paragraphs() == [("You", "before the switch"),
+                                    ("Others", "their last words"),
+                                    (None, "both of us now")]
+
+
+def test_the_mixed_stream_is_nobodys_echo() -> None:
+    """Mixed, You's stream carries Others' voice too: the same words overlapping an Others
+    turn are not an echo to fold away."""
+    streams = _Streams()
+    streams.voices.mix_from(0)
+    streams.say(OTHERS, _turn("see you tomorrow then", 1000))
+    streams.say(YOU, _turn("see you tomorrow then", 1100))
+    assert streams.paragraphs() == [("Others", "see you tomorrow then"),
+                                    (None, "see you tomorrow then")]
+    assert streams.voices.echoes == 0

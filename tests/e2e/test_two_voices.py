@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app.core.devices import BOTH, with_both
 from app.core.errors import ExportError
 from app.core.export import to_json, to_srt, to_txt, to_vtt
 from app.core.journal import journal_path_for, parse_journal
+from app.core.mixing import MixReason, mixed_notice
 from app.core.ports import EventSink
 from app.core.speakers import SourcePair, SpeakerNames
 from app.core.transcript import TranscriptModel
@@ -28,6 +30,7 @@ from app.io.recording.autosave import TranscriptAutosave
 from app.io.recording.two_streams import VoicesRecorder
 from app.wiring import microphone
 from tests.emulator import CodedRecognizer, EmulatorConfig, run_emulator
+from tests.io.recording.test_reconnect import QUICK
 from tests.support.coded_speech import coded_words, write_coded_speech_wav
 from tests.support.pulse import PulseServer, VirtualMicrophone, VirtualSink
 from tests.support.recording import RecordingLog
@@ -150,6 +153,9 @@ async def test_offline_two_voices_each_transcribed_by_its_own_decoder(
 
     model, listener, stop = TranscriptModel(), RecordingLog(), asyncio.Event()
     async with desk(pulse_server) as (pair, mic):
+        # Two decoders as such, even where they fall behind (the switch to one mixed stream
+        # that would then follow is tested in tests/io/recording/test_two_streams.py).
+        pair = replace(pair, switchable=None)
         recorder = VoicesRecorder(model, listener)
         task = asyncio.create_task(recorder.record(pair, engine, stop))
         await asyncio.wait_for(listener.recording.wait(), 20)
@@ -165,3 +171,49 @@ async def test_offline_two_voices_each_transcribed_by_its_own_decoder(
     assert word_error_rate([you.reference], [said["You"]]) <= WER_BOUND
     assert word_error_rate([others.reference], [said["Others"]]) <= WER_BOUND
     assert recorder.echoes == 0
+
+
+async def test_automatic_fallback_mid_call_on_few_cores_goes_on_as_one_mixed_stream(
+    pulse_server: PulseServer,
+) -> None:
+    """The cloud goes away for good mid-call on a machine with too few cores for two offline
+    decoders: the recording does not stop; it says so once and goes on as one mixed stream
+    through the real offline engine, so what each side says afterwards — into the virtual
+    microphone, then on the output — is transcribed, unlabelled."""
+    you, others = load_fixture("hello"), load_fixture("library")
+    loader = WhisperModelLoader()
+    await loader.load()
+
+    def offline(sink: EventSink) -> OfflineEngine:
+        return OfflineEngine(loader, sink)
+
+    config = EmulatorConfig(api_keys=frozenset({KEY}),
+                            recognizer_factory=lambda p: CodedRecognizer(p.sample_rate))
+    model, listener, stop = TranscriptModel(), RecordingLog(), asyncio.Event()
+    async with run_emulator(config) as emu, desk(pulse_server) as (pair, mic):
+        def cloud(sink: EventSink) -> StreamingSession:
+            return StreamingSession(endpoints_for(override=emu.url), KEY,
+                                    StreamingParams(format_turns=False), sink)
+
+        recorder = VoicesRecorder(model, listener, options=QUICK, cpu_count=2)
+        task = asyncio.create_task(recorder.record(pair, cloud, stop, offline))
+        await asyncio.wait_for(listener.recording.wait(), 20)
+        await emu.wait_sessions_started_async(2)
+        emu.service_down()
+        emu.drop_all()
+        notice = mixed_notice(MixReason.FELL_BACK)
+        while notice not in [n.text for n in listener.notices]:
+            listener.noticed.clear()
+            await asyncio.wait_for(listener.noticed.wait(), 30)
+        for wav, sink in ((you.wav, mic.sink), (others.wav, SPEAKERS)):
+            assert await asyncio.to_thread(pulse_server.play(wav, sink).wait, 30) == 0
+        stop.set()
+        assert await asyncio.wait_for(task, 90) is None
+    assert recorder.mixed and listener.errors == []
+    assert [n.text for n in listener.notices].count(notice) == 1
+    assert all(t.speaker is None for t in model.finals)  # nothing was said before the switch
+    text = " ".join(t.text for t in model.finals)
+    print(f"\nmixed after fallback: {text!r}")
+    wer = word_error_rate([f"{you.reference} {others.reference}"], [text])
+    assert wer <= WER_BOUND, text
+    assert recorder.lost_ms == 0 and recorder.dropped_frames == 0

@@ -26,6 +26,7 @@ class RecordingLog:
         self.notices: list[RecordingNotice] = []
         self.recording = asyncio.Event()
         self.noticed = asyncio.Event()
+        self.changed = asyncio.Event()  # set at every transcript change; clear it to wait again
 
     def on_state(self, state: RecorderState) -> None:
         self.states.append(state)
@@ -34,6 +35,7 @@ class RecordingLog:
 
     def on_transcript(self, change: TranscriptChange) -> None:
         self.changes.append(change)
+        self.changed.set()
 
     def on_level(self, level: Level) -> None:
         self.levels.append(level)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,10 +15,11 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from app.core.config import EngineChoice
-from app.core.devices import BOTH_ID
+from app.core.devices import BOTH_ID, InputDevice
 from app.core.recording import RecorderState
 from app.core.speakers import MIXED_NOTICE, two_offline_streams
 from app.io.secrets import SessionOnlyStore
+from app.ui.device_picker import device_label
 from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences
 from app.wiring import microphone
@@ -135,3 +136,67 @@ def test_offline_on_too_few_cores_records_one_mixed_stream_and_says_so(
     qt_loop.run(scenario(), timeout=90)
     assert window.message_bar.text("error") == ""
     assert all(t.speaker is None for t in controller.model.finals)  # one stream: no labels
+
+
+def picker_groups(window: MainWindow) -> list[list[str]]:
+    """The picker's entries as shown, split at its separators."""
+    picker = window.device_picker
+    groups: list[list[str]] = [[]]
+    for index in range(picker.count()):
+        text = picker.itemText(index)
+        if text == "" and picker.itemData(index) is None:
+            groups.append([])
+        else:
+            groups[-1].append(text)
+    return [group for group in groups if group]
+
+
+def test_picker_groups_follow_hot_plug(
+    qt_loop: QtLoop, coded_emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
+    pulse_server: PulseServer,
+) -> None:
+    """Microphones, then System audio ("Sound from <output>"), then Microphone + system audio,
+    each group as devices come and go."""
+    window = open_window(coded_emulator, tmp_path, preferences)
+    controller = window.controller
+    seen: dict[str, str] = {}  # picker label -> kind
+
+    def listed(device_id: str, present: bool = True) -> Callable[..., bool]:
+        def check(devices: list[InputDevice], _choice: object) -> bool:
+            seen.update({device_label(d): d.kind for d in devices})
+            return any(d.id == device_id for d in devices) is present
+        return check
+
+    def kinds() -> list[list[str]]:
+        return [[seen[text] for text in group] for group in picker_groups(window)]
+
+    async def scenario() -> None:
+        await controller.initialize()
+        mic = await asyncio.to_thread(pulse_server.load_microphone, "vhotmic")
+        try:
+            await signal_until(controller.devices_changed, listed("vhotmic"), 15)
+            groups = picker_groups(window)
+            assert any(text.startswith("vhotmic") for text in groups[0])
+            assert "Sound from vspeaker" in " ".join(groups[1])
+            assert groups[-1] == ["Microphone + system audio"]
+            assert kinds()[-1] == ["both"]
+            out = await asyncio.to_thread(pulse_server.load_sink, "vhotout")
+            try:
+                await signal_until(controller.devices_changed, listed(out.monitor), 15)
+                assert "Sound from vhotout" in picker_groups(window)[1]
+                assert [set(group) for group in kinds()] == [
+                    {"microphone"}, {"system"}, {"both"}]
+            finally:
+                await asyncio.to_thread(pulse_server.unload, out)
+            await signal_until(controller.devices_changed, listed(out.monitor, False), 15)
+            assert "Sound from vhotout" not in sum(picker_groups(window), [])
+        finally:
+            await asyncio.to_thread(pulse_server.unload_microphone, mic)
+        await signal_until(controller.devices_changed, listed("vhotmic", False), 15)
+        groups = picker_groups(window)
+        assert not any(text.startswith("vhotmic") for group in groups for text in group)
+        if all(kind != "microphone" for group in kinds() for kind in group):
+            assert "Microphone + system audio" not in sum(groups, [])  # no microphone left
+        await controller.shutdown()
+
+    qt_loop.run(scenario(), timeout=90)

@@ -11,29 +11,45 @@ alone.
 from __future__ import annotations
 
 import logging
-from array import array
-from collections import deque
+import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from app.core.errors import AudioError
+from app.core.mixing import S16_MAX, S16_MIN, FrameAligner
 from app.core.recording import SourceFactory
-from app.core.signal import level_dbfs, samples_s16
+from app.core.signal import FULL_SCALE, SILENCE_DBFS, Level
 from app.core.sources import ErrorSink, FrameSink, LevelSink
 
 log = logging.getLogger(__name__)
 
-_S16_MAX = 32767
-_S16_MIN = -32768
-
 
 def mix_s16(a: bytes, b: bytes) -> bytes:
-    """The sum of two s16le frames of equal length, clipped to the 16-bit range."""
-    left, right = samples_s16(a), samples_s16(b)
-    if len(left) != len(right):
+    """The sum of two s16le frames of equal length, clipped to the 16-bit range (vectorised;
+    the same result as :func:`app.core.mixing.mix_s16`)."""
+    if len(a) != len(b):
         raise ValueError("frames to mix must have the same length")
-    summed = array("h", (min(_S16_MAX, max(_S16_MIN, x + y)) for x, y in zip(left, right,
-                                                                             strict=True)))
-    return summed.tobytes()
+    summed = np.frombuffer(a, "<i2").astype(np.int32) + np.frombuffer(b, "<i2")
+    mixed: bytes = np.clip(summed, S16_MIN, S16_MAX).astype("<i2").tobytes()
+    return mixed
+
+
+def level_of(frame: bytes) -> Level:
+    """RMS and peak level of an s16le frame (vectorised; the same as
+    :func:`app.core.signal.level_dbfs`). A local helper: the capture's level meter has its own."""
+    samples = np.frombuffer(frame, "<i2").astype(np.float64)
+    if samples.size == 0:
+        return Level(SILENCE_DBFS, SILENCE_DBFS)
+    rms = math.sqrt(float(np.dot(samples, samples)) / samples.size)
+    peak = float(np.max(np.abs(samples)))
+    return Level(rms_dbfs=_dbfs(rms), peak_dbfs=_dbfs(peak))
+
+
+def _dbfs(magnitude: float) -> float:
+    if magnitude <= 0:
+        return SILENCE_DBFS
+    return max(SILENCE_DBFS, 20 * math.log10(magnitude / FULL_SCALE))
 
 
 class MixedSource:
@@ -46,8 +62,7 @@ class MixedSource:
         self._on_frame = on_frame
         self._on_level = on_level
         self._on_error = on_error
-        self._max_skew = max_skew_frames
-        self._queues: tuple[deque[bytes], deque[bytes]] = (deque(), deque())
+        self._aligner = FrameAligner(max_skew_frames)
         self._delivered = 0
         self._failed = False
         self._sources = [factory(self._taker(i), _no_level, self._part_failed)
@@ -83,25 +98,15 @@ class MixedSource:
     async def stop(self) -> None:
         for source in self._sources:
             await source.stop()
-        you, others = self._queues
-        while you or others:  # what one part delivered after the other stopped
-            self._emit(you.popleft() if you else None, others.popleft() if others else None)
+        for you, others in self._aligner.drain():  # what one part delivered after the other
+            self._emit(you, others)
 
     def _taker(self, index: int) -> FrameSink:
         return lambda pcm: self._take(index, pcm)
 
     def _take(self, index: int, pcm: bytes) -> None:
-        self._queues[index].append(pcm)
-        you, others = self._queues
-        while you and others:
-            self._emit(you.popleft(), others.popleft())
-        own = self._queues[index]
-        while len(own) > self._max_skew:  # the other part stalled: do not hold this one back
-            alone = own.popleft()
-            if index == 0:
-                self._emit(alone, None)
-            else:
-                self._emit(None, alone)
+        for you, others in self._aligner.take(index, pcm):
+            self._emit(you, others)
 
     def _emit(self, you: bytes | None, others: bytes | None) -> None:
         frame = mix_s16(you, others) if you is not None and others is not None else you or others
@@ -109,7 +114,7 @@ class MixedSource:
             return
         self._delivered += 1
         self._on_frame(frame)
-        self._on_level(level_dbfs(frame))
+        self._on_level(level_of(frame))
 
     def _part_failed(self, error: AudioError) -> None:
         if not self._failed:  # one sentence for the person, even if both parts fail

@@ -14,6 +14,12 @@ within milliseconds of the other (both start at once, both open through the same
 
 Stop ends both; either stream failing for good (an error it cannot recover from) stops the other,
 and the first error is the one reported.
+
+Where two streams cannot go on — both voices fell back to Automatic's offline engine on a
+machine with too few cores for two decoders, or an offline decoder falls behind the audio — the
+recording goes on as one mixed stream, said in one sentence (the pair's ``switchable``, e.g.
+app/io/audio/voice_taps.py): Others' stream finishes what it holds and ends, You's carries both
+voices from then on, unlabelled (app/core/mixing.py decides).
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from datetime import datetime
 
 from app.core.audio import FRAME_MS
 from app.core.errors import ExportError, LiveTranscriberError
+from app.core.mixing import MixReason, mixed_notice, reason_to_mix
 from app.core.recording import (
     EngineFactory,
+    NoticeKind,
     RecorderState,
     RecordingListener,
     RecordingNotice,
@@ -35,7 +44,15 @@ from app.core.recording import (
 )
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.speakers import OTHERS, YOU, SourcePair, SpeakerNames, Stream, TwoVoices
+from app.core.speakers import (
+    OTHERS,
+    YOU,
+    SourcePair,
+    SpeakerNames,
+    Stream,
+    TwoVoices,
+    VoiceSwitch,
+)
 from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.recording.autosave import TranscriptAutosave
 from app.io.recording.recorder import AutosaveFactory, Recorder, RecorderOptions
@@ -70,8 +87,7 @@ class _StreamListener:
         self._owner.listener.on_session(session_id)
 
     def on_notice(self, notice: RecordingNotice) -> None:
-        name = self._owner.names_of(self._stream)
-        self._owner.listener.on_notice(RecordingNotice(notice.kind, f"{name}: {notice.text}"))
+        self._owner.stream_notice(self._stream, notice)
 
     def counted(self, factory: SourceFactory) -> SourceFactory:
         def build(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
@@ -87,14 +103,20 @@ class VoicesRecorder:
 
     def __init__(self, model: TranscriptModel, listener: RecordingListener,
                  autosave_factory: AutosaveFactory | None = None,
-                 options: RecorderOptions | None = None) -> None:
+                 options: RecorderOptions | None = None, *,
+                 cpu_count: int | None = None) -> None:
         self._model = model
+        # Decides whether an offline fallback can keep two decoders (None: this computer's).
+        self._cpu_count = cpu_count if cpu_count is not None else os.cpu_count()
         self.listener = listener
         self._autosave_factory = autosave_factory
         self._options = options
         self._single = Recorder(model, listener, autosave_factory, options)
         self._pair: SourcePair | None = None
         self._voices: TwoVoices | None = None
+        self._taps: VoiceSwitch | None = None
+        self._fell_back: set[Stream] = set()  # voices now on Automatic's offline engine
+        self._automatic = False  # the recording has an offline fallback (Automatic)
         self._streams: dict[Stream, _StreamListener] = {}
         self._recorders: dict[Stream, Recorder] = {}
         self._autosave: TranscriptAutosave | None = None
@@ -155,6 +177,11 @@ class VoicesRecorder:
         if settled is not None:
             self.listener.on_transcript(settled)
         self._voices = TwoVoices(self._model, pair.names)
+        self._fell_back = set()
+        self._automatic = fallback is not None
+        self._taps = pair.switchable() if pair.switchable is not None else None
+        you = self._taps.tap(YOU) if self._taps is not None else pair.you
+        others = self._taps.tap(OTHERS) if self._taps is not None else pair.others
         self._streams = {s: _StreamListener(self, s) for s in (YOU, OTHERS)}
         self._recorders = {s: Recorder(TranscriptModel(), self._streams[s], None, self._options)
                            for s in (YOU, OTHERS)}
@@ -179,7 +206,7 @@ class VoicesRecorder:
 
         stopper = asyncio.create_task(forward_stop(), name="voices-stop")
         try:
-            await asyncio.gather(run(YOU, pair.you), run(OTHERS, pair.others))
+            await asyncio.gather(run(YOU, you), run(OTHERS, others))
         finally:
             stopper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -188,6 +215,38 @@ class VoicesRecorder:
                 await asyncio.to_thread(self._autosave.close)
             self.stream_state_changed()
         return self._error
+
+    @property
+    def mixed(self) -> bool:
+        """Whether the last two-stream recording went on as one mixed stream."""
+        return self._taps is not None and self._taps.mixed
+
+    def stream_notice(self, stream: Stream, notice: RecordingNotice) -> None:
+        name = self.names_of(stream)
+        self.listener.on_notice(RecordingNotice(notice.kind, f"{name}: {notice.text}"))
+        if notice.kind is NoticeKind.FALLBACK:
+            self._fell_back.add(stream)
+        # Without a fallback, a voice's engine that reports its pace is the offline engine
+        # the whole recording runs on (the cloud never does): both voices are offline.
+        offline = 2 if not self._automatic else len(self._fell_back)
+        reason = reason_to_mix(offline_voices=offline, cpu_count=self._cpu_count,
+                               behind=stream if notice.kind is NoticeKind.BEHIND else None)
+        if reason is not None:
+            self.mix(reason)
+
+    def mix(self, reason: MixReason) -> bool:
+        """Go on as one mixed stream (see the module docstring); False if it already is."""
+        if self._taps is None or self._voices is None:
+            return False
+        at_ms = self._taps.mix()
+        if at_ms is None:
+            return False
+        self._voices.mix_from(at_ms)
+        log.info("two voices mixed into one stream from %d ms: %s", at_ms, reason.value)
+        # Said as what caused it, so the window's engine status reads the same as before it.
+        kind = NoticeKind.BEHIND if reason is MixReason.BEHIND else NoticeKind.FALLBACK
+        self.listener.on_notice(RecordingNotice(kind, mixed_notice(reason)))
+        return True
 
     def names_of(self, stream: Stream) -> str:
         return (self._pair.names if self._pair is not None else SpeakerNames()).of(stream)
@@ -203,6 +262,8 @@ class VoicesRecorder:
         if self._voices is not None:
             self._voices.levels[stream].add(at_ms, level.rms_dbfs)
         self._levels[stream] = level
+        if self.mixed:
+            self._levels.pop(OTHERS, None)  # You's stream carries both now
         # One meter for both: it shows whichever is louder, so either voice moves it.
         self.listener.on_level(max(self._levels.values(), key=lambda lv: lv.rms_dbfs))
 

@@ -8,14 +8,16 @@ import wave
 from array import array
 from collections.abc import Callable
 from pathlib import Path
+from random import Random
 
 import pytest
 
+from app.core import mixing
 from app.core.errors import AudioError
-from app.core.signal import Level, bytes_s16, samples_s16
+from app.core.signal import Level, bytes_s16, level_dbfs, samples_s16
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.io.audio.file_source import WavFileSource
-from app.io.audio.mixed_source import MixedSource, mix_s16
+from app.io.audio.mixed_source import MixedSource, level_of, mix_s16
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 
@@ -106,3 +108,15 @@ async def test_a_part_that_delivers_nothing_does_not_hold_the_other_back(tmp_pat
     expected = [pcm[i:i + 1600].ljust(1600, b"\0") for i in range(0, len(pcm), 1600)]
     assert frames == expected  # the other part's audio, alone and whole
     assert held == len(expected) - 10  # before Stop, at most max_skew_frames waited
+
+
+def test_the_vectorised_sum_and_level_match_the_pure_reference() -> None:
+    rng = Random(15)
+    for scale in (0, 1, 300, 20_000, 32_768):
+        a = _frame(*(rng.randint(-scale, max(0, scale - 1)) for _ in range(800)))
+        b = _frame(*(rng.randint(-scale, max(0, scale - 1)) for _ in range(800)))
+        assert mix_s16(a, b) == mixing.mix_s16(a, b)
+        reference, fast = level_dbfs(a), level_of(a)
+        assert fast.rms_dbfs == pytest.approx(reference.rms_dbfs, abs=1e-9)
+        assert fast.peak_dbfs == pytest.approx(reference.peak_dbfs, abs=1e-9)
+    assert level_of(b"") == level_dbfs(b"")

@@ -6,19 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import re
+import wave
 from pathlib import Path
 
+import pytest
+
 from app.core.errors import LiveTranscriberError
+from app.core.mixing import MixReason, mixed_notice
+from app.core.policy import pace_notice
 from app.core.recording import EngineFactory, NoticeKind, RecorderState
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
-from app.core.speakers import SourcePair, SpeakerNames
+from app.core.speakers import OTHERS, SourcePair, SpeakerNames
 from app.core.transcript import TranscriptModel
 from app.io.audio.mixed_source import MixedSource
+from app.io.audio.voice_taps import VoiceTaps
 from app.io.recording.two_streams import VoicesRecorder
 from tests.emulator import run_emulator
 from tests.io.recording.test_reconnect import QUICK, CodedFile, cloud, coded_config
 from tests.io.recording.test_recorder import autosaves, saved_text
-from tests.support.coded_speech import coded_words, write_coded_speech_wav
+from tests.support.coded_speech import coded_words, make_coded_speech, write_coded_speech_wav
 from tests.support.recording import RecordingLog
 
 YOU_SAYS = [[1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12]]
@@ -101,3 +107,106 @@ async def test_a_voice_that_cannot_connect_ends_the_recording_with_one_error(
     assert error is not None
     assert listener.errors == [error]  # said once, not once per voice
     assert listener.states[-1] is RecorderState.IDLE and recorder.state is RecorderState.IDLE
+
+
+def _wav(path: Path, pcm: bytes) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(pcm)
+    return path
+
+
+YOU_FIRST, OTHERS_LATER = [[201, 202, 203, 204]], [[211, 212, 213]]
+
+
+def late_others(folder: Path) -> tuple[SourcePair, CodedFile, CodedFile]:
+    """You speak at once; Others only after 8 s of silence (well after a fallback, which
+    comes ~1.5 s after an outage). Switchable to one mixed stream, as the app builds it."""
+    silence_ms = 8_000
+    you_pcm = make_coded_speech(YOU_FIRST)
+    you_pcm += bytes(32 * silence_ms + 32 * 3_500 - len(you_pcm))
+    others_pcm = bytes(32 * silence_ms) + make_coded_speech(OTHERS_LATER)
+    you = CodedFile(_wav(folder / "you.wav", you_pcm))
+    others = CodedFile(_wav(folder / "others.wav", others_pcm))
+
+    def mixed(on_frame: FrameSink, on_level: LevelSink, on_error: ErrorSink) -> AudioSource:
+        return MixedSource((you, others), on_frame=on_frame, on_level=on_level,
+                           on_error=on_error)
+    pair = SourcePair(you, others, mixed, SpeakerNames("Me", "Them"),
+                      switchable=lambda: VoiceTaps(you, others))
+    return pair, you, others
+
+
+def speakers_of_words(model: TranscriptModel) -> dict[str, str | None]:
+    said = [(t.speaker, w) for t in model.finals for w in re.findall(r"n\d{3}", t.text.lower())]
+    assert sorted(w for _, w in said) == sorted(coded_words(YOU_FIRST + OTHERS_LATER))
+    return {w: speaker for speaker, w in said}  # every word once (checked just above)
+
+
+@pytest.mark.parametrize("cores", [2, 8])
+async def test_automatic_fallback_mid_call_goes_on_mixed_where_two_decoders_do_not_fit(
+    tmp_path: Path, cores: int,
+) -> None:
+    """The cloud goes away for good while You speak; Others speak later. With too few cores for
+    two offline decoders the recording goes on as one mixed stream (said once): You's words
+    before the switch keep their label, Others' later words come through the mix unlabelled,
+    every word once. With cores to spare each voice falls back on its own, labels kept."""
+    pair, you, others = late_others(tmp_path)
+    async with run_emulator(coded_config()) as primary, \
+            run_emulator(coded_config()) as spare:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = VoicesRecorder(model, listener, options=QUICK, cpu_count=cores)
+        stop = asyncio.Event()
+        task = asyncio.create_task(recorder.record(pair, cloud(primary), stop, cloud(spare)))
+        await asyncio.wait_for(listener.recording.wait(), 15)
+        await primary.wait_sessions_started_async(2)
+        primary.service_down()
+        primary.drop_all()  # for good: no session comes back
+        await asyncio.wait_for(asyncio.gather(you.finished.wait(), others.finished.wait()), 40)
+        stop.set()
+        error = await asyncio.wait_for(task, 40)
+    assert error is None, error
+    speakers = speakers_of_words(model)
+    assert {speakers[w] for w in coded_words(YOU_FIRST)} == {"Me"}
+    mixing = [n for n in listener.notices if n.text == mixed_notice(MixReason.FELL_BACK)]
+    if cores < 4:
+        assert recorder.mixed and len(mixing) == 1
+        assert {speakers[w] for w in coded_words(OTHERS_LATER)} == {None}
+    else:
+        assert not recorder.mixed and mixing == []
+        assert {speakers[w] for w in coded_words(OTHERS_LATER)} == {"Them"}
+    assert listener.states[-1] is RecorderState.IDLE
+    assert recorder.lost_ms == 0 and recorder.dropped_frames == 0
+
+
+async def test_a_voice_falling_behind_turns_the_call_into_one_mixed_stream(
+    tmp_path: Path,
+) -> None:
+    """An engine of one voice says it is behind (what an offline decoder reports through the
+    recorder): the recording goes on as one mixed stream, with every word once."""
+    pair, you, others = late_others(tmp_path)
+    async with run_emulator(coded_config()) as emu:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = VoicesRecorder(model, listener, options=QUICK, cpu_count=8)
+        stop = asyncio.Event()
+        task = asyncio.create_task(recorder.record(pair, cloud(emu), stop))
+        await asyncio.wait_for(listener.recording.wait(), 15)
+        while not model.finals:  # You's sentence has been heard, labelled
+            await asyncio.wait_for(listener.changed.wait(), 15)
+            listener.changed.clear()
+        recorder.stream_notice(OTHERS, pace_notice(3_000, "Words in progress update less often."))
+        await asyncio.wait_for(asyncio.gather(you.finished.wait(), others.finished.wait()), 40)
+        stop.set()
+        error = await asyncio.wait_for(task, 40)
+    assert error is None, error
+    assert recorder.mixed
+    speakers = speakers_of_words(model)
+    assert {speakers[w] for w in coded_words(YOU_FIRST)} == {"Me"}
+    assert {speakers[w] for w in coded_words(OTHERS_LATER)} == {None}
+    texts = [n.text for n in listener.notices]
+    assert texts[0].startswith("Them: Behind by 3 s.")
+    assert texts[1] == mixed_notice(MixReason.BEHIND)
+    assert listener.notices[1].kind is NoticeKind.BEHIND  # not a fallback: same engine
+    assert recorder.lost_ms == 0 and recorder.dropped_frames == 0
