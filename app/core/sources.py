@@ -90,14 +90,28 @@ class FileProgress:
             return f"progress: 100 % ({format_clock(total)} of {format_clock(total)}, done)"
         if not duration_ms or duration_ms <= 0:
             return None  # the file does not say how long it is: nothing honest to show
-        percent = min(99, position_ms * 100 // duration_ms)  # 100 % only when it has ended
+        percent = progress_percent(position_ms, duration_ms) or 0  # 100 % only once ended
         if percent < self._next:
             return None
         self._next = (percent // self._step + 1) * self._step
-        left = ""
-        if position_ms > 0 and elapsed_s > 0:
-            remaining_ms = max(0, duration_ms - position_ms)
-            left = f", about {format_clock(round(elapsed_s * remaining_ms / position_ms * 1000))}"
-            left += " left"
+        left_ms = time_left_ms(position_ms, duration_ms, elapsed_s)
+        left = "" if left_ms is None else f", about {format_clock(left_ms)} left"
         return (f"progress: {percent} % ({format_clock(position_ms)} of "
                 f"{format_clock(duration_ms)}{left})")
+
+
+def time_left_ms(position_ms: int, duration_ms: int | None, elapsed_s: float) -> int | None:
+    """The pace so far applied to what remains of the file, or ``None`` with nothing to go
+    on yet (no length, nothing done, no time passed)."""
+    if not duration_ms or position_ms <= 0 or elapsed_s <= 0:
+        return None
+    remaining_ms = max(0, duration_ms - position_ms)
+    return round(elapsed_s * remaining_ms / position_ms * 1000)
+
+
+def progress_percent(position_ms: int, duration_ms: int | None) -> int | None:
+    """How far through the file, 0–99 (100 is said only once it has all been transcribed:
+    the header's length may be short), or ``None`` when the file does not say its length."""
+    if not duration_ms or duration_ms <= 0:
+        return None
+    return max(0, min(99, position_ms * 100 // duration_ms))

@@ -72,6 +72,11 @@ class _CountingReader:
         return data
 
 
+def _open(path: Path) -> tuple[int, BinaryIO]:
+    file = open(path, "rb")  # noqa: SIM115 - the upload closes it once the worker is done
+    return os.fstat(file.fileno()).st_size, file
+
+
 class PrerecordedClient:
     """Transcribes one file at a time with the pre-recorded API at ``base`` (see
     :func:`app.core.prerecorded.api_base`)."""
@@ -105,8 +110,7 @@ class PrerecordedClient:
                       ) -> str:
         loop = asyncio.get_running_loop()
         try:
-            size = os.stat(path).st_size
-            file = open(path, "rb")  # noqa: SIM115 - closed below, after the worker is done
+            size, file = await asyncio.to_thread(_open, path)
         except OSError as exc:
             raise AudioError(f"{path.name} could not be read ({exc.strerror}).",
                              remedy="Check that the file is still there.") from None
@@ -151,7 +155,7 @@ class PrerecordedClient:
             headers["content-type"] = content_type
         if length is not None:
             headers["content-length"] = str(length)
-        request = urllib.request.Request(url, data=body, method=method,  # type: ignore[arg-type]
+        request = urllib.request.Request(url, data=body, method=method,
                                          headers=headers)
         return await asyncio.to_thread(self._send, request)
 

@@ -34,8 +34,10 @@ def flac(tmp_path: Path) -> Path:
     return encode(pcm, rate, tmp_path / "hello.flac", FLAC)
 
 
-def client(api: PrerecordedEmulator, key: str = KEY, **options: float) -> PrerecordedClient:
-    return PrerecordedClient(api.url, key, first_poll_s=0.01, longest_poll_s=0.05, **options)
+def client(api: PrerecordedEmulator, key: str = KEY, timeout_s: float = 60.0
+           ) -> PrerecordedClient:
+    return PrerecordedClient(api.url, key, first_poll_s=0.01, longest_poll_s=0.05,
+                             timeout_s=timeout_s)
 
 
 async def test_a_file_is_uploaded_whole_and_comes_back_as_paragraphs(
@@ -46,7 +48,7 @@ async def test_a_file_is_uploaded_whole_and_comes_back_as_paragraphs(
     assert all(t.end_of_turn and t.turn_is_formatted for t in turns)
     assert turns[0].words[0].start == 200  # the file's own timeline, in ms
     [upload] = api.uploads.values()
-    assert upload == flac.read_bytes()  # the raw file, not decoded audio
+    assert upload == await asyncio.to_thread(flac.read_bytes)  # the raw file, not decoded
     percents = [p for text, p in stages if text.startswith("Uploading") and p is not None]
     assert percents[0] == 0 and percents[-1] == 100
     assert any("queued" in text for text, _ in stages)
