@@ -19,6 +19,7 @@ import wave
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from app import file_cli
 from app.core import policy
 from app.core.audio import SAMPLE_RATE
 from app.core.config import EngineChoice, Settings
@@ -106,7 +107,8 @@ def _find_device(device_id: str | None) -> InputDevice | None:
 
 
 async def run_headless(settings: Settings, device_id: str | None, file: Path | None,
-                       realtime: bool) -> int:
+                       realtime: bool, whole_file: bool = False) -> int:
+    """``whole_file`` (``--file``): in the cloud the file goes to the pre-recorded API."""
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             # Text from the wire can hold a lone surrogate: print a replacement, never crash.
@@ -120,6 +122,15 @@ async def run_headless(settings: Settings, device_id: str | None, file: Path | N
     if plan.engine is None:
         print(f"error: {plan.refusal}", file=sys.stderr)
         return 2
+    if whole_file and file is not None and plan.engine is EngineChoice.CLOUD:
+        assert key is not None
+        status = await file_cli.in_cloud(file, key, settings, may_fall_back=plan.fallback)
+        if status is not None:
+            return status
+        plan = policy.EnginePlan(EngineChoice.OFFLINE)  # Automatic, and the cloud is out of reach
+    elif whole_file and settings.engine is EngineChoice.AUTO:
+        print(f"notice: no AssemblyAI API key is set, so {file.name if file else 'the file'} is "
+              "transcribed on this computer.", file=sys.stderr)
     if plan.engine is EngineChoice.OFFLINE:
         print(f"engine: offline (Whisper {settings.offline_model} on this computer)",
               file=sys.stderr)
