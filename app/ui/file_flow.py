@@ -91,13 +91,13 @@ class FileProgressPanel(QFrame):
 
     def set_progress(self, percent: int | None, detail: str) -> None:
         """``None``: busy with no figure to show (the service is working on it)."""
+        self.detail.setText(detail)
+        self.bar.setAccessibleDescription(detail)
         if percent is None:
             self.bar.setRange(0, 0)
         else:
             self.bar.setRange(0, 100)
             self.bar.setValue(percent)
-        self.detail.setText(detail)
-        self.bar.setAccessibleDescription(detail)
 
     def finish(self, title: str, detail: str, percent: int | None) -> None:
         self.title.setText(title)

@@ -83,16 +83,23 @@ def history_texts(window: MainWindow) -> list[str]:
     return [r.text for r in store.recordings()]
 
 
-async def run_file(window: MainWindow, path: Path, seconds: float = 150) -> tuple[str, list[int]]:
-    """Open ``path`` as the menu would and wait for the outcome; the bar's values on the way."""
+Run = tuple[str, list[int], list[str]]
+
+
+async def run_file(window: MainWindow, path: Path, seconds: float = 150) -> Run:
+    """Open ``path`` as the menu would and wait for the outcome; the bar's values and the
+    panel's sentences on the way."""
     values: list[int] = []
     window.file_panel.bar.valueChanged.connect(values.append)
+    details: list[str] = []
+    window.file_panel.bar.valueChanged.connect(
+        lambda _v: details.append(window.file_panel.detail.text()))
     await window.controller.initialize()
     finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=seconds))
     await asyncio.sleep(0)  # the waiter is connected before the file starts
     assert window.file_flow.open_file(path)
     (outcome,) = await finished
-    return outcome, values
+    return outcome, values, details
 
 
 @pytest.mark.parametrize(("kind", "start_s"), [(FLAC, 0.0), (MP3, 0.0), (OPUS, 0.0),
@@ -104,15 +111,17 @@ def test_a_file_is_transcribed_offline_into_the_pane_and_the_history(
     media = encoded(tmp_path, kind, start_s=start_s)
     window = make_window(tmp_path, preferences, EngineChoice.OFFLINE)
 
-    async def scenario() -> tuple[str, list[int]]:
+    async def scenario() -> Run:
         result = await run_file(window, media)
         await window.controller.shutdown()
         return result
 
-    outcome, values = qt_loop.run(scenario(), timeout=200)
+    outcome, values, details = qt_loop.run(scenario(), timeout=200)
     assert outcome == "done"
     assert values == sorted(values) and values[-1] == 100, values
     assert window.file_panel.title.text() == f"Transcribed {media.name}"
+    # The time left, from the pace so far, while it runs: "0:01 of 0:04 · about 0:02 left".
+    assert any(" · about " in d and d.endswith(" left") for d in details), details
     text = window.transcript_view.toPlainText()
     assert word_error_rate([library.reference], [window.controller.model.plain_text()]) <= 0.15
     assert text
@@ -185,7 +194,7 @@ def test_bad_input_says_one_sentence_and_saves_nothing(
     window = make_window(tmp_path, preferences, EngineChoice.OFFLINE)
 
     async def scenario() -> str:
-        outcome, _values = await run_file(window, path, seconds=60)
+        outcome, _values, _details = await run_file(window, path, seconds=60)
         await window.controller.shutdown()
         return outcome
 
@@ -249,12 +258,12 @@ def test_in_the_cloud_a_file_goes_to_the_prerecorded_api(
     media = encoded(tmp_path, MP3, name="hello")
     window = make_window(tmp_path, preferences, EngineChoice.CLOUD, key=KEY, api_url=api.url)
 
-    async def scenario() -> tuple[str, list[int]]:
+    async def scenario() -> Run:
         result = await run_file(window, media, seconds=60)
         await window.controller.shutdown()
         return result
 
-    outcome, values = qt_loop.run(scenario(), timeout=90)
+    outcome, values, _details = qt_loop.run(scenario(), timeout=90)
     assert outcome == "done" and values[-1] == 100
     assert window.controller.model.plain_text() == (
         "First sentence here.\n\nSecond sentence there.")
@@ -270,7 +279,7 @@ def test_in_the_cloud_a_bad_key_says_so_and_saves_nothing(
                          api_url=api.url)
 
     async def scenario() -> str:
-        outcome, _values = await run_file(window, media, seconds=60)
+        outcome, _values, _details = await run_file(window, media, seconds=60)
         await window.controller.shutdown()
         return outcome
 
@@ -289,7 +298,7 @@ def test_automatic_falls_back_to_offline_when_the_cloud_is_unreachable(
     said = notices(window)
 
     async def scenario() -> str:
-        outcome, _values = await run_file(window, media)
+        outcome, _values, _details = await run_file(window, media)
         await window.controller.shutdown()
         return outcome
 
