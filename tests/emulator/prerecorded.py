@@ -111,13 +111,13 @@ class PrerecordedEmulator:
             env["LIVE_TRANSCRIBER_API_URL"] = api.url
     """
 
-    def __init__(self, config: PrerecordedConfig | None = None) -> None:
+    def __init__(self, config: PrerecordedConfig | None = None, *, port: int = 0) -> None:
         self.config = config or PrerecordedConfig()
         self.calls: list[RecordedCall] = []
         self.uploads: dict[str, bytes] = {}
         self.jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="prerecorded-emulator", daemon=True)
@@ -243,3 +243,37 @@ def _handler_for(api: PrerecordedEmulator) -> type[BaseHTTPRequestHandler]:
             pass  # quiet: the calls are recorded on the emulator
 
     return Handler
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.emulator.prerecorded --port 8766 --api-key KEY [faults]``: serve
+    until Ctrl+C, printing the address for ``LIVE_TRANSCRIBER_API_URL`` first."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator.prerecorded",
+                                     description="Local AssemblyAI pre-recorded API emulator.")
+    parser.add_argument("--port", type=int, default=8766, help="0 picks a free port")
+    parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY")
+    parser.add_argument("--refuse-upload", type=int, metavar="STATUS",
+                        help="answer every upload with this HTTP status")
+    parser.add_argument("--fail-with", metavar="REASON",
+                        help="every transcript ends in status error with this reason")
+    parser.add_argument("--never-complete", action="store_true",
+                        help="polling stays 'processing' for ever")
+    args = parser.parse_args(argv)
+    config = PrerecordedConfig(api_keys=frozenset(args.api_keys or {"test-key"}),
+                               refuse_upload=args.refuse_upload, fail_with=args.fail_with,
+                               never_complete=args.never_complete)
+    emulator = PrerecordedEmulator(config, port=args.port)
+    print(f"pre-recorded API on {emulator.url}", flush=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with emulator:
+        stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
