@@ -112,6 +112,7 @@ class FileFlow(QObject):
     the recording itself is the controller's (its task, its Stop)."""
 
     finished = Signal(str)  # "done", "cancelled" or "failed", once per file
+    busy_changed = Signal(bool)  # a file is being transcribed: no recording, no other file
 
     def __init__(self, controller: AppController, panel: FileProgressPanel,
                  window: QWidget, drop_targets: tuple[QWidget, ...] = ()) -> None:
@@ -125,6 +126,7 @@ class FileFlow(QObject):
         self._began = 0.0
         self._percent: int | None = -1
         panel.cancel_requested.connect(self.cancel)
+        controller.state_changed.connect(self._recording_state)
         for target in (window, *drop_targets):
             target.setAcceptDrops(True)
             target.installEventFilter(self)
@@ -151,6 +153,7 @@ class FileFlow(QObject):
                       "transcribed before opening another file.")
             return False
         self._busy, self._cancelled = True, False
+        self.busy_changed.emit(True)
         self.controller.spawn(self._transcribe(path))
         return True
 
@@ -221,7 +224,12 @@ class FileFlow(QObject):
             self._busy = False
             self.controller.file_busy = False
             self._cloud = None
+            self.busy_changed.emit(False)
             self.finished.emit(outcome)
+
+    def _recording_state(self, state: RecorderState) -> None:
+        if state is RecorderState.STARTING and not self._busy:
+            self.panel.hide()  # a recording from the microphone: the last file's panel goes
 
     async def _in_cloud(self, path: Path) -> str:
         self.controller.file_busy = True
@@ -298,6 +306,7 @@ class FileFlow(QObject):
         return "done"
 
     def _failed(self, error: LiveTranscriberError, engine: EngineChoice) -> None:
+        self.controller.on_error(error)  # the key's indicator follows (e.g. key rejected)
         message = policy.error_message(error, engine)
         # Retry would start the microphone: the way to retry a file is to open it again.
         actions = tuple(a for a in message.actions if a is not Action.RETRY)

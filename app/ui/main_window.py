@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
             "about": self._about, "history": self.open_history,
         })
         self.actions_by_name["timestamps"].setChecked(self.transcript_view.show_timestamps)
+        self.file_flow.busy_changed.connect(self._file_busy)
         self.caption_overlay: CaptionOverlay | None = None
         self.actions_by_name["captions"].setChecked(self.preferences.caption_shown())
 
@@ -334,6 +335,11 @@ class MainWindow(QMainWindow):
             c.spawn(self.recovery.restore())
         elif action is Action.DISMISS and slot == "recovery":
             c.spawn(self.recovery.dismiss())
+
+    def _file_busy(self, busy: bool) -> None:
+        # Offline, the file is a recording (its Stop cancels); in the cloud it is not.
+        self.actions_by_name["open_file"].setEnabled(not busy)
+        self.record_button.setEnabled(not busy or self.controller.state is not RecorderState.IDLE)
 
     def _record_clicked(self) -> None:
         self.controller.toggle_recording()

@@ -320,3 +320,32 @@ def test_the_new_widgets_have_names_and_the_menu_has_ctrl_o(
     for widget in (panel, panel.bar, panel.cancel_button):
         assert widget.accessibleName()
     assert window.acceptDrops()
+
+
+def test_in_the_cloud_cancel_stops_the_wait_and_keeps_nothing(
+    qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
+) -> None:
+    media = encoded(tmp_path, MP3, name="hello")
+    config = PrerecordedConfig(api_keys=frozenset({KEY}), never_complete=True)
+    with PrerecordedEmulator(config) as slow:
+        window = make_window(tmp_path, preferences, EngineChoice.CLOUD, key=KEY,
+                             api_url=slow.url)
+
+        async def scenario() -> str:
+            await window.controller.initialize()
+            finished = asyncio.ensure_future(signal_until(window.file_flow.finished,
+                                                          seconds=60))
+            await asyncio.sleep(0)
+            assert window.file_flow.open_file(media)
+            await signal_until(window.file_panel.bar.valueChanged, lambda v: v == 100, 30)
+            # Uploaded; while AssemblyAI works on it there is no recording to start.
+            assert not window.record_button.isEnabled()
+            assert not window.actions_by_name["open_file"].isEnabled()
+            window.file_panel.cancel_button.click()
+            (outcome,) = await finished
+            await window.controller.shutdown()
+            return str(outcome)
+
+        assert qt_loop.run(scenario(), timeout=90) == "cancelled"
+    assert window.record_button.isEnabled()
+    assert window.controller.model.is_empty and not history_texts(window)
