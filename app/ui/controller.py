@@ -244,9 +244,6 @@ class AppController(TaskOwner):
     def files(self) -> FileServices | None:
         return self._services.files
 
-    def file_plan(self) -> policy.EnginePlan:
-        return self._plan()
-
     @property
     def autosave_path(self) -> str | None:
         return self._recorder.autosave_path
@@ -273,14 +270,6 @@ class AppController(TaskOwner):
         assert self._key is not None and self._services.files is not None
         return await self._services.files.transcribe_in_cloud(path, self._key, self.settings,
                                                               on_stage)
-
-    def show_turns(self, turns: Sequence[Turn]) -> None:
-        """A file's finished paragraphs into the transcript, as a recording's would come."""
-        self.recording_started = datetime.now()
-        for turn in turns:
-            change = self.model.apply(turn)
-            if change is not None:
-                self.on_transcript(change)
 
     # --- RecordingListener (called by the recorder on the loop thread) ---------------------
 

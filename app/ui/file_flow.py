@@ -197,7 +197,8 @@ class FileFlow(QObject):
             except AudioError as exc:
                 self._say("error", Severity.ERROR, str(exc))
                 return
-            plan = self.controller.file_plan()
+            plan = policy.plan_engine(self.controller.settings.engine, self.controller.has_key,
+                                      policy.Surface.WINDOW)
             if plan.engine is None:
                 self.controller.message_changed.emit("error", policy.refusal_message(plan))
                 return
@@ -244,7 +245,11 @@ class FileFlow(QObject):
                 raise  # the window is closing
             self.panel.finish(f"Cancelled {path.name}", "Nothing was transcribed.", 0)
             return "cancelled"
-        self.controller.show_turns(turns)
+        self.controller.recording_started = started
+        for turn in turns:  # into the transcript as a recording's turns come
+            change = self.controller.model.apply(turn)
+            if change is not None:
+                self.controller.on_transcript(change)
         files = self.controller.files
         assert files is not None
         try:

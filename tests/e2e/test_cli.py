@@ -262,6 +262,24 @@ def test_headless_file_mp3_offline_gives_the_words_and_progress_to_100(tmp_path:
     assert done.stderr.rindex("progress: 100 %") > done.stderr.rindex("… ")
 
 
+@pytest.mark.parametrize("kind", ["FLAC", "OPUS", "MP4"])
+def test_headless_file_offline_reads_flac_opus_and_a_video_track(tmp_path: Path,
+                                                                 kind: str) -> None:
+    from tests.support import media
+    from tests.support.speech import load_fixture, word_error_rate
+
+    library = load_fixture("library")
+    pcm, rate = media.read_wav_s16(library.wav)
+    how: media.MediaKind = getattr(media, kind)
+    path = media.encode(pcm, rate, tmp_path / f"library{how.suffix}", how)
+    done = run_app("--headless", "--engine", "offline", "--file", str(path),
+                   env=app_env(tmp_path), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert word_error_rate([library.reference], [done.stdout]) <= 0.1, done.stdout
+    percents = progress_percents(done.stderr)
+    assert percents == sorted(percents) and percents[-1] == 100, done.stderr
+
+
 def test_headless_wav_streams_a_video_track_to_the_cloud(emulator: EmulatorThread,
                                                          tmp_path: Path) -> None:
     """``--wav`` streams any format as if spoken (``--fast``: not paced)."""
