@@ -134,7 +134,8 @@ async def run_headless(settings: Settings, device_id: str | None, file: Path | N
     if plan.engine is EngineChoice.OFFLINE:
         print(f"engine: offline (Whisper {settings.offline_model} on this computer)",
               file=sys.stderr)
-        engine = offline_models(data_folder()).engine_for(settings)
+        engine = offline_models(data_folder()).engine_for(settings,
+                                                          whole_file=whole_file and not realtime)
     else:
         assert key is not None  # the plan runs the cloud only with a key
         engine = cloud_engine(key, settings)

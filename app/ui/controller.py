@@ -261,7 +261,8 @@ class AppController(TaskOwner):
         self._set_error(None)
         self._stop = asyncio.Event()
         task = asyncio.create_task(self._record(self._services.offline.engine_for(
-            self.settings), None, offline=True, source=source), name="file-recording")
+            self.settings, whole_file=True), None, offline=True, source=source),
+            name="file-recording")
         self._task = task  # owned here, like a recording
         await asyncio.wait({task})  # a cancelled caller leaves the recording to shutdown()
         return task.result()
