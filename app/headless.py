@@ -2,7 +2,9 @@
 root): ``--headless``, ``--list-devices`` and ``--check-mic``.
 
 ``--headless`` prints each finished turn to stdout as it arrives (the live partial words go to
-stderr; with ``--file``, a progress line every 10 % too), stops gracefully on SIGINT/SIGTERM
+stderr; with ``--file``, a progress line every 10 % too: the file is read as fast as the
+engine takes it, and in the cloud sent to the pre-recorded API by ``app/file_cli.py``;
+``--wav`` streams a file at real-time pace as if spoken), stops gracefully on SIGINT/SIGTERM
 (the last words are still printed) and exits 0;
 an error prints its plain sentence and exits 1.
 """
