@@ -115,3 +115,28 @@ def progress_percent(position_ms: int, duration_ms: int | None) -> int | None:
     if not duration_ms or duration_ms <= 0:
         return None
     return max(0, min(99, position_ms * 100 // duration_ms))
+
+
+class PaceEstimate:
+    """The time left from the pace of the last ``window_s`` seconds, not from the start: the
+    first seconds of a file are read into buffers at once (a burst that would promise far too
+    little time), and later the pace follows what the file holds (silence goes faster)."""
+
+    def __init__(self, window_s: float = 20.0, min_span_s: float = 2.0) -> None:
+        self._window_s = window_s
+        self._min_span_s = min_span_s
+        self._samples: list[tuple[float, int]] = []
+
+    def add(self, elapsed_s: float, position_ms: int) -> None:
+        self._samples.append((elapsed_s, position_ms))
+        while len(self._samples) > 2 and self._samples[1][0] <= elapsed_s - self._window_s:
+            self._samples.pop(0)
+
+    def left_ms(self, duration_ms: int | None) -> int | None:
+        """``None`` until there is a span of ``min_span_s`` to measure, or no length."""
+        if not duration_ms or len(self._samples) < 2:
+            return None
+        (t0, p0), (t1, p1) = self._samples[0], self._samples[-1]
+        if t1 - t0 < self._min_span_s or p1 <= p0:
+            return None
+        return round(max(0, duration_ms - p1) * (t1 - t0) * 1000 / (p1 - p0))

@@ -42,7 +42,7 @@ from app.core.errors import AudioError, ConnectionFailedError, LiveTranscriberEr
 from app.core.messages import Turn
 from app.core.policy import Action, Message, Severity
 from app.core.recording import RecorderState
-from app.core.sources import format_clock, progress_percent, time_left_ms
+from app.core.sources import PaceEstimate, format_clock, progress_percent
 from app.ui.controller import AppController
 
 log = logging.getLogger(__name__)
@@ -270,6 +270,7 @@ class FileFlow(QObject):
         loop = asyncio.get_running_loop()
         self._began, self._percent = loop.time(), -1
         position: list[tuple[int, int | None]] = [(0, None)]
+        pace = PaceEstimate()
 
         def progress(position_ms: int, duration_ms: int | None) -> None:
             position[0] = (position_ms, duration_ms)
@@ -277,7 +278,8 @@ class FileFlow(QObject):
             if percent == self._percent or self._cancelled:
                 return  # one update per percent: the decoder reports every 50 ms of audio
             self._percent = percent
-            left = time_left_ms(position_ms, duration_ms, loop.time() - self._began)
+            pace.add(loop.time() - self._began, position_ms)
+            left = pace.left_ms(duration_ms)
             text = f"{format_clock(position_ms)}"
             if duration_ms:
                 text += f" of {format_clock(duration_ms)}"
