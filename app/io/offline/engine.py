@@ -83,6 +83,10 @@ class OfflineOptions:
 class OfflineEngine(EngineLifecycle):
     """One recording's offline transcription session."""
 
+    # No service's pacing rule (AssemblyAI's ~1.25x real time, PROTOCOL.md §6): the feeder
+    # hands a file over as fast as this engine takes it.
+    follows_service_pace = False
+
     def __init__(self, source: ModelSource, sink: EventSink, *,
                  options: OfflineOptions | None = None) -> None:
         super().__init__(sink)
