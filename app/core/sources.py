@@ -13,6 +13,7 @@ always on the event loop's thread:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -69,7 +70,8 @@ class FileProgress:
     time another ``step_percent`` is passed, and always the final 100 %.
 
     Pure: the caller passes the elapsed time (from its own clock), so the estimate of the time
-    left is the pace so far applied to what remains.
+    left is the recent pace (:class:`PaceEstimate`; at first the pace so far) applied to what
+    remains.
     """
 
     def __init__(self, step_percent: int = 10) -> None:
@@ -77,6 +79,7 @@ class FileProgress:
             raise ValueError("step_percent must be in 1..100")
         self._step = step_percent
         self._next = step_percent
+        self._pace = PaceEstimate()
         self.done = False
 
     def update(self, position_ms: int, duration_ms: int | None, elapsed_s: float,
@@ -90,11 +93,14 @@ class FileProgress:
             return f"progress: 100 % ({format_clock(total)} of {format_clock(total)}, done)"
         if not duration_ms or duration_ms <= 0:
             return None  # the file does not say how long it is: nothing honest to show
+        self._pace.add(elapsed_s, position_ms)
         percent = progress_percent(position_ms, duration_ms) or 0  # 100 % only once ended
         if percent < self._next:
             return None
         self._next = (percent // self._step + 1) * self._step
-        left_ms = time_left_ms(position_ms, duration_ms, elapsed_s)
+        left_ms = self._pace.left_ms(duration_ms)  # the recent pace, once there is one
+        if left_ms is None:
+            left_ms = time_left_ms(position_ms, duration_ms, elapsed_s)
         left = "" if left_ms is None else f", about {format_clock(left_ms)} left"
         return (f"progress: {percent} % ({format_clock(position_ms)} of "
                 f"{format_clock(duration_ms)}{left})")
@@ -125,12 +131,12 @@ class PaceEstimate:
     def __init__(self, window_s: float = 20.0, min_span_s: float = 2.0) -> None:
         self._window_s = window_s
         self._min_span_s = min_span_s
-        self._samples: list[tuple[float, int]] = []
+        self._samples: deque[tuple[float, int]] = deque()
 
     def add(self, elapsed_s: float, position_ms: int) -> None:
         self._samples.append((elapsed_s, position_ms))
         while len(self._samples) > 2 and self._samples[1][0] <= elapsed_s - self._window_s:
-            self._samples.pop(0)
+            self._samples.popleft()
 
     def left_ms(self, duration_ms: int | None) -> int | None:
         """``None`` until there is a span of ``min_span_s`` to measure, or no length."""
