@@ -2,7 +2,9 @@
 root): ``--headless``, ``--list-devices`` and ``--check-mic``.
 
 ``--headless`` prints each finished turn to stdout as it arrives (the live partial words go to
-stderr; with ``--file``, a progress line every 10 % too), stops gracefully on SIGINT/SIGTERM
+stderr; with ``--file``, a progress line every 10 % too: the file is read as fast as the
+engine takes it, and in the cloud sent to the pre-recorded API by ``app/file_cli.py``;
+``--wav`` streams a file at real-time pace as if spoken), stops gracefully on SIGINT/SIGTERM
 (the last words are still printed) and exits 0;
 an error prints its plain sentence and exits 1. ``--device both`` records the microphone and
 system audio as two streams, printed as "You: …" and "Others: …"; a paragraph revised after it
@@ -22,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from app import file_cli
 from app.core import policy
 from app.core.audio import SAMPLE_RATE
 from app.core.config import EngineChoice, Settings
@@ -131,7 +134,8 @@ def _find_device(device_id: str | None) -> InputDevice | None:
 
 
 async def run_headless(settings: Settings, device_id: str | None, file: Path | None,
-                       realtime: bool) -> int:
+                       realtime: bool, whole_file: bool = False) -> int:
+    """``whole_file`` (``--file``): in the cloud the file goes to the pre-recorded API."""
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             # Text from the wire can hold a lone surrogate: print a replacement, never crash.
@@ -145,10 +149,20 @@ async def run_headless(settings: Settings, device_id: str | None, file: Path | N
     if plan.engine is None:
         print(f"error: {plan.refusal}", file=sys.stderr)
         return 2
+    if whole_file and file is not None and plan.engine is EngineChoice.CLOUD:
+        assert key is not None
+        status = await file_cli.in_cloud(file, key, settings, may_fall_back=plan.fallback)
+        if status is not None:
+            return status
+        plan = policy.EnginePlan(EngineChoice.OFFLINE)  # Automatic, and the cloud is out of reach
+    elif whole_file and settings.engine is EngineChoice.AUTO:
+        print(f"notice: no AssemblyAI API key is set, so {file.name if file else 'the file'} is "
+              "transcribed on this computer.", file=sys.stderr)
     if plan.engine is EngineChoice.OFFLINE:
         print(f"engine: offline (Whisper {settings.offline_model} on this computer)",
               file=sys.stderr)
-        engine = offline_models(data_folder()).engine_for(settings)
+        engine = offline_models(data_folder()).engine_for(settings,
+                                                          whole_file=whole_file and not realtime)
     else:
         assert key is not None  # the plan runs the cloud only with a key
         engine = cloud_engine(key, settings)

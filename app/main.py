@@ -27,10 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", metavar="ID",
                    help="input device id (see --list-devices); 'both': microphone + system "
                         "audio, labelled You and Others")
-    p.add_argument("--file", "--wav", dest="file", type=Path, metavar="PATH",
+    p.add_argument("--file", type=Path, metavar="PATH",
                    help="with --headless: transcribe this audio or video file (any common "
-                        "format; --wav is the old name)")
-    p.add_argument("--fast", action="store_true", help="with --file: do not pace in real time")
+                        "format) as fast as possible; in the cloud through AssemblyAI's "
+                        "pre-recorded API")
+    p.add_argument("--wav", type=Path, metavar="PATH",
+                   help="with --headless: stream this file as if spoken, at real-time pace "
+                        "(any format, like --file)")
+    p.add_argument("--fast", action="store_true", help="with --wav: do not pace in real time")
     p.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     p.add_argument("--json", action="store_true", help="with --list-devices: JSON output")
     p.add_argument("--check-mic", action="store_true", help="record a few seconds, report")
@@ -103,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
             settings = with_environment(default_settings(), os.environ)
             if engine is not None:
                 settings = replace(settings, engine=engine)
-            return asyncio.run(headless.run_headless(settings, args.device, args.file,
-                                                     realtime=not args.fast))
+            return asyncio.run(headless.run_headless(
+                settings, args.device, args.file or args.wav,
+                realtime=args.file is None and not args.fast, whole_file=args.file is not None))
         return _window(argv, engine)
     except LiveTranscriberError as exc:
         print(f"error: {exc}", file=sys.stderr)

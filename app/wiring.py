@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from app.core.config import Settings
 from app.core.devices import BOTH, InputDevice
 from app.core.errors import ExportError
+from app.core.journal import journal_path_for
+from app.core.messages import Turn
 from app.core.ports import EventSink, KeyCheck
+from app.core.prerecorded import api_base
 from app.core.recording import EngineFactory, RecordingListener, SourceFactory
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import SourcePair
-from app.core.transcript import TranscriptModel
+from app.core.transcript import TranscriptModel, TranscriptTurn
 from app.io.audio.capture import PyAudioCapture
 from app.io.audio.decoded_source import DecodedFileSource, ProgressSink
+from app.io.audio.decoder import open_media_file
 from app.io.audio.file_source import WavFileSource
 from app.io.audio.mixed_source import MixedSource
 from app.io.audio.voice_taps import VoiceTaps
+from app.io.cloud.prerecorded import PrerecordedClient, StageSink
 from app.io.cloud.session import StreamingSession
 from app.io.cloud.tokens import validate_key
 from app.io.devices.platform import default_provider
@@ -36,7 +41,7 @@ from app.io.recording.history import HistoryFolder
 from app.io.recording.journal import JournalFolder
 from app.io.recording.two_streams import VoicesRecorder
 from app.io.secrets import open_secret_store
-from app.ui.services import Services
+from app.ui.services import FileServices, Services
 
 APP_NAME = "live-transcriber"
 
@@ -76,6 +81,59 @@ def media_file(path: Path, *, realtime: bool = True,
         return DecodedFileSource(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
                                  on_progress=on_progress, realtime=realtime, room=room)
     return build
+
+
+def probe_media_file(path: Path) -> None:
+    """Raise the file's :class:`AudioError` now if it cannot be transcribed (blocking)."""
+    open_media_file(path).close()
+
+
+def cloud_file(env: Mapping[str, str]
+               ) -> Callable[[Path, str, Settings, StageSink], Awaitable[list[Turn]]]:
+    """A file through AssemblyAI's pre-recorded API (``LIVE_TRANSCRIBER_API_URL`` points it
+    elsewhere, e.g. at the local emulator)."""
+    async def transcribe(path: Path, key: str, settings: Settings, on_stage: StageSink
+                         ) -> list[Turn]:
+        client = PrerecordedClient(api_base(settings.region, env), key)
+        return await client.transcribe(path, on_stage)
+    return transcribe
+
+
+def keep_turns(folder: Path) -> Callable[[Sequence[TranscriptTurn], datetime], None]:
+    """Finished turns written as one recording in ``folder`` (the History lists it)."""
+    def keep(turns: Sequence[TranscriptTurn], started: datetime) -> None:
+        errors: list[ExportError] = []
+        autosave = TranscriptAutosave(folder / autosave_name(started), errors.append,
+                                      started=started)
+        model = TranscriptModel()
+        for turn in turns:
+            autosave.apply(model.place_final(turn), model.finals)
+        autosave.close()
+        if errors:
+            raise errors[0]
+    return keep
+
+
+def discard_recording(path: str) -> None:
+    """Remove a recording's autosave (text and journal): a file that failed partway leaves
+    no half transcript behind."""
+    text = Path(path)
+    for file in (text, journal_path_for(text)):
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ExportError(f"Could not remove the partial transcript {file.name} "
+                              f"({exc.strerror or type(exc).__name__}).",
+                              remedy="Delete it from the History window.") from None
+
+
+def file_services(autosave_folder: Path, env: Mapping[str, str]) -> FileServices:
+    def make_source(path: Path, on_progress: ProgressSink,
+                    room: Callable[[], Awaitable[None]]) -> SourceFactory:
+        return media_file(path, realtime=False, room=room, on_progress=on_progress)
+    return FileServices(probe=probe_media_file, make_source=make_source,
+                        transcribe_in_cloud=cloud_file(env), keep=keep_turns(autosave_folder),
+                        discard=discard_recording)
 
 
 def cloud_engine(key: str, settings: Settings) -> EngineFactory:
@@ -124,6 +182,7 @@ def services(autosave_folder: Path, env_key: str | None) -> Services:
         offline=models,
         recovery=JournalFolder(autosave_folder),
         history=HistoryFolder(autosave_folder),
+        files=file_services(autosave_folder, os.environ),
     )
 
 

@@ -23,7 +23,8 @@ The tree::
     │   ├── AudioRejectedError      the audio stream was refused (3007, 4000, 4029, 4032-4034)
     │   ├── ClientMessageError      a message the app sent was refused (3006, 4100, 4101, 4104)
     │   ├── SessionLostError        taken over, closed or lost (4004, 4010, 4030, 4031, 4103)
-    │   └── ServerError             the service failed on its side (3005, 1011, 1013, HTTP 5xx)
+    │   ├── ServerError             the service failed on its side (3005, 1011, 1013, HTTP 5xx)
+    │   └── TranscriptionTimeoutError  a file's transcript did not finish in time (pre-recorded)
     ├── ConnectionFailedError     the service could not be reached, or the connection dropped
     ├── AudioError                the microphone failed (busy, unplugged, unsupported format)
     ├── OfflineModelError         the offline speech model is missing, damaged or failed to run
@@ -148,6 +149,12 @@ class SessionLostError(ServiceError):
 
 class ServerError(ServiceError):
     """The service failed on its side."""
+
+    default_retryable = True
+
+
+class TranscriptionTimeoutError(ServiceError):
+    """A file sent to the pre-recorded API was still not transcribed when the app gave up."""
 
     default_retryable = True
 

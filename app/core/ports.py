@@ -118,8 +118,11 @@ class OfflineEngines(Protocol):
     """The offline engine: engines on the chosen model, preloading it, the models a person can
     choose, and downloading the optional ones."""
 
-    def engine_for(self, settings: Settings) -> Callable[[EventSink], TranscriptionEngine]:
-        """Engines on ``settings.offline_model`` (the bundled model when it is missing)."""
+    def engine_for(self, settings: Settings, *, whole_file: bool = False
+                   ) -> Callable[[EventSink], TranscriptionEngine]:
+        """Engines on ``settings.offline_model`` (the bundled model when it is missing);
+        ``whole_file``: a file read faster than real time, so no words in progress (finals
+        only: each sentence is decoded once, the file goes faster)."""
 
     async def preload(self, settings: Settings) -> None:
         """Verify and load the chosen model now (about a second); raises typed errors."""

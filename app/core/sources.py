@@ -13,6 +13,7 @@ always on the event loop's thread:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -69,7 +70,8 @@ class FileProgress:
     time another ``step_percent`` is passed, and always the final 100 %.
 
     Pure: the caller passes the elapsed time (from its own clock), so the estimate of the time
-    left is the pace so far applied to what remains.
+    left is the recent pace (:class:`PaceEstimate`; at first the pace so far) applied to what
+    remains.
     """
 
     def __init__(self, step_percent: int = 10) -> None:
@@ -77,6 +79,7 @@ class FileProgress:
             raise ValueError("step_percent must be in 1..100")
         self._step = step_percent
         self._next = step_percent
+        self._pace = PaceEstimate()
         self.done = False
 
     def update(self, position_ms: int, duration_ms: int | None, elapsed_s: float,
@@ -90,14 +93,56 @@ class FileProgress:
             return f"progress: 100 % ({format_clock(total)} of {format_clock(total)}, done)"
         if not duration_ms or duration_ms <= 0:
             return None  # the file does not say how long it is: nothing honest to show
-        percent = min(99, position_ms * 100 // duration_ms)  # 100 % only when it has ended
+        self._pace.add(elapsed_s, position_ms)
+        percent = progress_percent(position_ms, duration_ms) or 0  # 100 % only once ended
         if percent < self._next:
             return None
         self._next = (percent // self._step + 1) * self._step
-        left = ""
-        if position_ms > 0 and elapsed_s > 0:
-            remaining_ms = max(0, duration_ms - position_ms)
-            left = f", about {format_clock(round(elapsed_s * remaining_ms / position_ms * 1000))}"
-            left += " left"
+        left_ms = self._pace.left_ms(duration_ms)  # the recent pace, once there is one
+        if left_ms is None:
+            left_ms = time_left_ms(position_ms, duration_ms, elapsed_s)
+        left = "" if left_ms is None else f", about {format_clock(left_ms)} left"
         return (f"progress: {percent} % ({format_clock(position_ms)} of "
                 f"{format_clock(duration_ms)}{left})")
+
+
+def time_left_ms(position_ms: int, duration_ms: int | None, elapsed_s: float) -> int | None:
+    """The pace so far applied to what remains of the file, or ``None`` with nothing to go
+    on yet (no length, nothing done, no time passed)."""
+    if not duration_ms or position_ms <= 0 or elapsed_s <= 0:
+        return None
+    remaining_ms = max(0, duration_ms - position_ms)
+    return round(elapsed_s * remaining_ms / position_ms * 1000)
+
+
+def progress_percent(position_ms: int, duration_ms: int | None) -> int | None:
+    """How far through the file, 0–99 (100 is said only once it has all been transcribed:
+    the header's length may be short), or ``None`` when the file does not say its length."""
+    if not duration_ms or duration_ms <= 0:
+        return None
+    return max(0, min(99, position_ms * 100 // duration_ms))
+
+
+class PaceEstimate:
+    """The time left from the pace of the last ``window_s`` seconds, not from the start: the
+    first seconds of a file are read into buffers at once (a burst that would promise far too
+    little time), and later the pace follows what the file holds (silence goes faster)."""
+
+    def __init__(self, window_s: float = 20.0, min_span_s: float = 2.0) -> None:
+        self._window_s = window_s
+        self._min_span_s = min_span_s
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, elapsed_s: float, position_ms: int) -> None:
+        self._samples.append((elapsed_s, position_ms))
+        while len(self._samples) > 2 and self._samples[1][0] <= elapsed_s - self._window_s:
+            self._samples.popleft()
+
+    def left_ms(self, duration_ms: int | None) -> int | None:
+        """``None`` until there is a span of ``min_span_s`` to measure, or no length."""
+        if not duration_ms or len(self._samples) < 2:
+            return None
+        (t0, p0), (t1, p1) = self._samples[0], self._samples[-1]
+        if t1 - t0 < self._min_span_s or p1 <= p0:
+            return None
+        return round(max(0, duration_ms - p1) * (t1 - t0) * 1000 / (p1 - p0))

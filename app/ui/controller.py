@@ -30,6 +30,7 @@ from app.core.errors import LiveTranscriberError, SecretStoreError
 from app.core.export import Format, render
 from app.core.history import HistoryStore
 from app.core.journal import RecoveryStore
+from app.core.messages import Turn
 from app.core.policy import EngineStatus, Link, Message, Severity, Surface
 from app.core.ports import KeyCheck, KeyStatus, OfflineEngines
 from app.core.recording import (
@@ -37,13 +38,14 @@ from app.core.recording import (
     NoticeKind,
     RecorderState,
     RecordingNotice,
+    SourceFactory,
 )
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import SourcePair, SpeakerNames, sources_for
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
 from app.ui.model_downloads import ModelDownloads
-from app.ui.services import Services
+from app.ui.services import FileServices, Services, StageSink
 from app.ui.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class AppController(TaskOwner):
         self._devices: list[InputDevice] = []
         self._device: InputDevice | None = None
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[LiveTranscriberError | None] | None = None
         self._started_at: float | None = None
         self._source_stats: AudioSource | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -85,6 +87,7 @@ class AppController(TaskOwner):
         self._link = Link.NORMAL
         self.unsaved = False
         self.recording_started: datetime | None = None  # wall clock, for the Save name
+        self.file_busy = False  # a file is with the pre-recorded API: no recording meanwhile
 
     # --- read-only state for the window -------------------------------------------------
 
@@ -183,7 +186,7 @@ class AppController(TaskOwner):
             self.stop_recording()
 
     def start_recording(self) -> None:
-        if self.state is not RecorderState.IDLE or self._task is not None:
+        if self.state is not RecorderState.IDLE or self._task is not None or self.file_busy:
             return
         plan = self._plan()
         if plan.engine is None:
@@ -214,10 +217,12 @@ class AppController(TaskOwner):
         self._stop.set()
 
     async def _record(self, engine: EngineFactory, fallback: EngineFactory | None, *,
-                      offline: bool = False) -> None:
+                      offline: bool = False, source: SourceFactory | None = None
+                      ) -> LiveTranscriberError | None:
         names = SpeakerNames(self.settings.speaker_you, self.settings.speaker_others)
-        source_factory, notice = sources_for(self._services.make_source(self._device), names,
-                                             offline=offline, cpu_count=os.cpu_count())
+        source_factory, notice = (source, None) if source is not None else sources_for(
+            self._services.make_source(self._device), names, offline=offline,
+            cpu_count=os.cpu_count())
         if notice is not None:  # "Microphone + system audio" as one mixed stream
             self.message_changed.emit("notice", Message(Severity.WARNING, notice))
 
@@ -228,10 +233,44 @@ class AppController(TaskOwner):
 
         recorded = source_factory if isinstance(source_factory, SourcePair) else tracked_source
         try:
-            await self._recorder.record(recorded, engine, self._stop, fallback)
+            return await self._recorder.record(recorded, engine, self._stop, fallback)
         finally:
             self._task = None
             self._started_at = None
+
+    # --- files (app/ui/file_flow.py drives these) ------------------------------------------
+
+    @property
+    def files(self) -> FileServices | None:
+        return self._services.files
+
+    @property
+    def autosave_path(self) -> str | None:
+        return self._recorder.autosave_path
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    async def room_for_audio(self) -> None:
+        await self._recorder.room_for_audio()
+
+    async def record_file(self, source: SourceFactory) -> LiveTranscriberError | None:
+        """A file through the recording pipeline on the offline engine; returns its error."""
+        assert self.state is RecorderState.IDLE and self._task is None
+        self._set_error(None)
+        self._stop = asyncio.Event()
+        task = asyncio.create_task(self._record(self._services.offline.engine_for(
+            self.settings, whole_file=True), None, offline=True, source=source),
+            name="file-recording")
+        self._task = task  # owned here, like a recording
+        await asyncio.wait({task})  # a cancelled caller leaves the recording to shutdown()
+        return task.result()
+
+    async def transcribe_in_cloud(self, path: Path, on_stage: StageSink) -> list[Turn]:
+        assert self._key is not None and self._services.files is not None
+        return await self._services.files.transcribe_in_cloud(path, self._key, self.settings,
+                                                              on_stage)
 
     # --- RecordingListener (called by the recorder on the loop thread) ---------------------
 

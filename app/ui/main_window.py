@@ -34,6 +34,7 @@ from app.ui.caption_overlay import CaptionOverlay
 from app.ui.controller import AppController
 from app.ui.device_picker import DevicePicker
 from app.ui.engine_status import EngineStatusIndicator
+from app.ui.file_flow import FileFlow, FileProgressPanel
 from app.ui.find_bar import FindBar
 from app.ui.history_dialog import HistoryDialog
 from app.ui.level_meter import LevelMeter
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         self.device_notice.setWordWrap(True)
         self.device_notice.hide()
         layout.addWidget(self.device_notice)
+        self.file_panel = FileProgressPanel(central)
+        layout.addWidget(self.file_panel)
 
         self.transcript_view = TranscriptView(self.controller.model, central)
         self.transcript_view.set_show_timestamps(self.preferences.show_timestamps())
@@ -195,7 +198,10 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.setInterval(500)
         self._elapsed_timer.timeout.connect(self._tick)
 
+        self.file_flow = FileFlow(self.controller, self.file_panel, self,
+                                  (self.transcript_view, self.transcript_view.viewport()))
         self.actions_by_name = menus.build_menus(self, {
+            "open_file": self.file_flow.choose_file,
             "save": self.commands.save, "save_as": self.commands.save_dialog,
             "quit": self.close,
             "record": self.record_button.click, "preferences": self.settings_requested.emit,
@@ -209,6 +215,7 @@ class MainWindow(QMainWindow):
             "about": self._about, "history": self.open_history,
         })
         self.actions_by_name["timestamps"].setChecked(self.transcript_view.show_timestamps)
+        self.file_flow.busy_changed.connect(self._file_busy)
         self.caption_overlay: CaptionOverlay | None = None
         self.actions_by_name["captions"].setChecked(self.preferences.caption_shown())
 
@@ -246,6 +253,7 @@ class MainWindow(QMainWindow):
                        self.clear_button):
             widget.setEnabled(state is RecorderState.IDLE)
         self.actions_by_name["clear"].setEnabled(state is RecorderState.IDLE)
+        self.actions_by_name["open_file"].setEnabled(state is RecorderState.IDLE)
         self.connection_label.setText(_STATE_TEXT[state])
         self.recording_dot.set_recording(state is RecorderState.RECORDING)
         if state is RecorderState.RECORDING:
@@ -327,6 +335,11 @@ class MainWindow(QMainWindow):
             c.spawn(self.recovery.restore())
         elif action is Action.DISMISS and slot == "recovery":
             c.spawn(self.recovery.dismiss())
+
+    def _file_busy(self, busy: bool) -> None:
+        # Offline, the file is a recording (its Stop cancels); in the cloud it is not.
+        self.actions_by_name["open_file"].setEnabled(not busy)
+        self.record_button.setEnabled(not busy or self.controller.state is not RecorderState.IDLE)
 
     def _record_clicked(self) -> None:
         self.controller.toggle_recording()

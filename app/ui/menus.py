@@ -19,6 +19,7 @@ from app import __version__
 # (menu, name, text, shortcut, checkable); None separates groups.
 _LAYOUT: tuple[tuple[str, tuple[tuple[str, str, str, bool] | None, ...]], ...] = (
     ("&File", (
+        ("open_file", "&Open audio or video file…", "Ctrl+O", False),
         ("history", "&History…", "Ctrl+H", False),
         None,
         ("save", "&Save", "Ctrl+S", False),

@@ -52,3 +52,17 @@ def test_without_a_length_only_the_end_is_reported() -> None:
 def test_the_step_must_be_a_percentage() -> None:
     with pytest.raises(ValueError):
         FileProgress(0)
+
+
+def test_the_pace_estimate_forgets_the_first_burst() -> None:
+    from app.core.sources import PaceEstimate
+
+    pace = PaceEstimate(window_s=10.0, min_span_s=2.0)
+    pace.add(0.0, 0)
+    pace.add(0.5, 7_000)  # buffers filled at once
+    assert pace.left_ms(60_000) is None  # nothing measured over 2 s yet
+    for second in range(1, 31):  # then half real time: 500 ms of audio per second
+        pace.add(0.5 + second, 7_000 + 500 * second)
+    # 38 s of audio left at 500 ms/s: 76 s (the pace since the start would say 53 s).
+    assert pace.left_ms(60_000) == 76_000
+    assert pace.left_ms(None) is None

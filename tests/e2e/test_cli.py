@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -257,17 +258,36 @@ def test_headless_file_mp3_offline_gives_the_words_and_progress_to_100(tmp_path:
     assert len(percents) >= 5  # about one line per 10 %
     last = [line for line in done.stderr.splitlines() if line.startswith("progress:")][-1]
     assert last == "progress: 100 % (0:04 of 0:04, done)"
-    # 100 % means transcribed, not merely decoded: it comes after the last words.
-    assert done.stderr.rindex("progress: 100 %") > done.stderr.rindex("… ")
+    # A whole file gets finals only: no words in progress (each sentence is decoded once).
+    assert "… " not in done.stderr
 
 
-def test_headless_file_video_track_goes_to_the_cloud_too(emulator: EmulatorThread,
+@pytest.mark.parametrize("kind", ["FLAC", "OPUS", "MP4"])
+def test_headless_file_offline_reads_flac_opus_and_a_video_track(tmp_path: Path,
+                                                                 kind: str) -> None:
+    from tests.support import media
+    from tests.support.speech import load_fixture, word_error_rate
+
+    library = load_fixture("library")
+    pcm, rate = media.read_wav_s16(library.wav)
+    how: media.MediaKind = getattr(media, kind)
+    path = media.encode(pcm, rate, tmp_path / f"library{how.suffix}", how)
+    done = run_app("--headless", "--engine", "offline", "--file", str(path),
+                   env=app_env(tmp_path), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert word_error_rate([library.reference], [done.stdout]) <= 0.1, done.stdout
+    percents = progress_percents(done.stderr)
+    assert percents == sorted(percents) and percents[-1] == 100, done.stderr
+
+
+def test_headless_wav_streams_a_video_track_to_the_cloud(emulator: EmulatorThread,
                                                          tmp_path: Path) -> None:
+    """``--wav`` streams any format as if spoken (``--fast``: not paced)."""
     from tests.support.media import MP4, encode, read_wav_s16
 
     pcm, rate = read_wav_s16(HELLO)
     video = encode(pcm, rate, tmp_path / "hello.mp4", MP4)
-    done = run_app("--headless", "--file", str(video), "--fast",
+    done = run_app("--headless", "--wav", str(video), "--fast",
                    env=app_env(tmp_path, emulator))
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["First sentence here.", "Second sentence there.",
@@ -301,3 +321,68 @@ def test_headless_file_bad_input_says_one_sentence_and_saves_nothing(
     assert "progress:" not in done.stderr and not done.stdout
     transcripts = tmp_path / "data" / "live-transcriber" / "transcripts"
     assert not transcripts.exists() or not any(transcripts.iterdir())
+
+
+# --- --file in the cloud: the pre-recorded API ----------------------------------------------
+
+
+def prerecorded_env(tmp_path: Path, url: str, key: str = KEY) -> dict[str, str]:
+    env = app_env(tmp_path)
+    env.update({"LIVE_TRANSCRIBER_API_URL": url, "ASSEMBLYAI_API_KEY": key,
+                # A streaming session would go here and fail: proves it is not used.
+                "LIVE_TRANSCRIBER_STREAMING_URL": "ws://127.0.0.1:9"})
+    return env
+
+
+def test_headless_file_in_the_cloud_uses_the_prerecorded_api(tmp_path: Path) -> None:
+    from tests.emulator.prerecorded import PrerecordedConfig, PrerecordedEmulator
+    from tests.support.media import FLAC, encode, read_wav_s16
+
+    pcm, rate = read_wav_s16(HELLO)
+    flac = encode(pcm, rate, tmp_path / "hello.flac", FLAC)
+    config = PrerecordedConfig(api_keys=frozenset({KEY}),
+                               script=("first sentence here", "second sentence there"))
+    with PrerecordedEmulator(config) as api:
+        done = run_app("--headless", "--file", str(flac), env=prerecorded_env(tmp_path, api.url))
+        uploads = list(api.uploads.values())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["First sentence here.", "Second sentence there."]
+    assert uploads == [flac.read_bytes()]
+    lines = done.stderr.splitlines()
+    assert "engine: cloud (AssemblyAI pre-recorded API)" in lines
+    assert "upload: 0 %" in lines and "upload: 100 %" in lines
+    assert lines[-1] == "progress: 100 % (done)"
+    kept = list((tmp_path / "data" / "live-transcriber" / "transcripts").glob("*.txt"))
+    assert [p.read_text().split() for p in kept] == [
+        "First sentence here. Second sentence there.".split()]
+
+
+def test_headless_file_in_the_cloud_with_a_bad_key_exits_1_and_keeps_nothing(
+        tmp_path: Path) -> None:
+    from tests.emulator.prerecorded import PrerecordedConfig, PrerecordedEmulator
+
+    with PrerecordedEmulator(PrerecordedConfig(api_keys=frozenset({KEY}))) as api:
+        done = run_app("--headless", "--engine", "cloud", "--file", str(HELLO),
+                       env=prerecorded_env(tmp_path, api.url, key="wrong-key-0123456789"))
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith("error: AssemblyAI rejected the API key")
+    assert "wrong-key-0123456789" not in done.stderr and not done.stdout
+    transcripts = tmp_path / "data" / "live-transcriber" / "transcripts"
+    assert not transcripts.exists() or not any(transcripts.iterdir())
+
+
+def test_headless_file_automatic_falls_back_to_offline_when_the_cloud_is_unreachable(
+        tmp_path: Path) -> None:
+    from tests.support.speech import load_fixture, word_error_rate
+
+    library = load_fixture("library")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    done = run_app("--headless", "--file", str(library.wav),
+                   env=prerecorded_env(tmp_path, closed), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert ("notice: AssemblyAI could not be reached, so library.wav is transcribed on this "
+            "computer.") in done.stderr.splitlines()
+    assert word_error_rate([library.reference], [done.stdout]) <= 0.1, done.stdout

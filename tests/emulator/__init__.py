@@ -18,6 +18,10 @@ Reconnect tests: fault knobs hit only the first N sessions with ``fault_sessions
 time ``emu.service_down()`` / ``emu.service_up()`` and ``emu.drop_all()``; ``emu.sessions_started``,
 ``emu.audio_bytes_per_session`` and ``emu.wait_sessions_started_async(n)`` observe the replay.
 ``CodedRecognizer`` + ``tests/support/coded_speech.py`` count lost or doubled words.
+
+The pre-recorded REST API (upload, create, poll) is a separate loopback server with the same
+auth rules: ``tests.emulator.prerecorded.PrerecordedEmulator`` (stand-alone:
+``python -m tests.emulator.prerecorded --port 0 --api-key KEY``).
 """
 
 from .coded import CodedRecognizer

@@ -67,7 +67,7 @@ def test_bundle_streams_a_file_to_the_service(bundle: Bundle, tmp_path: Path,
                                               emulator: EmulatorThread) -> None:
     env = app_env(tmp_path, LIVE_TRANSCRIBER_STREAMING_URL=emulator.url,
                   ASSEMBLYAI_API_KEY=KEY)
-    done = run(bundle, ["--headless", "--file", str(FIXTURES / "hello.wav"), "--fast"],
+    done = run(bundle, ["--headless", "--wav", str(FIXTURES / "hello.wav"), "--fast"],
                env, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == ["First sentence here.", "Second sentence there."]

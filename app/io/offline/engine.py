@@ -45,7 +45,7 @@ from typing import Final, Protocol, TypeVar
 from app.core.agreement import TurnRules
 from app.core.errors import LiveTranscriberError, OfflineModelError
 from app.core.messages import Begin, Termination, Turn
-from app.core.pace import PaceGovernor
+from app.core.pace import PACES, PaceGovernor
 from app.core.ports import EventSink, PaceChanged
 from app.core.session import SessionEvent, SessionState
 from app.io.lifecycle import EngineLifecycle
@@ -74,6 +74,8 @@ class OfflineOptions:
     # near it: one that is merely slow sheds partial decodes (PaceGovernor) and keeps up.
     max_backlog_ms: int = 300_000
     adapt_pace: bool = True  # shed partial decodes when recognition falls behind the audio
+    # A file (nobody watches words in progress): finals only from the start, no partials.
+    finals_only: bool = False
     # At stop: how long the last decodes may go without finishing one before the decoder is
     # taken for hung (a busy computer that keeps finishing decodes is waited for).
     stop_timeout: float = 30.0
@@ -83,6 +85,10 @@ class OfflineOptions:
 
 class OfflineEngine(EngineLifecycle):
     """One recording's offline transcription session."""
+
+    # No service's pacing rule (AssemblyAI's ~1.25x real time, PROTOCOL.md §6): the feeder
+    # hands a file over as fast as this engine takes it.
+    follows_service_pace = False
 
     def __init__(self, source: ModelSource, sink: EventSink, *,
                  options: OfflineOptions | None = None) -> None:
@@ -210,6 +216,8 @@ class OfflineEngine(EngineLifecycle):
             return
         self._transcriber = OfflineTranscriber(recogniser, self._options.rules,
                                                self._options.decode)
+        if self._options.finals_only:
+            self._transcriber.pace = PACES[-1]
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="offline-decoder")
         self.session_id = f"offline-{uuid.uuid4()}"
@@ -276,7 +284,8 @@ class OfflineEngine(EngineLifecycle):
         machine cannot keep up, and tell the owner what that costs."""
         behind_ms = self._backlog_bytes // BYTES_PER_MS
         self.lag_ms.append(behind_ms)
-        change = self._governor.observe(behind_ms) if self._options.adapt_pace else None
+        adapt = self._options.adapt_pace and not self._options.finals_only
+        change = self._governor.observe(behind_ms) if adapt else None
         if change is not None:
             transcriber.pace = change.pace
             self._poll_bytes = self._options.poll_ms * change.pace.step_factor * BYTES_PER_MS

@@ -45,10 +45,11 @@ class OfflineModels:
         folder = await self._catalog.download(name, self._folder / name, progress, cancel)
         return folder is not None
 
-    def engine_for(self, settings: Settings) -> Callable[[EventSink], OfflineEngine]:
+    def engine_for(self, settings: Settings, *, whole_file: bool = False
+                   ) -> Callable[[EventSink], OfflineEngine]:
         source = self.loader_for(settings.offline_model)
         # An English-only model (also the bundled fallback) clamps these to English itself.
-        options = OfflineOptions(decode=decode_options(settings))
+        options = OfflineOptions(decode=decode_options(settings), finals_only=whole_file)
 
         def build(sink: EventSink) -> OfflineEngine:
             return OfflineEngine(source, sink, options=options)

@@ -4,7 +4,9 @@ Every frame from the source goes into :class:`app.core.held_audio.HeldAudio` fir
 (:meth:`AudioFeeder.run`, owned by the recorder) sends what the current engine has not had
 yet: live, that is the newest frame; after a reconnect or a fallback, the whole held audio
 from the last finished turn on, then live again. Sending waits for room in the engine
-(``room_for_audio``) and keeps within the service's pacing rule (``pace_delay_s``), so no
+(``room_for_audio``) and keeps within the service's pacing rule (``pace_delay_s``; an engine
+whose ``follows_service_pace`` is False — the offline one — has no such rule, so a file goes
+as fast as it decodes), so no
 bounded queue anywhere drops audio; only the held buffer's own bound can, and that is
 counted in ``lost_ms`` and reported by the recorder.
 """
@@ -33,6 +35,7 @@ class AudioFeeder:
         self._sent = 0  # recording byte position handed to the current engine
         self._session_sent = 0  # bytes handed to the current engine
         self._session_began = clock()
+        self._paced = True
         self._wake = asyncio.Event()
         self._caught_up = asyncio.Event()
         self._room = asyncio.Event()
@@ -60,6 +63,7 @@ class AudioFeeder:
         recording's timeline, the offset of the engine's times."""
         offset_ms = self._held.begin_session()
         self._engine = engine
+        self._paced = getattr(engine, "follows_service_pace", True)
         self._sent = self._held.start_byte
         self._session_sent = 0
         self._session_began = self._clock()
@@ -100,7 +104,8 @@ class AudioFeeder:
                 self._sent = held.start_byte
             delay = pace_delay_s(self._session_sent // BYTES_PER_MS,
                                  self._clock() - self._session_began,
-                                 throughput=self._throughput, max_ahead_ms=self._max_ahead_ms)
+                                 throughput=self._throughput, max_ahead_ms=self._max_ahead_ms
+                                 ) if self._paced else 0.0
             if delay > 0:
                 await asyncio.sleep(delay)  # the service's pacing rule, not a poll
                 continue
