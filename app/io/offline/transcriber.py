@@ -227,7 +227,15 @@ class OfflineTranscriber:
         # Cut in the gap after the last word kept, so no audio of the next word is lost.
         cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
         cut = min(max(0, cut_ms * _PER_MS - self._origin), self._audio.size)
-        words = self._second_pass(cut)
+        # The decode that found the sentence end heard the whole turn and more after it: its
+        # words before the cut are the final, as a one-shot decode would have them (no second
+        # pass, so a sentence's final costs no decode of its own).
+        heard = [w for w in self._hypothesis if (w.start_ms + w.end_ms) // 2 < cut_ms]
+        if heard and self._decoded_until is not None and self._decoded_until > cut_ms * _PER_MS:
+            self._language = self._hypothesis_language
+            words = heard
+        else:
+            words = self._second_pass(cut)
         return self._end_turn(words, cut, following, lead=True) + self._partial()
 
     def _second_pass(self, cut: int) -> list[TimedWord]:

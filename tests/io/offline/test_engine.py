@@ -235,12 +235,11 @@ def test_each_final_is_one_decode_of_the_whole_turn_with_the_finished_text_as_pr
         prompt = " ".join(t.transcript for t in finals[:index])
         # The final's words are exactly one decode's (not the committed partial words), that
         # decode heard the whole turn, and it had the earlier finals as its prompt. (A turn
-        # after a cut mid-speech was decoded with the end of the turn before as its lead:
-        # the final is the rest of that decode.)
-        keys = [normalise(w.text) for w in final.words]
+        # cut mid-speech at a sentence end is the decode that found it, up to the cut; the
+        # turn after it was decoded with the end of the one before as its lead: the rest.)
+        keys = " ".join(normalise(w.text) for w in final.words)
         heard = [call for call in streamed.decodes if call.prompt == prompt
-                 and [w.key for w in call.words][-len(keys):] == keys
-                 and len(call.words) <= len(keys) + 3]
+                 and f" {keys} " in f" {' '.join(w.key for w in call.words)} "]
         assert heard, (final.transcript, [c.prompt for c in streamed.decodes])
         assert any(call.seconds * 1000 >= final.words[-1].end - final.words[0].start
                    for call in heard)
