@@ -396,12 +396,13 @@ def split_point(rules: TurnRules, *, buffer_ms: int, words: Sequence[TimedWord],
 # --- the messages --------------------------------------------------------------------------
 
 
-def _words(words: Sequence[TimedWord], finals: int) -> tuple[Word, ...]:
+def _words(words: Sequence[TimedWord], finals: int, capitalise: bool = True,
+           ) -> tuple[Word, ...]:
     """Message words: the first ``finals`` final, the turn's first letter upper case (a turn
     starts a sentence; Whisper lower-cases a first word it heard with little context)."""
     out = []
     for index, word in enumerate(words):
-        text = word.text[:1].upper() + word.text[1:] if index == 0 else word.text
+        text = word.text[:1].upper() + word.text[1:] if index == 0 and capitalise else word.text
         out.append(Word(text=text, start=word.start_ms, end=word.end_ms,
                         confidence=round(word.confidence, 4), word_is_final=index < finals))
     return tuple(out)
@@ -412,10 +413,10 @@ def _text(words: Sequence[Word]) -> str:
 
 
 def partial_turn(order: int, committed: Sequence[TimedWord],
-                 tail: Sequence[TimedWord]) -> Turn:
+                 tail: Sequence[TimedWord], *, capitalise: bool = True) -> Turn:
     """A turn in progress, shaped like Universal-Streaming's: ``transcript`` holds only the
     committed words, ``words`` all of them with the tail marked not final."""
-    words = _words((*committed, *tail), len(committed))
+    words = _words((*committed, *tail), len(committed), capitalise)
     return Turn(
         turn_order=order,
         turn_is_formatted=True,  # Whisper writes case and punctuation itself
@@ -426,11 +427,12 @@ def partial_turn(order: int, committed: Sequence[TimedWord],
     )
 
 
-def final_turn(order: int, words: Sequence[TimedWord], *, language: str | None = None,
+def final_turn(order: int, words: Sequence[TimedWord], *, capitalise: bool = True,
+               language: str | None = None,
                language_confidence: float | None = None) -> Turn:
     """A finished turn; ``language``: the ISO code a multilingual model heard (None: unknown,
     or an English-only model)."""
-    message_words = _words(words, len(words))
+    message_words = _words(words, len(words), capitalise)
     text = _text(message_words)
     return Turn(
         turn_order=order,

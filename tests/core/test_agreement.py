@@ -326,6 +326,10 @@ def test_final_turn_has_only_final_words() -> None:
     assert turn.end_of_turn and turn.transcript == turn.utterance == "Hello there."
     assert all(w.word_is_final for w in turn.words)
     assert final_turn(1, []).transcript == ""
+    # A turn that goes on a sentence cut at a clause end does not begin a sentence.
+    assert final_turn(2, words("the letter came."), capitalise=False).transcript == \
+        "the letter came."
+    assert partial_turn(2, words("the"), words("letter"), capitalise=False).transcript == "the"
 
 
 # --- what the model heard ------------------------------------------------------------------

@@ -41,6 +41,7 @@ from app.core.agreement import (
     TimedWord,
     TurnRules,
     after_cut,
+    ends_sentence,
     final_turn,
     partial_turn,
     plan_step,
@@ -90,6 +91,9 @@ class OfflineTranscriber:
         # After a turn was cut mid-speech: where (stream ms) and its final words. The buffer
         # then begins lead_ms before the cut, and the words heard there are not this turn's.
         self._lead: tuple[int, tuple[TimedWord, ...]] | None = None
+        # A turn begins a sentence (its first word upper case) unless the turn before was
+        # cut mid-sentence, at a clause end.
+        self._sentence_start = True
         # The language the last decode heard, and the one the last partial decode heard: the
         # final Turn carries the one of the decode its words came from (None: .en model).
         self._language: tuple[str, float] | None = None
@@ -202,7 +206,8 @@ class OfflineTranscriber:
         if shown == self._shown or not (committed or tail):
             return []
         self._shown = shown
-        return [partial_turn(self._order, committed, tail)]
+        return [partial_turn(self._order, committed, tail,
+                             capitalise=self._sentence_start)]
 
     # --- ending turns ------------------------------------------------------------------------
 
@@ -280,7 +285,8 @@ class OfflineTranscriber:
         before ``cut``; ``following`` holds the words already shown for the next turn.
         ``lead``: speech goes on after the cut; keep ``lead_ms`` before it as context."""
         language, confidence = self._language if words and self._language else (None, None)
-        turns = ([final_turn(self._order, words, language=language,
+        turns = ([final_turn(self._order, words, capitalise=self._sentence_start,
+                             language=language,
                              language_confidence=confidence)]
                  if words or self._shown else [])
         if turns:
@@ -292,6 +298,7 @@ class OfflineTranscriber:
         self._decoded_until = None
         keep = min(cut, self.rules.lead_ms * _PER_MS) if lead and words else 0
         self._lead = ((self._origin + cut) // _PER_MS, tuple(words)) if keep else None
+        self._sentence_start = not (lead and words and not ends_sentence(words[-1]))
         self._trim(cut - keep)
         return turns
 
