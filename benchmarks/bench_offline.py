@@ -17,10 +17,10 @@ taken from the loop's clock (as a microphone delivers them), with 1 s of silence
 * partial latency: speech onset (Silero VAD on the clip) -> the first partial Turn (target
   <= 1.5 s); per turn as well: the turn's first word -> its first partial (worst);
 * final latency: the end of speech (Silero VAD on the clip) -> the clip's last final Turn
-  (target <= 2.0 s; its turn is up to 15 s long); and the final delay of every final: its last
+  (target <= 2.0 s; its turn is up to 20 s long); and the final delay of every final: its last
   word's end on the stream's clock -> the Turn on the loop, p50 and worst (a turn of
-  continuous speech ends at its last committed sentence end once it is 15 s long, so a
-  sentence's final can come well after its last word);
+  continuous speech ends at a sentence end past 4 s, a clause end past 10 s, anywhere past
+  20 s: ``TurnRules``; the sentence end is seen a decode after it was said);
 * lag: the audio handed in that the recogniser had not looked at, after each decoder step;
   p50 and worst;
 * CPU core-seconds per audio second; peak RSS of the process.

@@ -196,7 +196,7 @@ class Decoded:
 class WhisperRecogniser:
     """A loaded Whisper model and the Silero voice-activity detector, behind typed methods.
 
-    Calls block (a decode takes ~0.7 s); run them off the event loop. Sessions may share one
+    Calls block (a decode takes ~0.2-1 s); run them off the event loop. Sessions may share one
     instance: CTranslate2 queues concurrent calls on its single worker, and onnxruntime
     sessions are safe to run from several threads.
     """
