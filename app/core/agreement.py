@@ -13,10 +13,13 @@ change; the rest of the newest hypothesis is the unstable tail, shown as the par
 Turn rules (:func:`plan_step`, :func:`split_point`): decode every ``step_ms`` while speech
 goes on, and at once when a pause begins, so that when the pause turns out to be the end of
 speech the utterance is usually decoded already and the final Turn needs no further decode.
-A turn ends at the end of speech (``end_silence_ms`` of silence), or, when the speaker goes on
-past ``max_turn_ms``, at the last committed sentence end (so the decoded buffer, whose cost
-grows with its length, stays short); past ``hard_max_turn_ms`` without any sentence end,
-after the last committed word.
+A turn ends at the end of speech (``end_silence_ms`` of silence), or, when the speaker goes on,
+early, so that the final of a sentence follows it closely and the decoded buffer (whose cost
+grows with its length) stays short: past ``sentence_turn_ms`` at the last sentence end of the
+latest decode, past ``clause_turn_ms`` at a clause end too, past ``hard_max_turn_ms`` after its
+last word but one. The next turn's decodes hear ``lead_ms`` of audio before such a cut again,
+as context (a word is heard better with the one before it); :func:`after_cut` drops the words
+of that lead, which the ended turn has already, so no word is lost or doubled at the cut.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from app.core.messages import Turn, Word
 
 _SENTENCE_ENDS = (".", "?", "!")
+_CLAUSE_ENDS = (",", ";", ":")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ def normalise(text: str) -> str:
 
 def ends_sentence(word: TimedWord) -> bool:
     return word.text.rstrip("\"')]").endswith(_SENTENCE_ENDS)
+
+
+def ends_clause(word: TimedWord) -> bool:
+    return word.text.rstrip("\"')]").endswith(_CLAUSE_ENDS)
 
 
 class LocalAgreement:
@@ -117,13 +125,50 @@ class LocalAgreement:
         return (*self._committed, *rest)
 
     def split(self, keep: int) -> tuple[tuple[TimedWord, ...], LocalAgreement]:
-        """End the turn after committed word ``keep``: its words, and the next turn's state."""
-        if not 0 < keep <= len(self._committed):
-            raise ValueError("keep must select at least one committed word")
-        ended = tuple(self._committed[:keep])
-        following = LocalAgreement(self._committed[keep:], self._tail,
+        """End the turn after word ``keep`` of the committed words and then the tail: its
+        words, and the next turn's state (the committed words after the cut stay committed,
+        the tail after it stays the tail)."""
+        words = (*self._committed, *self._tail)
+        if not 0 < keep <= len(words):
+            raise ValueError("keep must select at least one word")
+        following = LocalAgreement(self._committed[keep:],
+                                   self._tail[max(0, keep - len(self._committed)):],
                                    overlap_ms=self._overlap_ms, max_ngram=self._max_ngram)
-        return ended, following
+        return words[:keep], following
+
+
+def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord], *,
+              max_ngram: int = 3, repeat_ms: int = 500) -> list[TimedWord]:
+    """The words of a decode whose audio begins before ``cut_ms`` (the lead: the end of the
+    turn that was cut there, heard again as context) that the ended turn does not have.
+    ``ended``: that turn's final words; all times on the stream's clock.
+
+    Word times are only roughly right, so the end of a word says on which side of the cut it
+    lies (not its start: the first word of a decode often starts at the audio's start, when
+    Whisper skips lead words the prompt already has), and the texts settle the rest: a lead
+    word after the ended turn's last word was not in it (kept), and the ended turn's last
+    words again right after the cut (their times came out late) are dropped.
+    """
+    if not ended:
+        return list(words)
+    lead = 0
+    while lead < len(words) and words[lead].end_ms <= cut_ms:
+        lead += 1
+    rest = list(words[lead:])
+    if lead:
+        last = ended[-1].key
+        matches = [index for index in range(lead) if words[index].key == last]
+        if matches:
+            rest = [*words[matches[-1] + 1:lead], *rest]
+    for size in range(min(max_ngram, len(ended), len(rest)), 0, -1):
+        if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
+                and rest[size - 1].start_ms < cut_ms + repeat_ms):
+            rest = rest[size:]
+            break
+    # Times stay in order across the cut (a first word stretched over the lead starts there).
+    floor = ended[-1].end_ms
+    return [w if w.start_ms >= floor else
+            TimedWord(w.text, floor, max(floor, w.end_ms), w.confidence) for w in rest]
 
 
 def sentence_cut(words: Sequence[TimedWord]) -> int:
@@ -156,6 +201,8 @@ def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
         glued = not piece.text[:1].isspace() or all(c in _CLOSING for c in text)
         if glued and words:
             last = words[-1]
+            if text in ".,!?;:" and last.text.endswith(text):
+                text = ""  # "today" "." ".": a mark once is enough
             words[-1] = TimedWord(last.text + text, last.start_ms, max(last.end_ms, piece.end_ms),
                                   min(last.confidence, piece.confidence))
         else:
@@ -212,8 +259,17 @@ class TurnRules:
     pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
     end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
     pad_ms: int = 200  # audio kept before and after speech
-    max_turn_ms: int = 15_000  # beyond this, end the turn at a committed sentence end
-    hard_max_turn_ms: int = 25_000  # beyond this, after the last committed word
+    # Continuous speech: beyond this, end the turn at the last sentence end of a decode (one
+    # followed by another word in it: a decode ends a buffer that stops mid-sentence with a
+    # full stop too); beyond clause_turn_ms at a clause end too; beyond hard_max_turn_ms
+    # after the last word but one (well within Whisper's 30 s window).
+    sentence_turn_ms: int = 4_000
+    clause_turn_ms: int = 10_000
+    hard_max_turn_ms: int = 20_000
+    # Finals only (no partial decodes to find sentence ends in): beyond this, end the turn in
+    # its last pause (fewer, longer turns: each final costs a decode of at least 10 s).
+    max_turn_ms: int = 15_000
+    lead_ms: int = 1_000  # audio before a cut that the next turn's decodes hear again
 
     def __post_init__(self) -> None:
         if not 0 < self.pause_ms <= self.end_silence_ms:
@@ -222,6 +278,10 @@ class TurnRules:
             raise ValueError("pad_ms must not exceed pause_ms")
         if not 0 < self.max_turn_ms <= self.hard_max_turn_ms:
             raise ValueError("max_turn_ms must be positive and at most hard_max_turn_ms")
+        if not 0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.hard_max_turn_ms:
+            raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
+        if self.lead_ms < 0:
+            raise ValueError("lead_ms must not be negative")
 
 
 @dataclass(frozen=True)
@@ -313,31 +373,36 @@ def _without_partials(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSp
     return Step(Action.WAIT)
 
 
-def split_point(rules: TurnRules, *, buffer_ms: int,
-                committed: Sequence[TimedWord]) -> int | None:
-    """After a decode: how many committed words end the turn early, or None to go on.
+def split_point(rules: TurnRules, *, buffer_ms: int, words: Sequence[TimedWord],
+                committed: int = 0) -> int | None:
+    """After a decode: after how many of ``words`` (the turn's committed words, then the
+    latest decode's tail) the turn ends early, or None to go on.
 
-    0 means the turn must end although nothing was agreed on yet: with the latest hypothesis.
+    Only a sentence or clause end followed by another word counts. 0 means the turn must end
+    although there is no word to cut after: with the latest hypothesis. ``committed``: how
+    many of ``words`` are committed (a hard cut keeps at least those in the ended turn).
     """
-    if buffer_ms <= rules.max_turn_ms:
+    if buffer_ms <= rules.sentence_turn_ms:
         return None
-    cut = sentence_cut(committed)
-    if cut:
-        return cut
+    clauses = buffer_ms > rules.clause_turn_ms
+    for index in range(len(words) - 2, -1, -1):
+        if ends_sentence(words[index]) or (clauses and ends_clause(words[index])):
+            return index + 1
     if buffer_ms > rules.hard_max_turn_ms:
-        return len(committed)
+        return max(committed, len(words) - 1)
     return None
 
 
 # --- the messages --------------------------------------------------------------------------
 
 
-def _words(words: Sequence[TimedWord], finals: int) -> tuple[Word, ...]:
+def _words(words: Sequence[TimedWord], finals: int, capitalise: bool = True,
+           ) -> tuple[Word, ...]:
     """Message words: the first ``finals`` final, the turn's first letter upper case (a turn
     starts a sentence; Whisper lower-cases a first word it heard with little context)."""
     out = []
     for index, word in enumerate(words):
-        text = word.text[:1].upper() + word.text[1:] if index == 0 else word.text
+        text = word.text[:1].upper() + word.text[1:] if index == 0 and capitalise else word.text
         out.append(Word(text=text, start=word.start_ms, end=word.end_ms,
                         confidence=round(word.confidence, 4), word_is_final=index < finals))
     return tuple(out)
@@ -348,10 +413,10 @@ def _text(words: Sequence[Word]) -> str:
 
 
 def partial_turn(order: int, committed: Sequence[TimedWord],
-                 tail: Sequence[TimedWord]) -> Turn:
+                 tail: Sequence[TimedWord], *, capitalise: bool = True) -> Turn:
     """A turn in progress, shaped like Universal-Streaming's: ``transcript`` holds only the
     committed words, ``words`` all of them with the tail marked not final."""
-    words = _words((*committed, *tail), len(committed))
+    words = _words((*committed, *tail), len(committed), capitalise)
     return Turn(
         turn_order=order,
         turn_is_formatted=True,  # Whisper writes case and punctuation itself
@@ -362,11 +427,12 @@ def partial_turn(order: int, committed: Sequence[TimedWord],
     )
 
 
-def final_turn(order: int, words: Sequence[TimedWord], *, language: str | None = None,
+def final_turn(order: int, words: Sequence[TimedWord], *, capitalise: bool = True,
+               language: str | None = None,
                language_confidence: float | None = None) -> Turn:
     """A finished turn; ``language``: the ISO code a multilingual model heard (None: unknown,
     or an English-only model)."""
-    message_words = _words(words, len(words))
+    message_words = _words(words, len(words), capitalise)
     text = _text(message_words)
     return Turn(
         turn_order=order,

@@ -15,6 +15,7 @@ from app.core.agreement import (
     Step,
     TimedWord,
     TurnRules,
+    after_cut,
     final_turn,
     join_pieces,
     normalise,
@@ -105,10 +106,19 @@ def test_split_ends_the_turn_and_carries_the_rest() -> None:
     assert texts(ended) == "it rained."
     assert texts(following.committed) == "we stayed in and"
     assert texts(following.tail) == "read"
+    # A cut inside the tail: the tail after it stays the tail.
+    ended, following = agreement.split(len(agreement.committed) + 1)
+    assert texts(ended) == "it rained. we stayed in and read"
+    assert following.committed == () and following.tail == ()
     with pytest.raises(ValueError):
         agreement.split(0)
     with pytest.raises(ValueError):
-        agreement.split(len(agreement.committed) + 1)
+        agreement.split(len(agreement.committed) + 2)
+    agreement.insert(words("it rained. we stayed in and read a book"))
+    ended, following = agreement.split(sentence_cut(agreement.committed) + 1)
+    assert texts(ended) == "it rained. we"
+    assert texts(following.committed) == "stayed in and read"
+    assert texts(following.tail) == "a book"
 
 
 def test_sentence_cut() -> None:
@@ -209,9 +219,9 @@ def test_finals_only_ends_a_long_turn_in_its_last_pause() -> None:
     assert finals_only(16_000, long) == Step(Action.FINALISE, 12_000 + 200)
     assert finals_only(16_000, [span(200, 9000), span(9300, 16_000, ended=False)]) == \
         Step(Action.FINALISE, 9000 + 150)  # half the pause when it is shorter than two pads
-    assert finals_only(24_000, [span(200, 24_000, ended=False)]) == Step(Action.WAIT)
-    assert finals_only(26_000, [span(200, 26_000, ended=False)]) == \
-        Step(Action.FINALISE, 26_000)
+    assert finals_only(19_000, [span(200, 19_000, ended=False)]) == Step(Action.WAIT)
+    assert finals_only(21_000, [span(200, 21_000, ended=False)]) == \
+        Step(Action.FINALISE, 21_000)
 
 
 def test_later_decodes_follow_the_step() -> None:
@@ -237,13 +247,53 @@ def test_end_of_speech_finalises_after_the_pad() -> None:
     assert utterance_end(RULES, 3000, [span(200, 1500), span(1800, 3000, ended=False)]) is None
 
 
-def test_split_point_prefers_a_committed_sentence_end() -> None:
-    committed = words("it rained. we stayed in")
-    assert split_point(RULES, buffer_ms=14_000, committed=committed) is None
-    assert split_point(RULES, buffer_ms=16_000, committed=committed) == 2
-    assert split_point(RULES, buffer_ms=16_000, committed=words("no end yet")) is None
-    assert split_point(RULES, buffer_ms=26_000, committed=words("no end yet")) == 3
-    assert split_point(RULES, buffer_ms=26_000, committed=[]) == 0
+def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_anywhere() -> None:
+    def cut(buffer_ms: int, text: str, committed: int = 0) -> int | None:
+        return split_point(RULES, buffer_ms=buffer_ms, words=words(text), committed=committed)
+
+    assert cut(3_900, "it rained. we stayed in") is None  # short enough
+    assert cut(4_100, "it rained. we stayed in") == 2  # in the tail too
+    assert cut(4_100, "one. two? three! four") == 3  # the last sentence end
+    # A full stop on the decode's last word may only mean the audio stopped there.
+    assert cut(4_100, "we stayed in.") is None
+    assert cut(9_000, "we stayed in, and read") is None
+    assert cut(10_100, "we stayed in, and read") == 3  # a clause end, past 10 s
+    assert cut(10_100, "it rained. we stayed in, and read") == 5  # the later one
+    assert cut(19_000, "no end yet at all") is None
+    assert cut(20_100, "no end yet at all") == 4  # anywhere but the last word
+    assert cut(20_100, "no end yet at all", committed=5) == 5  # never un-commits words
+    assert cut(20_100, "") == 0  # nothing to cut after: the whole buffer
+    assert cut(20_100, "word") == 0
+
+
+def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doubled() -> None:
+    ended = words("it was a cold thing to say.", start=0)  # 0-2050 ms; the cut at 2100
+    cut_ms = 2100
+
+    def heard(*timed: tuple[str, int, int]) -> str:
+        return texts(after_cut([TimedWord(t, a, b) for t, a, b in timed], cut_ms, ended))
+
+    # The next turn's decode began 1 s before the cut: its first words are the lead.
+    assert heard(("to", 1100, 1400), ("say.", 1500, 2000), ("Her", 2150, 2400),
+                 ("brother", 2400, 2800)) == "Her brother"
+    # A lead word whose middle is before the cut but that the ended turn did not have
+    # (its decode stopped at "say.") is kept; so is one after the cut.
+    assert heard(("say.", 1500, 1900), ("Her", 1900, 2250), ("brother", 2300, 2700)) == \
+        "Her brother"
+    # The ended turn's last words again just after the cut (their times came out late).
+    assert heard(("to", 2150, 2300), ("say.", 2300, 2500), ("Her", 2600, 2900)) == "Her"
+    # ... but a word said again later is speech, not a repeat.
+    assert heard(("Her", 2200, 2400), ("say.", 2700, 3000)) == "Her say."
+    assert heard(("said", 2150, 2300), ("say.", 2300, 2500)) == "said say."
+    # Whisper may skip the lead words the prompt already has and stretch the first word over
+    # the lead: it ends after the cut, so it is the next turn's.
+    assert heard(("Her", 1100, 2400), ("brother", 2400, 2800)) == "Her brother"
+    stretched = after_cut([TimedWord("Her", 1100, 2400)], cut_ms, ended)
+    assert stretched == [TimedWord("Her", ended[-1].end_ms, 2400)]  # times stay in order
+    # Lead words the ended turn heard differently: its wording stands, the lead is dropped.
+    assert heard(("too", 1100, 1400), ("sae", 1500, 2000), ("Her", 2200, 2500)) == "Her"
+    assert heard() == ""
+    assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
 
 
 def test_rules_are_consistent() -> None:
@@ -253,6 +303,10 @@ def test_rules_are_consistent() -> None:
         TurnRules(pad_ms=300, pause_ms=250)
     with pytest.raises(ValueError):
         TurnRules(max_turn_ms=30_000)
+    with pytest.raises(ValueError):
+        TurnRules(sentence_turn_ms=12_000)  # after the clause ends
+    with pytest.raises(ValueError):
+        TurnRules(lead_ms=-1)
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -272,6 +326,10 @@ def test_final_turn_has_only_final_words() -> None:
     assert turn.end_of_turn and turn.transcript == turn.utterance == "Hello there."
     assert all(w.word_is_final for w in turn.words)
     assert final_turn(1, []).transcript == ""
+    # A turn that goes on a sentence cut at a clause end does not begin a sentence.
+    assert final_turn(2, words("the letter came."), capitalise=False).transcript == \
+        "the letter came."
+    assert partial_turn(2, words("the"), words("letter"), capitalise=False).transcript == "the"
 
 
 # --- what the model heard ------------------------------------------------------------------
@@ -310,6 +368,8 @@ def pieces(*texts: str) -> list[TimedWord]:
     ((" up", "-to", "-date"), "up-to-date"),
     ((" lunch", " ."), "lunch."),  # a lone mark belongs to the word before
     ((" really", " ?"), "really?"),
+    ((" today", ".", "."), "today."),  # a mark twice over is one
+    ((" wait", "..."), "wait..."),
     (("-hearted", " thing"), "-hearted thing"),  # nothing before to join: kept
     ((" ", " hello", "  "), "hello"),  # spaces alone are no words
     (("Hello", " there"), "Hello there"),  # the first piece without a space starts a word

@@ -111,6 +111,9 @@ class OfflineEngine(EngineLifecycle):
         # Recognition lag after each decoder step (the audio handed in that the recogniser has
         # not looked at yet), newest last: for benchmarks and diagnostics.
         self.lag_ms: collections.deque[int] = collections.deque(maxlen=20_000)
+        # Where in the stream each of those was measured: the audio handed to the recogniser
+        # so far (ms), so a reader can see the lag was measured all through the recording.
+        self.lag_at_ms: collections.deque[int] = collections.deque(maxlen=20_000)
 
     # --- public API ----------------------------------------------------------------------
 
@@ -284,6 +287,7 @@ class OfflineEngine(EngineLifecycle):
         machine cannot keep up, and tell the owner what that costs."""
         behind_ms = self._backlog_bytes // BYTES_PER_MS
         self.lag_ms.append(behind_ms)
+        self.lag_at_ms.append(transcriber.received_ms)
         adapt = self._options.adapt_pace and not self._options.finals_only
         change = self._governor.observe(behind_ms) if adapt else None
         if change is not None:

@@ -164,6 +164,17 @@ class DecodeOptions:
     # that ends mid-word, multiplying the step cost for nothing the next step cannot fix.
     temperature: float = 0.0
     task: Literal["transcribe", "translate"] = "transcribe"  # translate: into English
+    # The encoder hears the audio plus this much silence (at least ``min_window_s``) instead
+    # of Whisper's fixed 30 s: on tiny.en the encoder is most of a decode's cost, and it grows
+    # with the window, not the speech. None: Whisper's 30 s. Without padding Whisper loops.
+    window_pad_s: float | None = 3.0
+    min_window_s: float = 10.0
+
+    def encoder_window_s(self, audio_s: float) -> float | None:
+        """The encoder window for ``audio_s`` seconds of audio (None: Whisper's 30 s)."""
+        if self.window_pad_s is None:
+            return None
+        return max(self.min_window_s, audio_s + self.window_pad_s)
 
     def for_model(self, spec: ModelSpec) -> DecodeOptions:
         """These options as ``spec`` can follow them: an English-only model always
@@ -185,7 +196,7 @@ class Decoded:
 class WhisperRecogniser:
     """A loaded Whisper model and the Silero voice-activity detector, behind typed methods.
 
-    Calls block (a decode takes ~0.7 s); run them off the event loop. Sessions may share one
+    Calls block (a decode takes ~0.2-1 s); run them off the event loop. Sessions may share one
     instance: CTranslate2 queues concurrent calls on its single worker, and onnxruntime
     sessions are safe to run from several threads.
     """
@@ -218,7 +229,8 @@ class WhisperRecogniser:
             audio, language=opts.language, task=opts.task, beam_size=opts.beam_size,
             temperature=opts.temperature, condition_on_previous_text=False,
             initial_prompt=prompt or None,
-            without_timestamps=False, word_timestamps=True, vad_filter=False)
+            without_timestamps=False, word_timestamps=True, vad_filter=False,
+            encoder_window_s=opts.encoder_window_s(audio.size / SAMPLE_RATE))
         pieces: list[TimedWord] = []
         for segment in segments:  # a generator: decoding happens while iterating
             scores = SegmentScores(float(segment.no_speech_prob), float(segment.avg_logprob),
@@ -241,7 +253,7 @@ class WhisperRecogniser:
         if audio.size == 0:
             return []
         options = _vad_options(min_silence_ms, min_speech_ms)
-        found: Sequence[dict[str, int]] = _vad().get_speech_timestamps(
+        found: Sequence[dict[str, int]] = _compat().get_speech_timestamps(
             audio, vad_options=options, sampling_rate=SAMPLE_RATE)
         # With no padding, a span still open at the end of the audio ends exactly there; one
         # that closed was followed by at least min_silence_ms of silence.
@@ -251,21 +263,20 @@ class WhisperRecogniser:
                 for s in found]
 
 
-def _vad() -> Any:
+def _compat() -> Any:
     from app.io.offline import faster_whisper_compat
     return faster_whisper_compat
 
 
 def _vad_options(min_silence_ms: int, min_speech_ms: int) -> Any:
-    return _vad().VadOptions(threshold=0.5, min_speech_duration_ms=min_speech_ms,
+    return _compat().VadOptions(threshold=0.5, min_speech_duration_ms=min_speech_ms,
                              min_silence_duration_ms=min_silence_ms, speech_pad_ms=0)
 
 
 def _construct_model(folder: Path, cpu_threads: int) -> Any:
     """The one place a CTranslate2 model is created (tests watch it to prove nothing loads)."""
-    from faster_whisper import WhisperModel  # type: ignore[import-untyped, unused-ignore]
-    return WhisperModel(str(folder), device="cpu", compute_type="int8",
-                        cpu_threads=cpu_threads)
+    return _compat().WindowedWhisperModel(str(folder), device="cpu", compute_type="int8",
+                                       cpu_threads=cpu_threads)
 
 
 _loaded: dict[tuple[str, str, int], WhisperRecogniser] = {}
@@ -312,7 +323,7 @@ class WhisperModelLoader:
             verify_model_folder(folder, self.spec)
             try:
                 model = _construct_model(folder, self._cpu_threads)
-                _vad().get_vad_model()  # the ONNX session, so the first step is not slow
+                _compat().get_vad_model()  # the ONNX session, so the first step is not slow
             except (RuntimeError, ValueError, OSError) as exc:
                 raise OfflineModelError(
                     f"The offline speech model '{self.spec.name}' could not be loaded.",

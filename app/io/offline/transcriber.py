@@ -4,9 +4,15 @@
 ``Turn`` messages it produced. Each call runs Silero VAD over the current buffer (the audio
 since the current turn began, ~10-40 ms), then does what :func:`app.core.agreement.plan_step`
 says: drop silence, end the turn at the end of speech, or re-decode the whole utterance so far
-and feed the words to LocalAgreement-2. A decode costs ~0.7 s whatever the length (Whisper
-pads to 30 s windows), so it happens at most once per ``step_ms`` of audio; a caller that hands
-over more audio per call (because the last decode took long) gets a longer step for free.
+and feed the words to LocalAgreement-2. A decode's encoder hears the utterance plus 3 s (at
+least 10 s; ``DecodeOptions.window_pad_s``) and costs ~0.2-0.5 s on tiny.en, so it happens at
+most once per ``step_ms`` of audio; a caller that hands over more audio per call (because the
+last decode took long) gets a longer step for free.
+
+Continuous speech is cut into turns at sentence ends (``split_point``): the turn's final
+follows its sentence closely instead of waiting for a pause. The next turn keeps ``lead_ms``
+of the audio before the cut, so its decodes hear the end of the sentence before as context;
+the words of that lead are the ended turn's already and are left out (``after_cut``).
 
 Two passes: the partial words come from LocalAgreement-2, which commits a word once two decodes
 of a growing buffer agree on it, so a word cut in half at the end of one buffer ("ill" before
@@ -34,6 +40,8 @@ from app.core.agreement import (
     SpeechSpan,
     TimedWord,
     TurnRules,
+    after_cut,
+    ends_sentence,
     final_turn,
     partial_turn,
     plan_step,
@@ -80,6 +88,12 @@ class OfflineTranscriber:
         self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
         self._context = ""  # the finished turns' text, the prompt of the next decodes
+        # After a turn was cut mid-speech: where (stream ms) and its final words. The buffer
+        # then begins lead_ms before the cut, and the words heard there are not this turn's.
+        self._lead: tuple[int, tuple[TimedWord, ...]] | None = None
+        # A turn begins a sentence (its first word upper case) unless the turn before was
+        # cut mid-sentence, at a clause end.
+        self._sentence_start = True
         # The language the last decode heard, and the one the last partial decode heard: the
         # final Turn carries the one of the decode its words came from (None: .en model).
         self._language: tuple[str, float] | None = None
@@ -163,8 +177,15 @@ class OfflineTranscriber:
         self.stats.decode_seconds += elapsed
         self.stats.longest_decode = max(self.stats.longest_decode, elapsed)
         offset = self._origin // _PER_MS
-        return [TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
-                for w in words]
+        return self._after_lead([TimedWord(w.text, w.start_ms + offset, w.end_ms + offset,
+                                           w.confidence) for w in words])
+
+    def _after_lead(self, words: list[TimedWord]) -> list[TimedWord]:
+        """``words`` (stream clock) without those of the lead, which the turn before has."""
+        if self._lead is None:
+            return words
+        cut_ms, ended = self._lead
+        return after_cut(words, cut_ms, ended)
 
     def _decode_partial(self) -> list[Turn]:
         self._hypothesis = self._decode(self._audio.size)
@@ -173,7 +194,8 @@ class OfflineTranscriber:
         self._agreement.insert(self._hypothesis)
         turns = self._partial()
         keep = split_point(self.rules, buffer_ms=self.buffered_ms,
-                           committed=self._agreement.committed)
+                           words=(*self._agreement.committed, *self._agreement.tail),
+                           committed=len(self._agreement.committed))
         if keep is not None:
             turns += self._split(keep)
         return turns
@@ -184,7 +206,8 @@ class OfflineTranscriber:
         if shown == self._shown or not (committed or tail):
             return []
         self._shown = shown
-        return [partial_turn(self._order, committed, tail)]
+        return [partial_turn(self._order, committed, tail,
+                             capitalise=self._sentence_start)]
 
     # --- ending turns ------------------------------------------------------------------------
 
@@ -199,8 +222,9 @@ class OfflineTranscriber:
         return self._end_turn(words, cut, LocalAgreement(carried))
 
     def _split(self, keep: int) -> list[Turn]:
-        """The turn grew too long: end it after ``keep`` committed words (0: all of the last
-        hypothesis) and carry the rest into the next turn."""
+        """The turn grew too long: end it after ``keep`` of its words (0: all of the last
+        hypothesis) and carry the rest into the next turn, which hears ``lead_ms`` of the
+        audio before the cut again."""
         if keep == 0:
             return self._finalise(self.buffered_ms)
         ended, following = self._agreement.split(keep)
@@ -208,7 +232,16 @@ class OfflineTranscriber:
         # Cut in the gap after the last word kept, so no audio of the next word is lost.
         cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
         cut = min(max(0, cut_ms * _PER_MS - self._origin), self._audio.size)
-        return self._end_turn(self._second_pass(cut), cut, following) + self._partial()
+        # The decode that found the sentence end heard the whole turn and more after it: its
+        # words before the cut are the final, as a one-shot decode would have them (no second
+        # pass, so a sentence's final costs no decode of its own).
+        heard = [w for w in self._hypothesis if (w.start_ms + w.end_ms) // 2 < cut_ms]
+        if heard and self._decoded_until is not None and self._decoded_until > cut_ms * _PER_MS:
+            self._language = self._hypothesis_language
+            words = heard
+        else:
+            words = self._second_pass(cut)
+        return self._end_turn(words, cut, following, lead=True) + self._partial()
 
     def _second_pass(self, cut: int) -> list[TimedWord]:
         """The final words of the audio before ``cut`` (buffer samples): one decode of all of
@@ -230,6 +263,8 @@ class OfflineTranscriber:
         thinks is the last, and the speech after it is skipped): decode what the detector
         hears as speech after the last word once more, on its own, so no sentence is lost."""
         heard_until = max(0, words[-1].end_ms * _PER_MS - self._origin) if words else 0
+        if self._lead is not None:  # the lead was heard: by the turn before
+            heard_until = max(heard_until, self._lead[0] * _PER_MS - self._origin)
         if cut - heard_until < _REST_MS * _PER_MS:
             return []
         rest = self._audio[heard_until:cut]
@@ -239,16 +274,19 @@ class OfflineTranscriber:
         self.stats.final_decodes += 1
         prompt = (self._context + " " + " ".join(w.text for w in words)).strip()
         offset = (self._origin + heard_until) // _PER_MS
-        return [TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
-                for w in self._recogniser.transcribe(rest, prompt=prompt[-_PROMPT_CHARS:],
-                                                     options=self.options)]
+        return self._after_lead([
+            TimedWord(w.text, w.start_ms + offset, w.end_ms + offset, w.confidence)
+            for w in self._recogniser.transcribe(rest, prompt=prompt[-_PROMPT_CHARS:],
+                                                 options=self.options)])
 
-    def _end_turn(self, words: list[TimedWord], cut: int, following: LocalAgreement,
-                  ) -> list[Turn]:
+    def _end_turn(self, words: list[TimedWord], cut: int, following: LocalAgreement, *,
+                  lead: bool = False) -> list[Turn]:
         """Send the final Turn (also an empty one, to clear words shown) and drop the audio
-        before ``cut``; ``following`` holds the words already shown for the next turn."""
+        before ``cut``; ``following`` holds the words already shown for the next turn.
+        ``lead``: speech goes on after the cut; keep ``lead_ms`` before it as context."""
         language, confidence = self._language if words and self._language else (None, None)
-        turns = ([final_turn(self._order, words, language=language,
+        turns = ([final_turn(self._order, words, capitalise=self._sentence_start,
+                             language=language,
                              language_confidence=confidence)]
                  if words or self._shown else [])
         if turns:
@@ -258,7 +296,10 @@ class OfflineTranscriber:
         self._shown = None
         self._hypothesis = []  # decoded from the old turn's start with the old prompt
         self._decoded_until = None
-        self._trim(cut)
+        keep = min(cut, self.rules.lead_ms * _PER_MS) if lead and words else 0
+        self._lead = ((self._origin + cut) // _PER_MS, tuple(words)) if keep else None
+        self._sentence_start = not (lead and words and not ends_sentence(words[-1]))
+        self._trim(cut - keep)
         return turns
 
     def _trim(self, samples: int) -> None:

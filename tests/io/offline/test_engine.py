@@ -32,6 +32,7 @@ from app.io.offline.model import (
     WhisperRecogniser,
     bundled_model_folder,
 )
+from app.io.offline.transcriber import OfflineTranscriber
 from tests.support.speech import OFFLINE_FIXTURES, load_fixture, word_error_rate
 
 S = SessionState
@@ -179,9 +180,13 @@ def test_session_life_cycle_matches_the_cloud_engine(streamed: Streamed) -> None
     assert sink.threads == {streamed.loop_thread}  # every event on the loop's thread
 
 
-def test_one_final_turn_per_utterance(streamed: Streamed) -> None:
+def test_one_final_turn_per_sentence(streamed: Streamed) -> None:
     finals = streamed.sink.finals
-    assert [t.turn_order for t in finals] == [0, 1, 2, 3]
+    # Four utterances; the notebook one (6.6 s) has two sentences and, past 4 s, ends at the
+    # first sentence's end, and its second sentence is a turn of its own.
+    assert [t.turn_order for t in finals] == [0, 1, 2, 3, 4]
+    assert finals[1].transcript.endswith("notebook.")
+    assert finals[2].transcript.startswith("We will review")
     assert all(t.turn_is_formatted and t.words for t in finals)
     assert all(w.word_is_final for t in finals for w in t.words)
     starts = [t.words[0].start for t in finals]
@@ -189,9 +194,9 @@ def test_one_final_turn_per_utterance(streamed: Streamed) -> None:
 
 
 def test_streaming_wer_is_close_to_the_one_shot_decode(streamed: Streamed) -> None:
-    streaming = word_error_rate(streamed.references,
-                                [t.transcript for t in streamed.sink.finals])
-    one_shot = word_error_rate(streamed.references, streamed.one_shot)
+    streaming = word_error_rate([" ".join(streamed.references)],
+                                [" ".join(t.transcript for t in streamed.sink.finals)])
+    one_shot = word_error_rate([" ".join(streamed.references)], [" ".join(streamed.one_shot)])
     print(f"\nWER streaming {streaming:.3f}, one-shot {one_shot:.3f}")
     assert one_shot <= WER_BOUND
     assert streaming <= WER_BOUND
@@ -210,7 +215,7 @@ def test_partials_arrive_before_each_final(streamed: Streamed) -> None:
 
 
 def test_committed_words_never_change_while_the_turn_goes_on(streamed: Streamed) -> None:
-    for order in range(4):
+    for order in range(5):
         committed: tuple[object, ...] = ()
         turns = [t for t in streamed.sink.turns if t.turn_order == order]
         for turn in turns[:-1]:
@@ -229,9 +234,12 @@ def test_each_final_is_one_decode_of_the_whole_turn_with_the_finished_text_as_pr
     for index, final in enumerate(finals):
         prompt = " ".join(t.transcript for t in finals[:index])
         # The final's words are exactly one decode's (not the committed partial words), that
-        # decode heard the whole turn, and it had the earlier finals as its prompt.
+        # decode heard the whole turn, and it had the earlier finals as its prompt. (A turn
+        # cut mid-speech at a sentence end is the decode that found it, up to the cut; the
+        # turn after it was decoded with the end of the one before as its lead: the rest.)
+        keys = " ".join(normalise(w.text) for w in final.words)
         heard = [call for call in streamed.decodes if call.prompt == prompt
-                 and [w.key for w in call.words] == [normalise(w.text) for w in final.words]]
+                 and f" {keys} " in f" {' '.join(w.key for w in call.words)} "]
         assert heard, (final.transcript, [c.prompt for c in streamed.decodes])
         assert any(call.seconds * 1000 >= final.words[-1].end - final.words[0].start
                    for call in heard)
@@ -379,13 +387,13 @@ async def test_capture_never_waits_for_a_slow_decode(stuck: StuckRecogniser) -> 
     assert engine.state is S.CLOSED and sink.finals
 
 
-async def test_a_long_turn_ends_at_a_committed_sentence_end(
+async def test_a_long_turn_ends_at_a_sentence_end_and_no_word_is_lost_or_doubled(
         recogniser: WhisperRecogniser) -> None:
     # Two sentences with a pause too short to end the utterance, and a 2 s turn limit.
     meeting = load_fixture("meeting")
-    sink = Sink()
-    rules = TurnRules(max_turn_ms=2000, hard_max_turn_ms=20_000)
-    engine = OfflineEngine(ReadySource(recogniser), sink, options=OfflineOptions(rules=rules))
+    sink, spy = Sink(), DecodeLog(recogniser)
+    rules = TurnRules(sentence_turn_ms=2000)
+    engine = OfflineEngine(ReadySource(spy), sink, options=OfflineOptions(rules=rules))
     await engine.start()
     await feed(engine, silence(300) + meeting.pcm + silence(1000))
     await engine.stop()
@@ -398,3 +406,28 @@ async def test_a_long_turn_ends_at_a_committed_sentence_end(
     assert finals[1].transcript.startswith("Thank you")
     joined = " ".join(t.transcript for t in finals)
     assert word_error_rate([meeting.reference], [joined]) <= WER_BOUND
+    # The second turn's words come after the first's, none of them again.
+    assert all(w.start >= finals[0].words[-1].end for t in sink.turns[
+        sink.turns.index(finals[0]) + 1:] for w in t.words)
+    assert [call for call in spy.decodes if call.prompt == finals[0].transcript]
+
+
+def test_after_a_cut_mid_speech_the_next_turn_hears_the_lead_again(
+        recogniser: WhisperRecogniser) -> None:
+    meeting = load_fixture("meeting")
+    transcriber = OfflineTranscriber(recogniser, TurnRules(sentence_turn_ms=2000))
+    pcm = silence(300) + meeting.pcm + silence(1000)
+    turns: list[Turn] = []
+    for offset in range(0, len(pcm), 32_000):
+        turns += transcriber.push(pcm[offset:offset + 32_000])
+        if any(t.end_of_turn for t in turns):
+            break
+    (first,) = [t for t in turns if t.end_of_turn]
+    assert first.transcript == "The meeting is over."
+    # The buffer now begins about a second before the cut (after "over."), not at it.
+    begins_ms = transcriber.received_ms - transcriber.buffered_ms
+    assert first.words[-1].end - 1000 <= begins_ms < first.words[-1].end
+    turns = transcriber.push(pcm[offset + 32_000:]) + transcriber.finish()
+    (second,) = [t for t in turns if t.end_of_turn]
+    assert second.transcript.startswith("Thank you")  # nothing lost, nothing twice
+    assert "over" not in second.transcript.lower()

@@ -20,7 +20,7 @@ import pytest
 
 from app.core.pace import PACES
 from app.core.ports import PaceChanged
-from app.io.offline.engine import OfflineEngine
+from app.io.offline.engine import OfflineEngine, OfflineOptions
 from app.io.offline.model import WhisperRecogniser
 from tests.io.offline.test_engine import ReadySource, Sink, silence
 from tests.support.speech import load_fixture, word_error_rate
@@ -81,6 +81,15 @@ async def test_lag_stays_bounded_and_no_audio_is_lost_on_a_busy_core(
     print(f"\nlag max {max(lag)} ms (p50 {sorted(lag)[len(lag) // 2]} ms) over {len(lag)} "
           f"steps; longest decode {stats.longest_decode:.2f} s; pace changes "
           f"{[e.gave_up for e in sink.events if isinstance(e, PaceChanged)]}")
-    assert len(lag) >= 10 and max(lag) <= bound_ms
+    assert max(lag) <= bound_ms
+    # ...and it was measured all through the recording, not once at the end: a step takes
+    # the whole backlog, so the next measurement comes at most one lag (or one wake-up's
+    # worth of audio, which a slower pace stretches to 1 s) further into the stream. How many
+    # steps that makes depends on how busy the machine is; this coverage does not.
+    heard = [0, *engine.lag_at_ms, len(pcm) // 32]
+    assert len(engine.lag_at_ms) == len(lag) and heard == sorted(heard)
+    wake_ms = OfflineOptions().poll_ms * max(p.step_factor for p in PACES)
+    gaps = [later - earlier for earlier, later in zip(heard, heard[1:], strict=False)]
+    assert max(gaps) <= bound_ms + wake_ms, (gaps, lag)
     gave_up = [e.gave_up for e in sink.events if isinstance(e, PaceChanged)]
     assert all(text in {p.gave_up for p in PACES} for text in gave_up)

@@ -12,11 +12,14 @@ from app.core.errors import OfflineModelError
 from app.io.offline import model as whisper_model
 from app.io.offline.model import (
     TINY_EN,
+    DecodeOptions,
     WhisperModelLoader,
+    WhisperRecogniser,
     bundled_model_folder,
     file_digest,
     verify_model_folder,
 )
+from tests.support.speech import load_fixture, word_error_rate
 
 
 def test_the_bundled_model_is_the_pinned_tiny_en() -> None:
@@ -94,3 +97,45 @@ def test_silence_has_no_speech_and_no_words() -> None:
     quiet = np.zeros(16_000, dtype=np.float32)
     assert recogniser.speech_spans(quiet, min_silence_ms=250) == []
     assert recogniser.transcribe(np.zeros(0, dtype=np.float32)) == []
+
+
+def test_the_encoder_hears_the_speech_plus_three_seconds_not_thirty(
+        recogniser: WhisperRecogniser, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faster_whisper import WhisperModel
+
+    from app.io.offline import faster_whisper_compat as compat
+
+    frames: list[int] = []
+    real_encode = WhisperModel.encode
+
+    def spy(self: object, features: np.ndarray) -> object:
+        frames.append(features.shape[-1])
+        return real_encode(self, features)
+
+    monkeypatch.setattr(WhisperModel, "encode", spy)
+    weather = load_fixture("weather")
+    speech = np.frombuffer(weather.pcm, dtype="<i2").astype(np.float32) / 32768.0
+    long = np.concatenate([speech] * 3)  # over 10 s: the window follows the speech
+
+    short_words = recogniser.transcribe(speech)
+    assert frames == [1000]  # 10 s at least
+    frames.clear()
+    recogniser.transcribe(long)
+    assert frames == [compat.window_frames(long.size / 16_000 + 3)]
+    assert 1000 < frames[0] < 3000
+    frames.clear()
+    whisper_words = recogniser.transcribe(speech, options=DecodeOptions(window_pad_s=None))
+    assert frames == [3000]  # Whisper's own 30 s, for comparison
+    # The shorter window hears the same sentence.
+    assert [w.key for w in short_words] == [w.key for w in whisper_words]
+    assert word_error_rate([weather.reference], [" ".join(w.text for w in short_words)]) <= 0.15
+    # The window is the call's only: none is left behind on this thread.
+    assert getattr(recogniser._model._window, "frames", None) is None  # noqa: SLF001
+
+
+def test_window_frames_are_even_and_at_most_thirty_seconds() -> None:
+    from app.io.offline import faster_whisper_compat as compat
+
+    assert compat.window_frames(10.0) == 1000
+    assert compat.window_frames(10.005) == 1002
+    assert compat.window_frames(45.0) == compat.FULL_WINDOW_FRAMES
