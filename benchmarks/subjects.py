@@ -66,11 +66,11 @@ def subjects(url: str, wav: Path, data_dir: Path) -> list[Subject]:
 
 # --- /proc ---------------------------------------------------------------------------------
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the whole process (all threads, living and ended)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of the whole process (all threads, living and ended)."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14, 15)
+    return int(fields[11]) / TICK, int(fields[12]) / TICK  # utime, stime (fields 14, 15)
 
 
 def context_switches(pid: int) -> int:
@@ -166,10 +166,15 @@ def playing(mic: Microphone, wav: Path) -> Iterator[None]:
 class Measurement:
     subject: str
     window_s: float
-    cpu_s: float
+    user_s: float
+    system_s: float
     switches: int
     peak_rss_mb: float
     begin_s: float  # process start → Begin
+
+    @property
+    def cpu_s(self) -> float:
+        return self.user_s + self.system_s
 
     @property
     def cpu_percent(self) -> float:
@@ -223,8 +228,8 @@ def measure(subject: Subject, extra_env: Mapping[str, str], window_s: float,
             if process.poll() is not None:
                 raise SubjectFailed(f"{subject.name} ended while being measured: "
                                     + drained[-300:])
-        return Measurement(subject.name, t1 - t0, cpu1 - cpu0, switches1 - switches0, rss,
-                           begin_s)
+        return Measurement(subject.name, t1 - t0, cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
+                           switches1 - switches0, rss, begin_s)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

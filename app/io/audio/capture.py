@@ -61,7 +61,7 @@ class PyAudioCapture:
         prefer_wire_format: bool = True,
         max_buffer_s: float = 3.0,
         stall_timeout_s: float = 1.0,
-        watch_interval_s: float = 0.25,
+        watch_interval_s: float = 0.5,  # each poll is a loop wake-up; stalls take 1 s anyway
         close_timeout_s: float = 2.0,
     ) -> None:
         self.device = device

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from app.core.audio import FRAME_MS, SAMPLE_RATE, SAMPLE_WIDTH
+from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, WAKE_MS
 from app.core.errors import AudioError
 from app.core.signal import frames_due
 from app.core.sources import ErrorSink, FrameSink, LevelSink
@@ -107,7 +107,7 @@ class DecodedFileSource(FilePlayback):
                         break
                 tick += 1
                 # Where the whole file should have got after ``tick`` periods.
-                want = frames_due(tick, SAMPLE_RATE) * SAMPLE_WIDTH - sent
+                want = frames_due(tick, SAMPLE_RATE, WAKE_MS) * SAMPLE_WIDTH - sent
                 piece = block[offset : offset + want]
                 offset += len(piece)
                 sent += len(piece)
@@ -117,7 +117,7 @@ class DecodedFileSource(FilePlayback):
                     pump.put(piece)
                 self._advance(sent)
                 if self.realtime:
-                    delay = started + tick * FRAME_MS / 1000 - loop.time()
+                    delay = started + tick * WAKE_MS / 1000 - loop.time()
                     await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would
                 else:
                     await asyncio.sleep(0)  # let the pump and the consumer run

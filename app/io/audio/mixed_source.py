@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 from app.core.errors import AudioError
 from app.core.recording import SourceFactory
-from app.core.signal import level_dbfs, samples_s16
+from app.core.signal import samples_s16
 from app.core.sources import ErrorSink, FrameSink, LevelSink
+from app.io.audio.level import level_of
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class MixedSource:
             return
         self._delivered += 1
         self._on_frame(frame)
-        self._on_level(level_dbfs(frame))
+        self._on_level(level_of(frame))
 
     def _part_failed(self, error: AudioError) -> None:
         if not self._failed:  # one sentence for the person, even if both parts fail

@@ -14,8 +14,9 @@ import asyncio
 from collections import deque
 
 from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, FrameChunker, duration_ms
-from app.core.signal import downmix_s16, level_dbfs
+from app.core.signal import downmix_s16
 from app.core.sources import FrameSink, LevelSink
+from app.io.audio.level import level_of
 from app.io.audio.resample import StreamResampler
 
 
@@ -139,7 +140,7 @@ class AudioPump:
             on_frame(frame)
         if self._on_level is not None:
             # One reading per pass: ~20 Hz when keeping up, one summary after a backlog.
-            self._on_level(level_dbfs(b"".join(frames) if len(frames) > 1 else frames[0]))
+            self._on_level(level_of(b"".join(frames) if len(frames) > 1 else frames[0]))
 
     def __repr__(self) -> str:
         return (f"AudioPump({self.in_rate} Hz x{self.channels}, queued "
