@@ -114,7 +114,7 @@ class DecodedFileSource(FilePlayback):
                 if self._room is not None:
                     await self._room()
                 if piece:
-                    pump.put(piece)
+                    pump.put_and_drain(piece)
                 self._advance(sent)
                 if self.realtime:
                     delay = started + tick * WAKE_MS / 1000 - loop.time()

@@ -77,7 +77,7 @@ class WavFileSource(FilePlayback):
                 if self._room is not None:
                     await self._room()
                 if piece:
-                    pump.put(piece)
+                    pump.put_and_drain(piece)
                 if self.realtime:
                     delay = started + tick * WAKE_MS / 1000 - loop.time()
                     await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would

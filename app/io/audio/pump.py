@@ -96,6 +96,16 @@ class AudioPump:
             loop = self._loop or asyncio.get_running_loop()
             self._drain_scheduled = loop.call_soon(self._drain)
 
+    def put_and_drain(self, data: bytes) -> None:
+        """``put``, then one bounded drain pass at once, for a caller that already runs as its
+        own loop callback (the capture's ``call_soon_threadsafe`` hand-off, a paced file
+        reader): it saves the loop an iteration (a ``select`` call) per hand-off."""
+        self.put(data)
+        handle = self._drain_scheduled
+        if handle is not None:
+            handle.cancel()
+            self._drain()
+
     def flush(self) -> None:
         """Convert and deliver everything queued, then the resampler's tail and the last
         partial frame (padded with silence). Later ``put`` calls only count as dropped."""
