@@ -128,7 +128,7 @@ async def _record_app(url: str, seconds: float, folder: Path) -> tuple[list[floa
         def on_notice(self, notice: RecordingNotice) -> None: ...
 
     capture_module.PyAudioCapture._make_callback = make_callback  # type: ignore[method-assign]
-    ws_connection.Connection.send = send  # type: ignore[method-assign,assignment]
+    ws_connection.Connection.send = send  # type: ignore[method-assign]
     try:
         settings = with_environment(Settings(), {ENV_STREAMING_URL: url})
         device = choose_device(await asyncio.to_thread(default_provider().list_devices),

@@ -1,6 +1,6 @@
 """CPU per streamed minute and peak RSS: this app against the official SDK and the original design.
 
-Run: ``.venv/bin/python -m benchmarks.bench_cpu [--smoke] [--seconds 40] [--runs 2]
+Run: ``.venv/bin/python -m benchmarks.bench_cpu [--smoke] [--seconds 30] [--runs 2]
 [--only "app file,SDK file"]`` (or ``make bench ARGS="--only cpu"``).
 
 Subjects (``benchmarks/subjects.py``), each its own process, all streaming the same speech at
@@ -101,7 +101,7 @@ def rows_of(results: Sequence[subj.Measurement]) -> list[dict[str, Any]]:
 def run(smoke: bool = False, seconds: float | None = None, runs: int | None = None,
         only: Sequence[str] = ()) -> dict[str, object]:
     """The benchmark as a result for ``make bench`` (smoke: 1.5 s windows, four subjects)."""
-    window = seconds if seconds is not None else (1.5 if smoke else 40.0)
+    window = seconds if seconds is not None else (1.5 if smoke else 30.0)
     rounds = runs if runs is not None else (1 if smoke else 2)
     chosen = only or (SMOKE_SUBJECTS if smoke else ())
     results, notes = measure_all(window, rounds, chosen)
