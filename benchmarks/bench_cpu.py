@@ -130,6 +130,21 @@ def run(smoke: bool = False, seconds: float | None = None, runs: int | None = No
         "(benchmarks/original_script_port.py says what was adapted).",
         "switches/s: voluntary + involuntary context switches of the subject's threads per "
         "second (each wake-up of a thread is one).",
+        "What was cut (issue 14): the level meter's per-sample Python RMS (~150 µs a frame) "
+        "is numpy (app/io/audio/level.py, ~12 µs); sources hand audio over every 100 ms "
+        "(WAKE_MS) instead of 50 ms, converted in the same loop callback (put_and_drain), "
+        "and the capture watchdog polls every 0.5 s: the file path went from ~100 to ~30 "
+        "event-loop iterations (select calls) a second, and from 1.4-1.6 % to ~0.8 % of a "
+        "core; the mic path from ~2.0 % to ~1.2 %. Audio frames were already sent without "
+        "permessage-deflate (compression=None). PyAV loads only when a file is opened.",
+        "Where the rest goes: per 100 ms hand-off the loop still wakes three times (source "
+        "callback, recorder's feeder task, session writer task) and writes two 50 ms frames; "
+        "each socket write on loopback also pays the receiver's TCP processing. The bare "
+        "websockets floor (same 50 ms frames, nothing else) costs ~0.6-0.7 % here, so 0.5x "
+        "the SDK (~0.5 %) is below what any 50 ms-frame Python client reaches on this "
+        "machine; only bigger wire frames get there (the original port's 200 ms frames: "
+        "~0.45 %), at the price of latency. From the microphone about half the CPU is system "
+        "time in PortAudio's ALSA→PulseAudio path, the SDK's as much as ours.",
     ]
     return {
         "name": "cpu",
