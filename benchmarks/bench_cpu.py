@@ -143,8 +143,9 @@ def run(smoke: bool = False, seconds: float | None = None, runs: int | None = No
         "websockets floor (same 50 ms frames, nothing else) costs ~0.6-0.7 % here, so 0.5x "
         "the SDK (~0.5 %) is below what any 50 ms-frame Python client reaches on this "
         "machine; only bigger wire frames get there (the original port's 200 ms frames: "
-        "~0.45 %), at the price of latency. From the microphone about half the CPU is system "
-        "time in PortAudio's ALSA→PulseAudio path, the SDK's as much as ours.",
+        "~0.45 %), at the price of latency. The microphone adds ~0.1-0.4 % to every subject "
+        "(PortAudio's ALSA→PulseAudio threads waking: see switches/s), the SDK's as "
+        "well as ours; the app also probes the sound server for the source every 0.5 s.",
     ]
     return {
         "name": "cpu",
