@@ -20,7 +20,8 @@ from collections.abc import Callable
 from app.core import mixing
 from app.core.audio import FRAME_MS
 from app.core.signal import level_dbfs
-from app.io.audio.mixed_source import level_of, mix_s16
+from app.io.audio.level import level_of
+from app.io.audio.mixed_source import mix_s16
 
 SAMPLES_PER_FRAME = 800
 

@@ -1,10 +1,11 @@
 """Microphone capture: a PortAudio input stream in callback mode feeding an :class:`AudioPump`.
 
-Threads: PortAudio calls the callback on its own thread. The callback only counts overflow flags
-and schedules ``pump.put(in_data)`` on the event loop with ``call_soon_threadsafe`` (PyAudio has
-already copied the device buffer into a fresh ``bytes`` object, so nothing is shared). All else
-(conversion, framing, metering, error reports) happens on the loop thread. Opening and closing
-block for tens of milliseconds and run in worker threads, one at a time per capture object.
+Threads: PortAudio calls the callback on its own thread. The callback only counts overflow
+flags and schedules ``pump.put_and_drain(in_data)`` on the event loop with
+``call_soon_threadsafe`` (PyAudio has already copied the device buffer into a fresh ``bytes``
+object, so nothing is shared). All else (conversion, framing, metering, error reports) happens
+on the loop thread. Opening and closing block for tens of milliseconds and run in worker
+threads, one at a time per capture object.
 
 A watchdog task on the loop notices a device that stopped: no callback for ``stall_timeout_s``,
 PortAudio reporting the stream inactive, or (PulseAudio sources) the sound server no longer
@@ -61,7 +62,7 @@ class PyAudioCapture:
         prefer_wire_format: bool = True,
         max_buffer_s: float = 3.0,
         stall_timeout_s: float = 1.0,
-        watch_interval_s: float = 0.25,
+        watch_interval_s: float = 0.5,  # each poll is a loop wake-up; stalls take 1 s anyway
         close_timeout_s: float = 2.0,
     ) -> None:
         self.device = device
@@ -172,7 +173,7 @@ class PyAudioCapture:
         pump = self._create_pump(rate, channels)
         self._pump = pump
         call_soon_threadsafe = self._loop.call_soon_threadsafe
-        put = pump.put
+        put = pump.put_and_drain  # runs as its own loop callback: convert at once
 
         def callback(in_data: bytes, frame_count: int, time_info: Mapping[str, float],
                      status: int) -> tuple[None, int]:

@@ -20,14 +20,17 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.core.audio import FRAME_MS, SAMPLE_RATE, SAMPLE_WIDTH
+from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, WAKE_MS
 from app.core.errors import AudioError
 from app.core.signal import frames_due
 from app.core.sources import ErrorSink, FrameSink, LevelSink
-from app.io.audio.decoder import DecodedFile, open_media_file
 from app.io.audio.playback import FilePlayback
 from app.io.audio.pump import AudioPump
+
+if TYPE_CHECKING:
+    from app.io.audio.decoder import DecodedFile
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,10 @@ class DecodedFileSource(FilePlayback):
     async def start(self) -> None:
         """Open the file; raises :class:`AudioError` with the reason if it is unusable."""
         self._check_not_started()
+        # PyAV (~20 MB resident) is loaded only when a file is opened: a microphone recording,
+        # and the headless mode that imports this module, never pay for it.
+        from app.io.audio.decoder import open_media_file
+
         self._file = await asyncio.to_thread(open_media_file, self.path)
         log.info("decoding %s (%s, %d Hz, %d ch, %s ms)", self.path.name, self._file.codec,
                  self._file.source_rate, self._file.source_channels, self._file.duration_ms)
@@ -107,17 +114,17 @@ class DecodedFileSource(FilePlayback):
                         break
                 tick += 1
                 # Where the whole file should have got after ``tick`` periods.
-                want = frames_due(tick, SAMPLE_RATE) * SAMPLE_WIDTH - sent
+                want = frames_due(tick, SAMPLE_RATE, WAKE_MS) * SAMPLE_WIDTH - sent
                 piece = block[offset : offset + want]
                 offset += len(piece)
                 sent += len(piece)
                 if self._room is not None:
                     await self._room()
                 if piece:
-                    pump.put(piece)
+                    pump.put_and_drain(piece)
                 self._advance(sent)
                 if self.realtime:
-                    delay = started + tick * FRAME_MS / 1000 - loop.time()
+                    delay = started + tick * WAKE_MS / 1000 - loop.time()
                     await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would
                 else:
                     await asyncio.sleep(0)  # let the pump and the consumer run

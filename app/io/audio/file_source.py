@@ -18,7 +18,7 @@ import logging
 import wave
 from pathlib import Path
 
-from app.core.audio import FRAME_MS, SAMPLE_WIDTH
+from app.core.audio import SAMPLE_WIDTH, WAKE_MS
 from app.core.errors import AudioError
 from app.core.signal import frames_due, to_s16
 from app.io.audio.playback import FilePlayback
@@ -70,16 +70,16 @@ class WavFileSource(FilePlayback):
                 tick += 1
                 # How far the whole file should have got after ``tick`` periods, so a rate
                 # that does not divide 50 ms evenly never drifts.
-                want = frames_due(tick, rate) - sent_frames
+                want = frames_due(tick, rate, WAKE_MS) - sent_frames
                 piece = block[offset : offset + want * bytes_per_frame]
                 offset += len(piece)
                 sent_frames += len(piece) // bytes_per_frame
                 if self._room is not None:
                     await self._room()
                 if piece:
-                    pump.put(piece)
+                    pump.put_and_drain(piece)
                 if self.realtime:
-                    delay = started + tick * FRAME_MS / 1000 - loop.time()
+                    delay = started + tick * WAKE_MS / 1000 - loop.time()
                     await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would
                 else:
                     await asyncio.sleep(0)  # let the pump and the consumer run

@@ -11,7 +11,6 @@ alone.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,8 +18,8 @@ import numpy as np
 from app.core.errors import AudioError
 from app.core.mixing import S16_MAX, S16_MIN, FrameAligner
 from app.core.recording import SourceFactory
-from app.core.signal import FULL_SCALE, SILENCE_DBFS, Level
 from app.core.sources import ErrorSink, FrameSink, LevelSink
+from app.io.audio.level import level_of
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +32,6 @@ def mix_s16(a: bytes, b: bytes) -> bytes:
     summed = np.frombuffer(a, "<i2").astype(np.int32) + np.frombuffer(b, "<i2")
     mixed: bytes = np.clip(summed, S16_MIN, S16_MAX).astype("<i2").tobytes()
     return mixed
-
-
-def level_of(frame: bytes) -> Level:
-    """RMS and peak level of an s16le frame (vectorised; the same as
-    :func:`app.core.signal.level_dbfs`). A local helper: the capture's level meter has its own."""
-    samples = np.frombuffer(frame, "<i2").astype(np.float64)
-    if samples.size == 0:
-        return Level(SILENCE_DBFS, SILENCE_DBFS)
-    rms = math.sqrt(float(np.dot(samples, samples)) / samples.size)
-    peak = float(np.max(np.abs(samples)))
-    return Level(rms_dbfs=_dbfs(rms), peak_dbfs=_dbfs(peak))
-
-
-def _dbfs(magnitude: float) -> float:
-    if magnitude <= 0:
-        return SILENCE_DBFS
-    return max(SILENCE_DBFS, 20 * math.log10(magnitude / FULL_SCALE))
 
 
 class MixedSource:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pyaudio
 
-from app.core.audio import SAMPLE_RATE
+from app.core.audio import SAMPLE_RATE, WAKE_MS
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
 from app.core.signal import frames_per_buffer
@@ -158,7 +158,7 @@ def open_input_stream(device: InputDevice | None, callback_for: CallbackFactory,
         with _pulse_source(device):
             stream = audio.open(format=pyaudio.paInt16, channels=channels, rate=rate,
                                 input=True, input_device_index=index,
-                                frames_per_buffer=frames_per_buffer(rate),
+                                frames_per_buffer=frames_per_buffer(rate, WAKE_MS),
                                 stream_callback=callback, start=False)
         try:
             stream.start_stream()

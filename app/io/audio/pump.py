@@ -14,8 +14,9 @@ import asyncio
 from collections import deque
 
 from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, FrameChunker, duration_ms
-from app.core.signal import downmix_s16, level_dbfs
+from app.core.signal import downmix_s16
 from app.core.sources import FrameSink, LevelSink
+from app.io.audio.level import level_of
 from app.io.audio.resample import StreamResampler
 
 
@@ -95,6 +96,16 @@ class AudioPump:
             loop = self._loop or asyncio.get_running_loop()
             self._drain_scheduled = loop.call_soon(self._drain)
 
+    def put_and_drain(self, data: bytes) -> None:
+        """``put``, then one bounded drain pass at once, for a caller that already runs as its
+        own loop callback (the capture's ``call_soon_threadsafe`` hand-off, a paced file
+        reader): it saves the loop an iteration (a ``select`` call) per hand-off."""
+        self.put(data)
+        handle = self._drain_scheduled
+        if handle is not None:
+            handle.cancel()
+            self._drain()
+
     def flush(self) -> None:
         """Convert and deliver everything queued, then the resampler's tail and the last
         partial frame (padded with silence). Later ``put`` calls only count as dropped."""
@@ -139,7 +150,7 @@ class AudioPump:
             on_frame(frame)
         if self._on_level is not None:
             # One reading per pass: ~20 Hz when keeping up, one summary after a backlog.
-            self._on_level(level_dbfs(b"".join(frames) if len(frames) > 1 else frames[0]))
+            self._on_level(level_of(b"".join(frames) if len(frames) > 1 else frames[0]))
 
     def __repr__(self) -> str:
         return (f"AudioPump({self.in_rate} Hz x{self.channels}, queued "

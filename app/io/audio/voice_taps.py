@@ -30,7 +30,8 @@ from app.core.recording import SourceFactory
 from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import OTHERS, YOU, Stream
-from app.io.audio.mixed_source import level_of, mix_s16
+from app.io.audio.level import level_of
+from app.io.audio.mixed_source import mix_s16
 
 _PART = {YOU: 0, OTHERS: 1}
 

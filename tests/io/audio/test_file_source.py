@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.audio import FRAME_BYTES, FRAME_SAMPLES
+from app.core.audio import FRAME_BYTES, FRAME_MS, FRAME_SAMPLES, WAKE_MS
 from app.core.errors import AudioError
 from app.core.signal import Level
 from app.core.sources import AudioSource
@@ -135,9 +135,12 @@ async def test_realtime_pacing_never_runs_ahead_of_the_clock(tmp_path: Path) -> 
     ended = loop.time()
     assert len(out.frames) == 20
     assert out.stamps == sorted(out.stamps)
-    # Frame i is handed over no earlier than i periods after the start: pacing can only be
-    # late (a busy loop), never early. The upper bound is deliberately loose.
-    assert all(stamp >= began + i * 0.05 - 0.001 for i, stamp in enumerate(out.stamps))
+    # The file is handed over a wake-up period (WAKE_MS, two frames) at a time: frame i no
+    # earlier than i // 2 periods after the start. Pacing can only be late (a busy loop),
+    # never early. The upper bound is deliberately loose.
+    per_wake = WAKE_MS // FRAME_MS
+    assert all(stamp >= began + (i // per_wake) * WAKE_MS / 1000 - 0.001
+               for i, stamp in enumerate(out.stamps))
     assert 0.95 <= ended - began < 3.0
 
 

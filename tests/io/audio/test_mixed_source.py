@@ -17,7 +17,8 @@ from app.core.errors import AudioError
 from app.core.signal import Level, bytes_s16, level_dbfs, samples_s16
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.io.audio.file_source import WavFileSource
-from app.io.audio.mixed_source import MixedSource, level_of, mix_s16
+from app.io.audio.level import level_of
+from app.io.audio.mixed_source import MixedSource, mix_s16
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 

@@ -168,3 +168,16 @@ def test_resampler_chunking_changes_at_most_the_dither(in_rate: int) -> None:
     # soxr dithers its int16 output, so the last bit or two depends on the cut; nothing more.
     diff = np.frombuffer(chunked, "<i2").astype(int) - np.frombuffer(one_go, "<i2").astype(int)
     assert np.abs(diff).max() <= 2
+
+
+async def test_put_and_drain_converts_at_once_within_the_per_pass_bound() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, out.level, max_chunks_per_pass=2)
+    pump.put_and_drain(np.full(2 * FRAME_SAMPLES, 1, dtype="<i2").tobytes())
+    assert len(out.frames) == 2 and len(out.levels) == 1  # no loop iteration needed
+    for i in range(3):
+        pump.put(np.full(FRAME_SAMPLES, i, dtype="<i2").tobytes())
+    pump.put_and_drain(np.full(FRAME_SAMPLES, 9, dtype="<i2").tobytes())
+    assert len(out.frames) == 4  # one bounded pass: two of the four queued chunks
+    await drained(pump)
+    assert [np.frombuffer(f, dtype="<i2")[0] for f in out.frames[2:]] == [0, 1, 2, 9]

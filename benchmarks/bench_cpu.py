@@ -1,0 +1,180 @@
+"""CPU per streamed minute and peak RSS: this app against the official SDK and the original design.
+
+Run: ``.venv/bin/python -m benchmarks.bench_cpu [--smoke] [--seconds 30] [--runs 2]
+[--only "app file,SDK file"]`` (or ``make bench ARGS="--only cpu"``).
+
+Subjects (``benchmarks/subjects.py``), each its own process, all streaming the same speech at
+real-time pace to the same local emulator (another process) over loopback:
+
+* **app file** — ``live-transcriber --headless --engine cloud --file speech.wav``: the whole app
+  path (file decoding, level meter, recorder and held audio, client, transcript model,
+  autosave, partials printed on stderr);
+* **app mic** — the same from the virtual microphone (PortAudio callback capture);
+* **SDK file / SDK mic** — the official ``assemblyai`` SDK's ``StreamingClient``
+  (``benchmarks/sdk_client.py``, 50 ms chunks, ``disconnect(terminate=True)``);
+* **original port file / mic** — the script this project began from, ported to v3
+  (``benchmarks/original_script_port.py``: blocking 200 ms reads inside the event loop; what
+  was adapted is listed there);
+* **bare websockets file** — the floor (``benchmarks/bare_client.py``): a client that does
+  nothing but send 50 ms frames and parse replies.
+
+Each subject is measured from 1 s after its session began, over ``--seconds`` of streaming:
+CPU of the process (user + system, all threads, from ``/proc``), its threads' context switches
+per second (wake-ups), and the process's peak RSS. ``--runs`` rounds run the subjects in turn
+(interleaved, so a change in the machine's load hits all of them); the table gives the mean
+and the range. Ratios are against the SDK on the same source, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import subjects as subj
+
+SMOKE_SUBJECTS = ("app file", "app mic", "SDK file", "original port mic")
+
+
+def measure_all(window_s: float, runs: int, only: Sequence[str] = (),
+                out: Callable[[str], None] = print) -> tuple[list[subj.Measurement], list[str]]:
+    """Every wanted subject ``runs`` times; also the notes on what could not run."""
+    notes: list[str] = []
+    results: list[subj.Measurement] = []
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as folder:
+        tmp = Path(folder)
+        from benchmarks.bench_transcript_latency import speech_wav
+
+        # Long enough that every subject still streams when its window ends.
+        wav = speech_wav(tmp, window_s + 45)
+        with subj.emulator() as url, subj.microphone() as mic:
+            wanted = [s for s in subj.subjects(url, wav, tmp / "data")
+                      if not only or s.name in only]
+            if mic is None and any(s.mic for s in wanted):
+                notes.append("PulseAudio is not installed: the microphone subjects were skipped.")
+                wanted = [s for s in wanted if not s.mic]
+            for round_ in range(runs):
+                for subject in wanted:
+                    if subject.mic:
+                        assert mic is not None
+                        with subj.playing(mic, wav):
+                            m = subj.measure(subject, mic.env, window_s)
+                    else:
+                        m = subj.measure(subject, {}, window_s)
+                    out(f"  run {round_ + 1}: {m.subject:22s} {m.cpu_percent:5.2f} % of a core,"
+                        f" {m.switches / m.window_s:4.0f} switches/s, peak RSS "
+                        f"{m.peak_rss_mb:5.1f} MB")
+                    results.append(m)
+    return results, notes
+
+
+def rows_of(results: Sequence[subj.Measurement]) -> list[dict[str, Any]]:
+    by_subject: dict[str, list[subj.Measurement]] = {}
+    for m in results:
+        by_subject.setdefault(m.subject, []).append(m)
+    means = {name: statistics.fmean(m.cpu_percent for m in ms) for name, ms in by_subject.items()}
+    rows: list[dict[str, Any]] = []
+    for name, ms in by_subject.items():
+        source = name.rsplit(" ", 1)[1]
+        sdk = means.get(f"SDK {source}")
+        cpu = [m.cpu_percent for m in ms]
+        rows.append({
+            "subject": name,
+            "runs": len(ms),
+            "CPU % of a core": round(means[name], 3),
+            "min %": round(min(cpu), 3),
+            "max %": round(max(cpu), 3),
+            "CPU s per streamed min": round(statistics.fmean(m.cpu_s_per_minute for m in ms), 3),
+            "user share %": round(100 * sum(m.user_s for m in ms)
+                                  / max(1e-9, sum(m.cpu_s for m in ms)), 1),
+            "switches/s": round(statistics.fmean(m.switches / m.window_s for m in ms), 1),
+            "peak RSS MB": round(max(m.peak_rss_mb for m in ms), 1),
+            "x SDK (same source)": round(means[name] / sdk, 2) if sdk else None,
+        })
+    return rows
+
+
+def run(smoke: bool = False, seconds: float | None = None, runs: int | None = None,
+        only: Sequence[str] = ()) -> dict[str, object]:
+    """The benchmark as a result for ``make bench`` (smoke: 1.5 s windows, four subjects)."""
+    window = seconds if seconds is not None else (1.5 if smoke else 30.0)
+    rounds = runs if runs is not None else (1 if smoke else 2)
+    chosen = only or (SMOKE_SUBJECTS if smoke else ())
+    results, notes = measure_all(window, rounds, chosen)
+    rows = rows_of(results)
+    by_name = {str(r["subject"]): r for r in rows}
+    headline: dict[str, float | None] = {}
+    for source in ("file", "mic"):
+        app, sdk = by_name.get(f"app {source}"), by_name.get(f"SDK {source}")
+        if app and sdk:
+            headline[f"app/SDK CPU, {source}"] = app["x SDK (same source)"]
+    for name in ("app file", "app mic"):
+        if name in by_name:
+            headline[f"{name} peak RSS MB"] = by_name[name]["peak RSS MB"]
+    notes += [
+        f"{window:g} s of streaming per measurement, from 1 s after Begin; {rounds} round(s), "
+        "subjects interleaved; CPU = user + system of the subject's process (all threads) "
+        "from /proc; the emulator, paplay and this harness are other processes, not counted.",
+        "Audio: speech fixtures back to back, 16 kHz mono, at real-time pace; the emulator's "
+        "scripted recogniser answers with a partial per 200 ms word and formatted finals.",
+        "The SDK subject is assemblyai's StreamingClient as documented (its writer and reader "
+        "threads, permessage-deflate offered and accepted); 1.8.2 has no file or microphone "
+        "helper, so a file is paced with time.sleep and the microphone read with PyAudio "
+        "blocking reads of 50 ms (benchmarks/sdk_client.py).",
+        "The original port keeps the first script's design (blocking 200 ms stream.read inside "
+        "the event loop) with v3's binary frames instead of base64 JSON "
+        "(benchmarks/original_script_port.py says what was adapted).",
+        "switches/s: voluntary + involuntary context switches of the subject's threads per "
+        "second (each wake-up of a thread is one).",
+        "What was cut (issue 14): the level meter's per-sample Python RMS (~150 µs a frame) "
+        "is numpy (app/io/audio/level.py, ~12 µs); sources hand audio over every 100 ms "
+        "(WAKE_MS) instead of 50 ms, converted in the same loop callback (put_and_drain), "
+        "and the capture watchdog polls every 0.5 s: the file path went from ~100 to ~30 "
+        "event-loop iterations (select calls) a second, and from 1.4-1.6 % to ~0.8 % of a "
+        "core; the mic path from ~2.0 % to ~1.2 %. Audio frames were already sent without "
+        "permessage-deflate (compression=None). PyAV loads only when a file is opened.",
+        "Where the rest goes: per 100 ms hand-off the loop still wakes three times (source "
+        "callback, recorder's feeder task, session writer task) and writes two 50 ms frames; "
+        "each socket write on loopback also pays the receiver's TCP processing. The bare "
+        "websockets floor (same 50 ms frames, nothing else) costs ~0.6-0.7 % here, so 0.5x "
+        "the SDK (~0.5 %) is below what any 50 ms-frame Python client reaches on this "
+        "machine; only bigger wire frames get there (the original port's 200 ms frames: "
+        "~0.45 %), at the price of latency. The microphone adds ~0.1-0.4 % to every subject "
+        "(PortAudio's ALSA→PulseAudio threads waking: see switches/s), the SDK's as "
+        "well as ours; the app also probes the sound server for the source every 0.5 s.",
+    ]
+    return {
+        "name": "cpu",
+        "rows": rows,
+        "headline": headline,
+        "notes": notes,
+        "plots": [
+            {"x": "subject", "y": ["CPU % of a core"], "kind": "bar",
+             "title": "CPU while streaming (% of one core, lower is better)", "ylabel": "%"},
+            {"x": "subject", "y": ["peak RSS MB"], "kind": "bar", "file": "rss",
+             "title": "Peak resident memory of the process", "ylabel": "MB"},
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--seconds", type=float, help="streaming measured per subject")
+    parser.add_argument("--runs", type=int, help="rounds over all subjects")
+    parser.add_argument("--only", default="", help='comma-separated, e.g. "app file,SDK file"')
+    args = parser.parse_args(argv)
+    from benchmarks import report
+
+    only = tuple(n.strip() for n in args.only.split(",") if n.strip())
+    result = run(args.smoke, args.seconds, args.runs, only)
+    report.print_result(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
