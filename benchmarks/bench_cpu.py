@@ -6,9 +6,9 @@ Run: ``.venv/bin/python -m benchmarks.bench_cpu [--smoke] [--seconds 30] [--runs
 Subjects (``benchmarks/subjects.py``), each its own process, all streaming the same speech at
 real-time pace to the same local emulator (another process) over loopback:
 
-* **app file** — ``live-transcriber --headless --engine cloud --file speech.wav``: the whole app
-  path (file decoding, level meter, recorder and held audio, client, transcript model,
-  autosave, partials printed on stderr);
+* **app file** — ``live-transcriber --headless --engine cloud --wav speech.wav`` (streamed
+  at real-time pace): the whole app path (file decoding, level meter, recorder and held
+  audio, client, transcript model, autosave, partials printed on stderr);
 * **app mic** — the same from the virtual microphone (PortAudio callback capture);
 * **SDK file / SDK mic** — the official ``assemblyai`` SDK's ``StreamingClient``
   (``benchmarks/sdk_client.py``, 50 ms chunks, ``disconnect(terminate=True)``);

@@ -51,7 +51,7 @@ def subjects(url: str, wav: Path, data_dir: Path) -> list[Subject]:
     app = ("-m", "app.main", "--headless", "--engine", "cloud")
     client = ("--url", url)
     return [
-        Subject("app file", (*app, "--file", str(wav)), env=app_env),
+        Subject("app file", (*app, "--wav", str(wav)), env=app_env),
         Subject("app mic", app, mic=True, env=app_env),
         Subject("SDK file", ("-m", "benchmarks.sdk_client", *client, "--file", str(wav))),
         Subject("SDK mic", ("-m", "benchmarks.sdk_client", *client, "--mic"), mic=True),
