@@ -203,11 +203,7 @@ class AppController(TaskOwner):
                 fallback = self._services.offline.engine_for(self.settings)
         self._set_error(None)
         self.message_changed.emit("notice", None)
-        self._fallback_active = False
-        self._link = Link.NORMAL
-        self._emit_engine_status()
-        if self._auth.text == policy.status_after_fallback().text:
-            self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
+        self._back_to_plan()
         self._stop = asyncio.Event()
         offline = plan.engine is EngineChoice.OFFLINE
         self._task = asyncio.create_task(self._record(engine, fallback, offline=offline),
@@ -267,8 +263,19 @@ class AppController(TaskOwner):
         await asyncio.wait({task})  # a cancelled caller leaves the recording to shutdown()
         return task.result()
 
+    def file_offline(self, *, fallback: bool) -> None:
+        """A file goes to the offline engine: the status line names it, and says "Offline
+        fallback" when Automatic could not reach AssemblyAI (the next Start tries again)."""
+        if not fallback:
+            self._back_to_plan()
+            return
+        self._fallback_active = True
+        self._link = Link.FALLBACK
+        self._set_auth(policy.status_after_fallback())
+
     async def transcribe_in_cloud(self, path: Path, on_stage: StageSink) -> list[Turn]:
         assert self._key is not None and self._services.files is not None
+        self._back_to_plan()
         return await self._services.files.transcribe_in_cloud(path, self._key, self.settings,
                                                               on_stage)
 
@@ -459,6 +466,14 @@ class AppController(TaskOwner):
             log.error("background task failed", exc_info=error)
             self._set_error(Message(Severity.ERROR, "Something went wrong inside Live "
                                     "Transcriber; details are in its log. Try again."))
+
+    def _back_to_plan(self) -> None:
+        """The engine the settings choose again, after an earlier fallback."""
+        self._fallback_active = False
+        self._link = Link.NORMAL
+        self._emit_engine_status()
+        if self._auth.text == policy.status_after_fallback().text:
+            self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
 
     def _set_auth(self, status: AuthStatus) -> None:
         self._auth = status

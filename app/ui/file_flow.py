@@ -220,7 +220,7 @@ class FileFlow(QObject):
             elif self.controller.settings.engine is EngineChoice.AUTO:
                 self._say("notice", Severity.INFO, f"No AssemblyAI API key is set, so "
                           f"{path.name} is transcribed on this computer.")
-            outcome = await self._offline(path)
+            outcome = await self._offline(path, fallback=plan.engine is EngineChoice.CLOUD)
         finally:
             self._busy = False
             self.controller.file_busy = False
@@ -263,9 +263,10 @@ class FileFlow(QObject):
         if self._busy and not self._cancelled:
             self.panel.set_progress(percent, text)
 
-    async def _offline(self, path: Path) -> str:
+    async def _offline(self, path: Path, *, fallback: bool) -> str:
         files = self.controller.files
         assert files is not None
+        self.controller.file_offline(fallback=fallback)  # the status line names the engine
         self.panel.begin(path.name)
         loop = asyncio.get_running_loop()
         self._began, self._percent = loop.time(), -1
