@@ -268,9 +268,10 @@ class AppController(KeyActions, DeviceActions, TaskOwner):
         await asyncio.wait({task})  # a cancelled caller leaves the recording to shutdown()
         return task.result()
 
-    def file_offline(self, *, fallback: bool) -> None:
-        """A file goes to the offline engine: the status line names it, and says "Offline
-        fallback" when Automatic could not reach AssemblyAI (the next Start tries again)."""
+    def show_file_engine(self, *, fallback: bool) -> None:
+        """The status line names what transcribes a file: the engine the settings choose, or
+        "Offline fallback" when Automatic could not reach AssemblyAI (the next file or Start
+        tries the cloud again)."""
         if not fallback:
             self._back_to_plan()
             return
@@ -280,7 +281,6 @@ class AppController(KeyActions, DeviceActions, TaskOwner):
 
     async def transcribe_in_cloud(self, path: Path, on_stage: StageSink) -> list[Turn]:
         assert self._key is not None and self._services.files is not None
-        self._back_to_plan()
         return await self._services.files.transcribe_in_cloud(path, self._key, self.settings,
                                                               on_stage)
 

@@ -346,6 +346,44 @@ def test_the_engine_status_names_the_offline_engine_a_fallback_file_runs_on(
     assert window.engine_status.accessibleName() == "Offline fallback · on this computer"
 
 
+def test_after_a_fallback_the_next_file_in_the_cloud_names_assemblyai_again(
+    qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
+) -> None:
+    media = encoded(tmp_path, FLAC, name="hello")
+    with PrerecordedEmulator() as gone:
+        url, port = gone.url, int(gone.url.rsplit(":", 1)[1])
+    window = make_window(tmp_path, preferences, EngineChoice.AUTO, key=KEY, api_url=url)
+    in_cloud: list[str] = []
+
+    def panel_moved(_value: int) -> None:
+        if window.file_flow.busy:
+            in_cloud.append(window.engine_status.label.text())
+
+    async def scenario() -> tuple[str, str, str]:
+        first, _values, _details = await run_file(window, media)
+        after_first = window.engine_status.label.text()
+        # AssemblyAI is back at the same address: the next file goes there.
+        with PrerecordedEmulator(PrerecordedConfig(api_keys=frozenset({KEY}), script=SCRIPT),
+                                 port=port) as api:
+            window.file_panel.bar.valueChanged.connect(panel_moved)
+            finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=60))
+            await asyncio.sleep(0)
+            assert window.file_flow.open_file(media)
+            (second,) = await finished
+            assert [c.path for c in api.calls][:2] == ["/v2/upload", "/v2/transcript"]
+        await window.controller.shutdown()
+        return first, after_first, second
+
+    first, after_first, second = qt_loop.run(scenario(), timeout=200)
+    assert (first, second) == ("done", "done")
+    assert after_first == "Offline fallback · on this computer"
+    assert in_cloud and all(text.startswith("AssemblyAI cloud (US)") for text in in_cloud)
+    # All of it, though the cleared offline turn had the same turn order as the first one.
+    assert window.controller.model.plain_text() == (
+        "First sentence here.\n\nSecond sentence there.")
+    assert "First sentence here.\n\nSecond sentence there." in history_texts(window)
+
+
 def test_without_a_key_the_engine_status_names_the_offline_engine_for_a_file(
     qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
 ) -> None:
