@@ -7,6 +7,9 @@ nothing from ``app.io`` — the composition root (``app/main.py``) wires the con
 Blocking work (keyring, device scan, file save) runs in worker threads via
 ``asyncio.to_thread``; the recording itself is one ``asyncio.Task`` owned here and cancelled
 or stopped cleanly on Stop and on quit.
+
+The API key and engine choice (``app/ui/key_actions.py``) and the input devices
+(``app/ui/device_actions.py``) are mixins of this one class: same object, same signals.
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ from PySide6.QtCore import QObject, Signal
 from app.core import auth, policy
 from app.core.auth import AuthStatus
 from app.core.config import EngineChoice, Settings
-from app.core.devices import DeviceChoice, InputDevice, choose_device, with_both
-from app.core.errors import LiveTranscriberError, SecretStoreError
+from app.core.devices import InputDevice
+from app.core.errors import LiveTranscriberError
 from app.core.export import Format, render
 from app.core.history import HistoryStore
 from app.core.journal import RecoveryStore
 from app.core.messages import Turn
 from app.core.policy import EngineStatus, Link, Message, Severity, Surface
-from app.core.ports import KeyCheck, KeyStatus, OfflineEngines
+from app.core.ports import OfflineEngines
 from app.core.recording import (
     EngineFactory,
     NoticeKind,
@@ -44,13 +47,19 @@ from app.core.signal import Level
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import SourcePair, SpeakerNames, sources_for
 from app.core.transcript import TranscriptChange, TranscriptModel, TranscriptTurn
+from app.ui.device_actions import DeviceActions
+from app.ui.key_actions import KeyActions
 from app.ui.model_downloads import ModelDownloads
 from app.ui.services import FileServices, Services, StageSink
 from app.ui.tasks import TaskOwner
 
 log = logging.getLogger(__name__)
 
-class AppController(TaskOwner):
+
+class AppController(KeyActions, DeviceActions, TaskOwner):
+    """The recording, the files' hooks and the signals; the key and engine choice are in
+    :class:`KeyActions` (app/ui/key_actions.py), the devices in :class:`DeviceActions`."""
+
     state_changed = Signal(object)  # RecorderState
     transcript_changed = Signal(object)  # TranscriptChange (one step)
     transcript_reset = Signal()
@@ -98,10 +107,6 @@ class AppController(TaskOwner):
     @property
     def auth_status(self) -> AuthStatus:
         return self._auth
-
-    @property
-    def device(self) -> InputDevice | None:
-        return self._device
 
     @property
     def has_key(self) -> bool:
@@ -203,11 +208,7 @@ class AppController(TaskOwner):
                 fallback = self._services.offline.engine_for(self.settings)
         self._set_error(None)
         self.message_changed.emit("notice", None)
-        self._fallback_active = False
-        self._link = Link.NORMAL
-        self._emit_engine_status()
-        if self._auth.text == policy.status_after_fallback().text:
-            self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
+        self._back_to_plan()
         self._stop = asyncio.Event()
         offline = plan.engine is EngineChoice.OFFLINE
         self._task = asyncio.create_task(self._record(engine, fallback, offline=offline),
@@ -267,6 +268,17 @@ class AppController(TaskOwner):
         await asyncio.wait({task})  # a cancelled caller leaves the recording to shutdown()
         return task.result()
 
+    def show_file_engine(self, *, fallback: bool) -> None:
+        """The status line names what transcribes a file: the engine the settings choose, or
+        "Offline fallback" when Automatic could not reach AssemblyAI (the next file or Start
+        tries the cloud again)."""
+        if not fallback:
+            self._back_to_plan()
+            return
+        self._fallback_active = True
+        self._link = Link.FALLBACK
+        self._set_auth(policy.status_after_fallback())
+
     async def transcribe_in_cloud(self, path: Path, on_stage: StageSink) -> list[Turn]:
         assert self._key is not None and self._services.files is not None
         return await self._services.files.transcribe_in_cloud(path, self._key, self.settings,
@@ -317,111 +329,13 @@ class AppController(TaskOwner):
         self.notice_changed.emit(notice)
         self.message_changed.emit("notice", policy.notice_message(notice))
 
-    # --- the API key ----------------------------------------------------------------------
-
-    async def _load_key(self) -> None:
-        stored: str | None = None
-        if self._services.env_key is None:
-            try:
-                stored = await asyncio.to_thread(self._services.secret_store.load)
-            except SecretStoreError as exc:
-                self.on_error(exc)
-                return
-        self._stored = stored is not None
-        self._key = policy.key_in_use(self._services.env_key, stored)
-        await self.refresh_auth()
-
-    async def refresh_auth(self) -> None:
-        """Show what the next recording depends on: the key's state, or Offline."""
-        status = policy.status_before_start(self.engine, self.has_key,
-                                            session_only=self.key_is_session_only)
-        if status is not None:
-            self._set_auth(status)
-        elif self._key is not None:
-            await self._check(self._key)
-        if self.engine is EngineChoice.OFFLINE:
-            # The model takes about a second to verify and load: do it before Start.
-            self.spawn(self._preload(self._services.offline))
-
-    async def _preload(self, offline: OfflineEngines) -> None:
-        try:
-            await offline.preload(self.settings)
-        except LiveTranscriberError as exc:  # e.g. a damaged model: say so before Start
-            self.on_error(exc)
-
-    def set_engine(self, choice: EngineChoice) -> Settings:
-        """Choose cloud, offline or automatic; returns the settings to persist."""
-        self.settings = replace(self.settings, engine=choice)
-        self._emit_engine_status()
-        self.spawn(self.refresh_auth())
-        return self.settings
-
-    async def _check(self, key: str) -> KeyCheck:
-        self._set_auth(auth.checking(session_only=self.key_is_session_only))
-        check = await self._services.validate_key(key, self.settings)
-        self._set_auth(auth.from_check(check, session_only=self.key_is_session_only))
-        return check
-
-    async def save_key(self, key: str) -> KeyCheck:
-        """Validate, and store only a key the service accepted. Returns the check."""
-        key = key.strip()
-        check = await self._check(key)
-        if check.status is not KeyStatus.VALID:
-            return check
-        try:
-            await asyncio.to_thread(self._services.secret_store.save, key)
-        except SecretStoreError as exc:
-            self.on_error(exc)
-            return KeyCheck(KeyStatus.VALID, exc)
-        self._key, self._stored = key, True
-        return check
-
-    async def delete_key(self) -> None:
-        try:
-            await asyncio.to_thread(self._services.secret_store.delete)
-        except SecretStoreError as exc:
-            self.on_error(exc)
-            return
-        self._stored = False
-        self._key = policy.key_in_use(self._services.env_key, None)
-        await self.refresh_auth()
-
-    # --- devices --------------------------------------------------------------------------
-
-    async def refresh_devices(self) -> None:
-        try:
-            devices = await asyncio.to_thread(self._services.device_provider.list_devices)
-        except LiveTranscriberError as exc:
-            self._set_error(Message(Severity.ERROR, str(exc)))
-            devices = []
-        devices = with_both(devices)  # plus "Microphone + system audio" where both exist
-        self._devices = devices
-        remembered = self._device.id if self._device is not None else self.settings.device_id
-        choice = choose_device(devices, remembered)
-        self._device = choice.device
-        self.devices_changed.emit(devices, choice)
-
-    def select_device(self, device_id: str) -> None:
-        chosen = next((d for d in self._devices if d.id == device_id), None)
-        if chosen is not None:
-            self._device = chosen
-            self.devices_changed.emit(self._devices, DeviceChoice(chosen))
-
-    def remember_device(self, device_id: str) -> Settings:
-        """The settings with this device remembered (the window persists them)."""
-        self.settings = replace(self.settings, device_id=device_id)
-        return self.settings
+    # --- settings --------------------------------------------------------------------------
 
     def apply_settings(self, settings: Settings) -> None:
         """New service options; they apply from the next recording."""
         self.settings = replace(settings, device_id=self.settings.device_id,
                                 streaming_url_override=self.settings.streaming_url_override)
         self._emit_engine_status()
-
-    def _devices_changed_elsewhere(self) -> None:
-        # Called from the provider's watcher thread: hop to the loop before touching state.
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(lambda: self.spawn(self.refresh_devices()))
 
     # --- transcript -----------------------------------------------------------------------
 
@@ -459,6 +373,14 @@ class AppController(TaskOwner):
             log.error("background task failed", exc_info=error)
             self._set_error(Message(Severity.ERROR, "Something went wrong inside Live "
                                     "Transcriber; details are in its log. Try again."))
+
+    def _back_to_plan(self) -> None:
+        """The engine the settings choose again, after an earlier fallback."""
+        self._fallback_active = False
+        self._link = Link.NORMAL
+        self._emit_engine_status()
+        if self._auth.text == policy.status_after_fallback().text:
+            self.spawn(self.refresh_auth())  # back to the cloud after last time's fallback
 
     def _set_auth(self, status: AuthStatus) -> None:
         self._auth = status

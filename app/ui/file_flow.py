@@ -220,7 +220,7 @@ class FileFlow(QObject):
             elif self.controller.settings.engine is EngineChoice.AUTO:
                 self._say("notice", Severity.INFO, f"No AssemblyAI API key is set, so "
                           f"{path.name} is transcribed on this computer.")
-            outcome = await self._offline(path)
+            outcome = await self._offline(path, fallback=plan.engine is EngineChoice.CLOUD)
         finally:
             self._busy = False
             self.controller.file_busy = False
@@ -234,6 +234,7 @@ class FileFlow(QObject):
 
     async def _in_cloud(self, path: Path) -> str:
         self.controller.file_busy = True
+        self.controller.show_file_engine(fallback=False)
         self.panel.begin(path.name)
         started = datetime.now()
         job = asyncio.ensure_future(self.controller.transcribe_in_cloud(path, self._stage))
@@ -246,6 +247,9 @@ class FileFlow(QObject):
             self.panel.finish(f"Cancelled {path.name}", "Nothing was transcribed.", 0)
             return "cancelled"
         self.controller.recording_started = started
+        # Its own segment: turn orders restart at 0, and the cleared turns of an earlier
+        # recording or file would otherwise make the first paragraphs look stale.
+        self.controller.model.begin_session()
         for turn in turns:  # into the transcript as a recording's turns come
             change = self.controller.model.apply(turn)
             if change is not None:
@@ -263,9 +267,10 @@ class FileFlow(QObject):
         if self._busy and not self._cancelled:
             self.panel.set_progress(percent, text)
 
-    async def _offline(self, path: Path) -> str:
+    async def _offline(self, path: Path, *, fallback: bool) -> str:
         files = self.controller.files
         assert files is not None
+        self.controller.show_file_engine(fallback=fallback)
         self.panel.begin(path.name)
         loop = asyncio.get_running_loop()
         self._began, self._percent = loop.time(), -1

@@ -42,6 +42,7 @@ from app.ui.message_bar import MessageBar
 from app.ui.preferences import Preferences
 from app.ui.recording_dot import RecordingDot
 from app.ui.recovery import RecoveryOffer
+from app.ui.session_summary import SessionSummary
 from app.ui.transcript_commands import TranscriptCommands
 from app.ui.transcript_view import TranscriptView
 
@@ -51,12 +52,6 @@ _ENGINES = {
     EngineChoice.AUTO: "Automatic",
     EngineChoice.CLOUD: "AssemblyAI (cloud)",
     EngineChoice.OFFLINE: "Offline (this computer)",
-}
-_STATE_TEXT = {
-    RecorderState.IDLE: "Ready",
-    RecorderState.STARTING: "Connecting…",
-    RecorderState.RECORDING: "Recording",
-    RecorderState.STOPPING: "Finishing the last words…",
 }
 
 
@@ -71,7 +66,6 @@ class MainWindow(QMainWindow):
         self.preferences = preferences
         self.recovery = RecoveryOffer(controller, self)
         self._may_close = False
-        self._session: dict[str, str] = {}
         self.setWindowTitle(WINDOW_TITLE)
         if icon is not None:
             self.setWindowIcon(icon)
@@ -180,13 +174,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # The status bar is one line: the state and a session summary, details in tooltips.
-        self.connection_label = QLabel("Ready", self)
-        self.connection_label.setObjectName("recorderState")
-        self.session_label = QLabel(self)
-        self.session_label.setObjectName("sessionSummary")
-        status = self.statusBar()
-        status.addWidget(self.connection_label)
-        status.addPermanentWidget(self.session_label)
+        self.session_summary = SessionSummary(self)
+        self.connection_label = self.session_summary.state_label
+        self.session_label = self.session_summary.details_label
 
         order = (self.device_picker, self.refresh_button, self.engine_picker,
                  self.settings_button, self.transcript_view, self.record_button,
@@ -228,8 +218,8 @@ class MainWindow(QMainWindow):
         c.engine_status_changed.connect(self.engine_status.set_status)
         c.message_changed.connect(self._show_message)
         c.devices_changed.connect(self._show_devices)
-        c.session_changed.connect(lambda sid: self._session_detail("Session", sid))
-        c.autosave_changed.connect(self._show_autosave)
+        c.session_changed.connect(lambda sid: self.session_summary.detail("Session", sid))
+        c.autosave_changed.connect(lambda path: self.session_summary.detail("Autosave", path))
         c.dropped_changed.connect(self._show_dropped)
         self.message_bar.action_triggered.connect(self._on_message_action)
         self.recovery.offer_changed.connect(lambda m: self._show_message("recovery", m))
@@ -254,19 +244,13 @@ class MainWindow(QMainWindow):
             widget.setEnabled(state is RecorderState.IDLE)
         self.actions_by_name["clear"].setEnabled(state is RecorderState.IDLE)
         self.actions_by_name["open_file"].setEnabled(state is RecorderState.IDLE)
-        self.connection_label.setText(_STATE_TEXT[state])
+        self.session_summary.show_state(state, self.controller.engine_status.text)
         self.recording_dot.set_recording(state is RecorderState.RECORDING)
         if state is RecorderState.RECORDING:
             self._elapsed_timer.start()
-            self._session_detail("Engine", self.controller.engine_status.text)
         else:
             self._elapsed_timer.stop()
             self.level_meter.reset()  # no capture, no level: never frozen at the last one
-        if state is RecorderState.STARTING:
-            # A new recording: the last one's details go, except the autosave path, which the
-            # controller announces just before this state.
-            self._session = {k: v for k, v in self._session.items() if k == "Autosave"}
-            self._session_detail("Engine", self.controller.engine_status.text)
         self._tick()
 
     def _tick(self) -> None:
@@ -303,14 +287,6 @@ class MainWindow(QMainWindow):
         self.device_picker.show_devices(devices, choice)
         self.device_notice.setText(choice.notice)
         self.device_notice.setVisible(bool(choice.notice))
-
-    def _session_detail(self, key: str, value: str) -> None:
-        self._session[key] = value
-        self.session_label.setText("Session details" if self._session else "")
-        self.session_label.setToolTip("\n".join(f"{k}: {v}" for k, v in self._session.items()))
-
-    def _show_autosave(self, path: str) -> None:
-        self._session_detail("Autosave", path)
 
     def _show_dropped(self, dropped: int) -> None:
         self.dropped_label.setText(f"{dropped} audio frames dropped")

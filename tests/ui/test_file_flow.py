@@ -313,6 +313,95 @@ def test_automatic_falls_back_to_offline_when_the_cloud_is_unreachable(
     assert "hello" in window.controller.model.plain_text().lower()
 
 
+def test_the_engine_status_names_the_offline_engine_a_fallback_file_runs_on(
+    qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
+) -> None:
+    """Automatic with a key, AssemblyAI unreachable: while the file is transcribed on this
+    computer the status line says so, as the message bar does, not "AssemblyAI cloud"."""
+    media = encoded(tmp_path, FLAC, name="hello")
+    with PrerecordedEmulator() as gone:
+        url = gone.url  # closed again: nothing listens there
+    window = make_window(tmp_path, preferences, EngineChoice.AUTO, key=KEY, api_url=url)
+    said = notices(window)
+    during: list[str] = []  # the status line at each step of the offline run
+
+    def panel_moved(_value: int) -> None:
+        if said and "could not be reached" in said[0] and window.file_flow.busy:
+            during.append(window.engine_status.label.text())
+
+    window.file_panel.bar.valueChanged.connect(panel_moved)
+
+    shown: list[str] = []
+    window.controller.engine_status_changed.connect(lambda status: shown.append(status.text))
+
+    async def scenario() -> str:
+        outcome, _values, _details = await run_file(window, media)
+        await window.controller.shutdown()
+        return outcome
+
+    assert qt_loop.run(scenario(), timeout=200) == "done"
+    assert shown[0].startswith("AssemblyAI cloud")  # the key check, before the file
+    assert during and all(text == "Offline fallback · on this computer" for text in during)
+    assert window.engine_status.label.text() == "Offline fallback · on this computer"
+    assert window.engine_status.accessibleName() == "Offline fallback · on this computer"
+
+
+def test_after_a_fallback_the_next_file_in_the_cloud_names_assemblyai_again(
+    qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
+) -> None:
+    media = encoded(tmp_path, FLAC, name="hello")
+    with PrerecordedEmulator() as gone:
+        url, port = gone.url, int(gone.url.rsplit(":", 1)[1])
+    window = make_window(tmp_path, preferences, EngineChoice.AUTO, key=KEY, api_url=url)
+    in_cloud: list[str] = []
+
+    def panel_moved(_value: int) -> None:
+        if window.file_flow.busy:
+            in_cloud.append(window.engine_status.label.text())
+
+    async def scenario() -> tuple[str, str, str]:
+        first, _values, _details = await run_file(window, media)
+        after_first = window.engine_status.label.text()
+        # AssemblyAI is back at the same address: the next file goes there.
+        with PrerecordedEmulator(PrerecordedConfig(api_keys=frozenset({KEY}), script=SCRIPT),
+                                 port=port) as api:
+            window.file_panel.bar.valueChanged.connect(panel_moved)
+            finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=60))
+            await asyncio.sleep(0)
+            assert window.file_flow.open_file(media)
+            (second,) = await finished
+            assert [c.path for c in api.calls][:2] == ["/v2/upload", "/v2/transcript"]
+        await window.controller.shutdown()
+        return first, after_first, second
+
+    first, after_first, second = qt_loop.run(scenario(), timeout=200)
+    assert (first, second) == ("done", "done")
+    assert after_first == "Offline fallback · on this computer"
+    assert in_cloud and all(text.startswith("AssemblyAI cloud (US)") for text in in_cloud)
+    # All of it, though the cleared offline turn had the same turn order as the first one.
+    assert window.controller.model.plain_text() == (
+        "First sentence here.\n\nSecond sentence there.")
+    assert "First sentence here.\n\nSecond sentence there." in history_texts(window)
+
+
+def test_without_a_key_the_engine_status_names_the_offline_engine_for_a_file(
+    qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
+) -> None:
+    media = encoded(tmp_path, FLAC, name="hello")
+    window = make_window(tmp_path, preferences, EngineChoice.AUTO)
+    during: list[str] = []
+    window.file_panel.bar.valueChanged.connect(
+        lambda _v: during.append(window.engine_status.label.text()))
+
+    async def scenario() -> str:
+        outcome, _values, _details = await run_file(window, media)
+        await window.controller.shutdown()
+        return outcome
+
+    assert qt_loop.run(scenario(), timeout=200) == "done"
+    assert during and all(text.startswith("On this computer · Whisper ") for text in during)
+
+
 def test_the_new_widgets_have_names_and_the_menu_has_ctrl_o(
     qt_loop: QtLoop, tmp_path: Path, preferences: Preferences,
 ) -> None:
