@@ -9,7 +9,8 @@ least 10 s; ``DecodeOptions.window_pad_s``) and costs ~0.2-0.5 s on tiny.en, so 
 most once per ``step_ms`` of audio; a caller that hands over more audio per call (because the
 last decode took long) gets a longer step for free.
 
-Continuous speech is cut into turns at sentence ends (``split_point``): the turn's final
+Continuous speech is cut into turns at sentence ends (``split_point``; past 10 s at a clause
+end, or, when Whisper wrote neither, in the longest pause the detector hears): the turn's final
 follows its sentence closely instead of waiting for a pause. The next turn keeps ``lead_ms``
 of the audio before the cut, so its decodes hear the end of the sentence before as context;
 the words of that lead are the ended turn's already and are left out (``after_cut``).
