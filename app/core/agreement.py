@@ -17,9 +17,10 @@ A turn ends at the end of speech (``end_silence_ms`` of silence), or, when the s
 early, so that the final of a sentence follows it closely and the decoded buffer (whose cost
 grows with its length) stays short: past ``sentence_turn_ms`` at the last sentence end of the
 latest decode, past ``clause_turn_ms`` at a clause end too or, with neither, in the longest
-pause of its speech (:func:`pause_cut`), past ``hard_max_turn_ms`` after its last word but one. The next turn's decodes hear ``lead_ms`` of audio before such a cut again,
-as context (a word is heard better with the one before it); :func:`after_cut` drops the words
-of that lead, which the ended turn has already, so no word is lost or doubled at the cut.
+pause of its speech (:func:`pause_cut`), past ``hard_max_turn_ms`` after its last word but one.
+The next turn's decodes hear ``lead_ms`` of audio before such a cut again, as context (a word
+is heard better with the one before it); :func:`after_cut` drops the words of that lead,
+which the ended turn has already, so no word is lost or doubled at the cut.
 """
 
 from __future__ import annotations
