@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -43,7 +42,6 @@ SAMPLE_RATE: Final = WIRE_SAMPLE_RATE  # Whisper hears what the wire carries: 16
 Audio = npt.NDArray[np.float32]
 
 _HASH_BLOCK = 1 << 20
-_MAX_NEW_TOKENS = 220  # 448 (Whisper's text context) less the longest prompt, 227, and spare
 _REINSTALL = "Reinstall Live Transcriber to restore the bundled model, or choose the cloud engine."
 
 
@@ -171,23 +169,6 @@ class DecodeOptions:
     # with the window, not the speech. None: Whisper's 30 s. Without padding Whisper loops.
     window_pad_s: float | None = 3.0
     min_window_s: float = 10.0
-    # A decode that loops ("$ $ $ ...") runs to Whisper's 448 tokens, ~7 s on tiny.en, and
-    # the segment is dropped anyway (its compression ratio): cap the tokens of each 30 s
-    # window at this many per second of its audio, plus ``min_new_tokens`` (speech is ~3-5
-    # tokens a second, timestamps included). None: no cap.
-    tokens_per_s: float | None = 10.0
-    min_new_tokens: int = 24
-
-    def max_new_tokens(self, audio_s: float) -> int | None:
-        """The token cap of a decode of ``audio_s`` seconds (None: Whisper's own).
-
-        At most 220: a prompt is at most 227 tokens (faster-whisper keeps the prompt's last
-        223, plus the start tokens), and prompt and new tokens must fit in 448.
-        """
-        if self.tokens_per_s is None:
-            return None
-        window_s = min(audio_s, 30.0)  # the cap is per 30 s window
-        return min(_MAX_NEW_TOKENS, self.min_new_tokens + math.ceil(self.tokens_per_s * window_s))
 
     def encoder_window_s(self, audio_s: float) -> float | None:
         """The encoder window for ``audio_s`` seconds of audio (None: Whisper's 30 s)."""
@@ -249,8 +230,7 @@ class WhisperRecogniser:
             temperature=opts.temperature, condition_on_previous_text=False,
             initial_prompt=prompt or None,
             without_timestamps=False, word_timestamps=True, vad_filter=False,
-            encoder_window_s=opts.encoder_window_s(audio.size / SAMPLE_RATE),
-            max_new_tokens=opts.max_new_tokens(audio.size / SAMPLE_RATE))
+            encoder_window_s=opts.encoder_window_s(audio.size / SAMPLE_RATE))
         pieces: list[TimedWord] = []
         for segment in segments:  # a generator: decoding happens while iterating
             scores = SegmentScores(float(segment.no_speech_prob), float(segment.avg_logprob),
