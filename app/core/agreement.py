@@ -16,10 +16,11 @@ speech the utterance is usually decoded already and the final Turn needs no furt
 A turn ends at the end of speech (``end_silence_ms`` of silence), or, when the speaker goes on,
 early, so that the final of a sentence follows it closely and the decoded buffer (whose cost
 grows with its length) stays short: past ``sentence_turn_ms`` at the last sentence end of the
-latest decode, past ``clause_turn_ms`` at a clause end too, past ``hard_max_turn_ms`` after its
-last word but one. The next turn's decodes hear ``lead_ms`` of audio before such a cut again,
-as context (a word is heard better with the one before it); :func:`after_cut` drops the words
-of that lead, which the ended turn has already, so no word is lost or doubled at the cut.
+latest decode, past ``clause_turn_ms`` at a clause end too or, with neither, in the longest
+pause of its speech (:func:`pause_cut`), past ``hard_max_turn_ms`` after its last word but one.
+The next turn's decodes hear ``lead_ms`` of audio before such a cut again, as context (a word
+is heard better with the one before it); :func:`after_cut` drops the words of that lead,
+which the ended turn has already, so no word is lost or doubled at the cut.
 """
 
 from __future__ import annotations
@@ -266,6 +267,10 @@ class TurnRules:
     sentence_turn_ms: int = 4_000
     clause_turn_ms: int = 10_000
     hard_max_turn_ms: int = 20_000
+    # No sentence or clause end past clause_turn_ms (tiny.en often writes none in a long
+    # stretch): end the turn in the longest pause inside its speech of at least this much
+    # silence (``pause_cut``), before falling back to the hard cut.
+    cut_pause_ms: int = 200
     # Finals only (no partial decodes to find sentence ends in): beyond this, end the turn in
     # its last pause (fewer, longer turns: each final costs a decode of at least 10 s).
     max_turn_ms: int = 15_000
@@ -282,6 +287,8 @@ class TurnRules:
             raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
         if self.lead_ms < 0:
             raise ValueError("lead_ms must not be negative")
+        if not 0 < self.cut_pause_ms:
+            raise ValueError("cut_pause_ms must be positive")
 
 
 @dataclass(frozen=True)
@@ -374,13 +381,15 @@ def _without_partials(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSp
 
 
 def split_point(rules: TurnRules, *, buffer_ms: int, words: Sequence[TimedWord],
-                committed: int = 0) -> int | None:
+                committed: int = 0, pause: int | None = None) -> int | None:
     """After a decode: after how many of ``words`` (the turn's committed words, then the
     latest decode's tail) the turn ends early, or None to go on.
 
     Only a sentence or clause end followed by another word counts. 0 means the turn must end
     although there is no word to cut after: with the latest hypothesis. ``committed``: how
     many of ``words`` are committed (a hard cut keeps at least those in the ended turn).
+    ``pause``: the words before the longest pause in the speech (:func:`pause_cut`), the cut
+    past ``clause_turn_ms`` when no sentence or clause end was found.
     """
     if buffer_ms <= rules.sentence_turn_ms:
         return None
@@ -388,9 +397,31 @@ def split_point(rules: TurnRules, *, buffer_ms: int, words: Sequence[TimedWord],
     for index in range(len(words) - 2, -1, -1):
         if ends_sentence(words[index]) or (clauses and ends_clause(words[index])):
             return index + 1
+    if clauses and pause is not None and 0 < pause < len(words):
+        return pause
     if buffer_ms > rules.hard_max_turn_ms:
         return max(committed, len(words) - 1)
     return None
+
+
+def pause_cut(rules: TurnRules, *, spans: Sequence[SpeechSpan], words: Sequence[TimedWord],
+              after_ms: int = 0) -> tuple[int, int] | None:
+    """The longest pause of at least ``cut_pause_ms`` between two of the detector's speech
+    ``spans`` that has words on both sides: how many of ``words`` come before it, and the cut
+    (the middle of the pause), or None when there is no such pause. Spans and words on one
+    clock; only pauses beginning after ``after_ms`` count (the lead is the turn before's).
+    A later pause wins a tie: the ended turn is the longer one.
+    """
+    best: tuple[int, int, int] | None = None  # (length, cut, keep)
+    for span, following in zip(spans, spans[1:], strict=False):
+        length = following.start_ms - span.end_ms
+        if length < rules.cut_pause_ms or span.end_ms <= after_ms:
+            continue
+        cut = (span.end_ms + following.start_ms) // 2
+        keep = sum(1 for w in words if (w.start_ms + w.end_ms) // 2 < cut)
+        if 0 < keep < len(words) and (best is None or length >= best[0]):
+            best = (length, cut, keep)
+    return None if best is None else (best[2], best[1])
 
 
 # --- the messages --------------------------------------------------------------------------

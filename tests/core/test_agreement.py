@@ -20,6 +20,7 @@ from app.core.agreement import (
     join_pieces,
     normalise,
     partial_turn,
+    pause_cut,
     plan_step,
     sentence_cut,
     split_point,
@@ -266,6 +267,42 @@ def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_anywhere() ->
     assert cut(20_100, "word") == 0
 
 
+def test_with_no_punctuation_past_the_clause_limit_the_turn_ends_at_the_given_pause() -> None:
+    def cut(buffer_ms: int, text: str, pause: int | None, committed: int = 0) -> int | None:
+        return split_point(RULES, buffer_ms=buffer_ms, words=words(text), committed=committed,
+                           pause=pause)
+
+    assert cut(9_000, "no end yet at all", 2) is None  # not before clause_turn_ms
+    assert cut(10_100, "no end yet at all", 2) == 2
+    assert cut(10_100, "we stayed in, and read", 1) == 3  # punctuation first
+    assert cut(20_100, "no end yet at all", 2) == 2  # before the hard rule, too
+    assert cut(20_100, "no end yet at all", None) == 4
+    # A pause with no word on one side is none to cut at.
+    assert cut(10_100, "no end yet at all", 0) is None
+    assert cut(10_100, "no end yet at all", 5) is None
+
+
+def test_the_cut_is_in_the_longest_pause_between_words() -> None:
+    said = words("one two three four five six seven eight", step=1000)  # 0-7950 ms
+
+    def pause(spans: list[SpeechSpan], after_ms: int = 0) -> tuple[int, int] | None:
+        return pause_cut(RULES, spans=spans, words=said, after_ms=after_ms)
+
+    # Pauses of 300 ms after "two", 500 ms after "five" (the longest), 250 after "six".
+    spans = [span(0, 1900), span(2200, 4850), span(5350, 5950), span(6200, 8000, False)]
+    assert pause(spans) == (5, 5100)  # five words before it; the cut in its middle
+    # Too short to count (under cut_pause_ms), or none at all: no pause cut.
+    assert pause([span(0, 3900), span(4050, 8000, False)]) is None
+    assert pause([span(0, 8000, False)]) is None
+    # A pause after the last word, or before the first, has no word on one side.
+    assert pause([span(0, 7950), span(8600, 9000, False)]) is None
+    assert pause([span(0, 100), span(400, 8000, False)]) is None
+    # A tie: the later pause (the longer ended turn).
+    assert pause([span(0, 1900), span(2200, 4900), span(5200, 8000, False)]) == (5, 5050)
+    # Pauses in the lead (the audio before the last cut, the ended turn's) do not count.
+    assert pause(spans, after_ms=5000) == (6, 6075)
+
+
 def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doubled() -> None:
     ended = words("it was a cold thing to say.", start=0)  # 0-2050 ms; the cut at 2100
     cut_ms = 2100
@@ -307,6 +344,8 @@ def test_rules_are_consistent() -> None:
         TurnRules(sentence_turn_ms=12_000)  # after the clause ends
     with pytest.raises(ValueError):
         TurnRules(lead_ms=-1)
+    with pytest.raises(ValueError):
+        TurnRules(cut_pause_ms=0)
 
 
 # --- messages --------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ least 10 s; ``DecodeOptions.window_pad_s``) and costs ~0.2-0.5 s on tiny.en, so 
 most once per ``step_ms`` of audio; a caller that hands over more audio per call (because the
 last decode took long) gets a longer step for free.
 
-Continuous speech is cut into turns at sentence ends (``split_point``): the turn's final
+Continuous speech is cut into turns at sentence ends (``split_point``; past 10 s at a clause
+end, or, when Whisper wrote neither, in the longest pause the detector hears): the turn's final
 follows its sentence closely instead of waiting for a pause. The next turn keeps ``lead_ms``
 of the audio before the cut, so its decodes hear the end of the sentence before as context;
 the words of that lead are the ended turn's already and are left out (``after_cut``).
@@ -44,6 +45,7 @@ from app.core.agreement import (
     ends_sentence,
     final_turn,
     partial_turn,
+    pause_cut,
     plan_step,
     split_point,
 )
@@ -137,7 +139,7 @@ class OfflineTranscriber:
             elif step.action is Action.FINALISE:
                 turns += self._finalise(step.at_ms)
             elif step.action is Action.DECODE and not flush:
-                return turns + self._decode_partial()
+                return turns + self._decode_partial(spans)
             else:
                 break
             spans = _shifted(spans, step.at_ms)
@@ -187,18 +189,38 @@ class OfflineTranscriber:
         cut_ms, ended = self._lead
         return after_cut(words, cut_ms, ended)
 
-    def _decode_partial(self) -> list[Turn]:
+    def _decode_partial(self, spans: list[SpeechSpan]) -> list[Turn]:
         self._hypothesis = self._decode(self._audio.size)
         self._hypothesis_language = self._language
         self._decoded_until = self._origin + self._audio.size
         self._agreement.insert(self._hypothesis)
         turns = self._partial()
-        keep = split_point(self.rules, buffer_ms=self.buffered_ms,
-                           words=(*self._agreement.committed, *self._agreement.tail),
-                           committed=len(self._agreement.committed))
+        words = (*self._agreement.committed, *self._agreement.tail)
+        pause = self._pause(spans, words)
+        keep = split_point(self.rules, buffer_ms=self.buffered_ms, words=words,
+                           committed=len(self._agreement.committed),
+                           pause=None if pause is None else pause[0])
         if keep is not None:
-            turns += self._split(keep)
+            turns += self._split(keep, pause[1] if pause is not None and keep == pause[0]
+                                 else None)
         return turns
+
+    def _pause(self, spans: list[SpeechSpan], words: tuple[TimedWord, ...],
+               ) -> tuple[int, int] | None:
+        """Past ``clause_turn_ms``: the words before the longest pause in the buffer's speech
+        and the cut in it (stream ms), for a turn with no sentence or clause end to cut at."""
+        if self.buffered_ms <= self.rules.clause_turn_ms or len(words) < 2:
+            return None
+        if self.rules.cut_pause_ms < self.rules.pause_ms:  # the spans split at pause_ms only
+            started = time.perf_counter()
+            spans = self._recogniser.speech_spans(self._audio,
+                                                  min_silence_ms=self.rules.cut_pause_ms)
+            self.stats.vad_seconds += time.perf_counter() - started
+        offset = self._origin // _PER_MS
+        return pause_cut(self.rules, words=words,
+                         spans=[SpeechSpan(s.start_ms + offset, s.end_ms + offset, s.ended)
+                                for s in spans],
+                         after_ms=self._lead[0] if self._lead is not None else 0)
 
     def _partial(self) -> list[Turn]:
         committed, tail = self._agreement.committed, self._agreement.tail
@@ -221,16 +243,17 @@ class OfflineTranscriber:
         carried = [w for w in self._agreement.committed if w.start_ms >= end_ms]
         return self._end_turn(words, cut, LocalAgreement(carried))
 
-    def _split(self, keep: int) -> list[Turn]:
+    def _split(self, keep: int, cut_ms: int | None = None) -> list[Turn]:
         """The turn grew too long: end it after ``keep`` of its words (0: all of the last
         hypothesis) and carry the rest into the next turn, which hears ``lead_ms`` of the
-        audio before the cut again."""
+        audio before the cut again. ``cut_ms``: where (stream ms; None: between the words)."""
         if keep == 0:
             return self._finalise(self.buffered_ms)
         ended, following = self._agreement.split(keep)
         nxt = (*following.committed, *following.tail)
-        # Cut in the gap after the last word kept, so no audio of the next word is lost.
-        cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
+        if cut_ms is None:
+            # Cut in the gap after the last word kept, so no audio of the next word is lost.
+            cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
         cut = min(max(0, cut_ms * _PER_MS - self._origin), self._audio.size)
         # The decode that found the sentence end heard the whole turn and more after it: its
         # words before the cut are the final, as a one-shot decode would have them (no second
