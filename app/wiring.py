@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from app.core.config import Settings
+from app.core.config import EngineChoice, Settings
 from app.core.devices import BOTH, InputDevice
 from app.core.errors import ExportError
 from app.core.journal import journal_path_for
@@ -100,11 +100,12 @@ def cloud_file(env: Mapping[str, str]
 
 
 def keep_turns(folder: Path) -> Callable[[Sequence[TranscriptTurn], datetime], None]:
-    """Finished turns written as one recording in ``folder`` (the History lists it)."""
+    """Finished turns of AssemblyAI's pre-recorded API written as one recording in ``folder``
+    (the History lists it, as the cloud's)."""
     def keep(turns: Sequence[TranscriptTurn], started: datetime) -> None:
         errors: list[ExportError] = []
         autosave = TranscriptAutosave(folder / autosave_name(started), errors.append,
-                                      started=started)
+                                      started=started, engine=EngineChoice.CLOUD.value)
         model = TranscriptModel()
         for turn in turns:
             autosave.apply(model.place_final(turn), model.finals)

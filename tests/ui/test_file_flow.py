@@ -83,6 +83,12 @@ def history_texts(window: MainWindow) -> list[str]:
     return [r.text for r in store.recordings()]
 
 
+def history_engines(window: MainWindow) -> list[str | None]:
+    store = window.controller.history
+    assert store is not None
+    return [r.engine for r in store.recordings()]
+
+
 Run = tuple[str, list[int], list[str]]
 
 
@@ -126,6 +132,7 @@ def test_a_file_is_transcribed_offline_into_the_pane_and_the_history(
     assert text
     [kept] = history_texts(window)
     assert word_error_rate([library.reference], [kept]) <= 0.15
+    assert history_engines(window) == ["offline"]  # the History says "On this computer"
     # Timestamps from the file's own timeline: the speech starts start_s into the video.
     first = window.controller.model.finals[0]
     assert first.start_ms is not None and first.start_ms >= start_s * 1000
@@ -273,6 +280,7 @@ def test_in_the_cloud_a_file_goes_to_the_prerecorded_api(
         "First sentence here.\n\nSecond sentence there.")
     assert history_texts(window) == ["First sentence here.\n\nSecond sentence there."]
     assert [c.path for c in api.calls][:2] == ["/v2/upload", "/v2/transcript"]
+    assert history_engines(window) == ["cloud"]  # the History says "AssemblyAI cloud"
 
 
 def test_in_the_cloud_a_bad_key_says_so_and_saves_nothing(

@@ -164,6 +164,13 @@ class TranscriptAutosave:
     def journal_path(self) -> Path:
         return journal_path_for(self._path)
 
+    def note_engine(self, engine: str) -> None:
+        """The engine transcribing, known once its session begins ("cloud", "offline"): the
+        journal's header names it, for the History. The header is written with the first
+        finished words, so the engine that began before them is the one named."""
+        with self._lock:
+            self._engine = engine
+
     def apply(self, change: TranscriptChange, finals: Sequence[TranscriptTurn]) -> None:
         """Record one transcript change (call with each of ``change.steps()``). Never blocks on
         the disk: it hands a snapshot of ``finals`` to the worker."""

@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from app.core import policy
+from app.core.config import EngineChoice
 from app.core.errors import AudioError, ExportError, LiveTranscriberError
 from app.core.held_audio import HeldAudio
 from app.core.messages import Begin, Turn
@@ -86,6 +87,13 @@ class _SessionEnded(Exception):
         self.error = error
 
 
+def engine_of(begin: Begin) -> str:
+    """The engine a session's Begin came from: "offline" from the offline engine (its
+    configuration says so), else "cloud" (AssemblyAI's Begin names no engine)."""
+    engine = begin.configuration.get("engine")
+    return engine if isinstance(engine, str) else EngineChoice.CLOUD.value
+
+
 class Recorder:
     """Runs one recording at a time into a transcript model it does not own."""
 
@@ -97,6 +105,7 @@ class Recorder:
         self._autosave_factory = autosave_factory
         self._options = options or RecorderOptions()
         self._autosave: TranscriptAutosave | None = None
+        self.engine_name: str | None = None  # of the session that began last
         self._feeder = self._new_feeder()
         self._engine: TranscriptionEngine | None = None
         self._session_end: asyncio.Future[LiveTranscriberError] | None = None
@@ -353,6 +362,9 @@ class Recorder:
             if event.end_of_turn and event.words:
                 self._feeder.acknowledge(max(w.end for w in event.words))
         elif isinstance(event, Begin):
+            self.engine_name = engine_of(event)
+            if self._autosave is not None:
+                self._autosave.note_engine(self.engine_name)
             self._listener.on_session(event.id)
         elif isinstance(event, SessionFailed):
             generation.set_result(event.error)

@@ -84,7 +84,7 @@ class _StreamListener:
         self._owner.report(error)
 
     def on_session(self, session_id: str) -> None:
-        self._owner.listener.on_session(session_id)
+        self._owner.stream_began(self._stream, session_id)
 
     def on_notice(self, notice: RecordingNotice) -> None:
         self._owner.stream_notice(self._stream, notice)
@@ -257,6 +257,14 @@ class VoicesRecorder:
             if self._autosave is not None:
                 self._autosave.apply(merged, self._model.finals)
             self.listener.on_transcript(merged)
+
+    def stream_began(self, stream: Stream, session_id: str) -> None:
+        """A voice's engine session began: the merged journal names its engine."""
+        recorder = self._recorders.get(stream)
+        name = recorder.engine_name if recorder is not None else None
+        if self._autosave is not None and name is not None:
+            self._autosave.note_engine(name)
+        self.listener.on_session(session_id)
 
     def stream_level(self, stream: Stream, at_ms: int, level: Level) -> None:
         if self._voices is not None:

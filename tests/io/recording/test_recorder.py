@@ -15,6 +15,7 @@ from app.core import errors as e
 from app.core.config import StreamingParams, endpoints_for
 from app.core.errors import LiveTranscriberError
 from app.core.export import to_txt
+from app.core.journal import parse_journal
 from app.core.ports import EventSink
 from app.core.recording import EngineFactory, RecorderState
 from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
@@ -82,6 +83,14 @@ def the_one_file(folder: Path) -> str:
     return path.name
 
 
+def journal_engine(folder: Path) -> str | None:
+    """The engine the one journal's header names."""
+    (path,) = folder.glob("*.journal.jsonl")
+    header = parse_journal(path.read_text()).header
+    assert header is not None
+    return header.engine
+
+
 def saved_text(folder: Path) -> str:
     return (folder / the_one_file(folder)).read_text()
 
@@ -119,6 +128,16 @@ async def test_a_whole_recording_keeps_every_word_and_autosaves_it(
     (session,) = await emulator.wait_sessions_closed_async(1)
     assert session.text_messages_received == ['{"type":"Terminate"}']
     assert session.audio_bytes_received >= HELLO_BYTES - 44
+
+
+async def test_the_journal_names_the_engine_that_transcribed(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The History lists each recording with its engine: the journal's header names it."""
+    recorder = Recorder(TranscriptModel(), RecordingLog(),
+                        autosaves(tmp_path))  # type: ignore[arg-type]
+    await record_until_played(recorder, FileSources(), engine_factory(emulator))
+    assert journal_engine(tmp_path) == "cloud"
 
 
 async def test_formatted_revisions_replace_the_last_autosaved_paragraph(

@@ -23,7 +23,7 @@ from app.io.audio.voice_taps import VoiceTaps
 from app.io.recording.two_streams import VoicesRecorder
 from tests.emulator import run_emulator
 from tests.io.recording.test_reconnect import QUICK, CodedFile, cloud, coded_config
-from tests.io.recording.test_recorder import autosaves, saved_text
+from tests.io.recording.test_recorder import autosaves, journal_engine, saved_text
 from tests.support.coded_speech import coded_words, make_coded_speech, write_coded_speech_wav
 from tests.support.recording import RecordingLog
 
@@ -93,6 +93,7 @@ async def test_one_stream_reconnecting_loses_and_doubles_no_word_of_either_voice
     assert re.findall(r"(?:Me|Them): ", saved) == [f"{t.speaker}: " for t in model.finals]
     assert sorted(re.findall(r"n\d{3}", saved.lower())) == sorted(
         coded_words(YOU_SAYS) + coded_words(OTHERS_SAY))
+    assert journal_engine(folder) == "cloud"  # the History names it
 
 
 async def test_a_voice_that_cannot_connect_ends_the_recording_with_one_error(
