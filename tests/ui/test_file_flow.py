@@ -133,9 +133,10 @@ def test_a_file_is_transcribed_offline_into_the_pane_and_the_history(
     [kept] = history_texts(window)
     assert word_error_rate([library.reference], [kept]) <= 0.15
     assert history_engines(window) == ["offline"]  # the History says "On this computer"
-    # Timestamps from the file's own timeline: the speech starts start_s into the video.
+    # Timestamps from the file's own timeline: the speech starts start_s into the video (Whisper
+    # places a word start to within a few of its 20 ms steps, early or late).
     first = window.controller.model.finals[0]
-    assert first.start_ms is not None and first.start_ms >= start_s * 1000
+    assert first.start_ms is not None and first.start_ms >= start_s * 1000 - 200
     assert window.message_bar.text("notice").startswith(f"{media.name} is transcribed")
 
 
