@@ -19,9 +19,6 @@ Everything runs on the event loop's thread (the sources deliver there).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Coroutine
-from typing import Any
 
 from app.core.audio import FRAME_MS
 from app.core.errors import AudioError
@@ -32,6 +29,7 @@ from app.core.sources import AudioSource, ErrorSink, FrameSink, LevelSink
 from app.core.speakers import OTHERS, YOU, Stream
 from app.io.audio.level import level_of
 from app.io.audio.mixed_source import mix_s16
+from app.io.waiting import first_of
 
 _PART = {YOU: 0, OTHERS: 1}
 
@@ -170,7 +168,7 @@ class _Tap:
 
     async def wait_ended(self) -> None:
         if self._stream == OTHERS:
-            await _first_of(self.real.wait_ended(), self._ended.wait())
+            await first_of(self.real.wait_ended(), self._ended.wait())
             self.closed = True
             return
         await self.real.wait_ended()
@@ -180,14 +178,3 @@ class _Tap:
                 await others.wait_ended()
             self._owner.drain()
         self.closed = True
-
-
-async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

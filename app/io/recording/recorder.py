@@ -64,6 +64,7 @@ from app.core.sources import AudioSource
 from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.recording.autosave import TranscriptAutosave
 from app.io.recording.feeder import AudioFeeder
+from app.io.waiting import first_of
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ class Recorder:
         self._set_state(RecorderState.RECORDING)
         self._begin_segment(offset_ms)
         self._streamed = True
-        await _first_of(stop.wait(), self._source_error.wait(), asyncio.shield(generation),
+        await first_of(stop.wait(), self._source_error.wait(), asyncio.shield(generation),
                         self._all_heard(source))
         if generation.done() and not generation.cancelled() and not stop.is_set():
             self._feeder.detach()
@@ -455,14 +456,3 @@ async def _until(work: Coroutine[Any, Any, Any], stop: Waitable) -> None:
             await stopper
         with contextlib.suppress(asyncio.CancelledError):
             await task  # re-raises the work's own error, if it failed
-
-
-async def _first_of(*waits: Any) -> None:
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
