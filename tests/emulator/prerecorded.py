@@ -114,6 +114,7 @@ class PrerecordedEmulator:
     def __init__(self, config: PrerecordedConfig | None = None, *, port: int = 0) -> None:
         self.config = config or PrerecordedConfig()
         self.calls: list[RecordedCall] = []
+        self.called = threading.Event()  # set by every request; a test clears it to watch
         self.uploads: dict[str, bytes] = {}
         self.jobs: dict[str, _Job] = {}
         self._lock = threading.Lock()
@@ -147,6 +148,7 @@ class PrerecordedEmulator:
     def answer(self, method: str, path: str, auth: str, body: bytes) -> tuple[int, Any]:
         with self._lock:
             self.calls.append(RecordedCall(method, path, auth, len(body)))
+        self.called.set()
         if not auth:
             return 401, {"error": MISSING}
         if auth not in self.config.api_keys:

@@ -66,9 +66,11 @@ def _release_qt_objects(app: QApplication) -> None:
     gc.collect()
 
 
-async def signal_until(signal: SignalInstance, predicate: Callable[..., bool] = lambda *a: True,
-                       seconds: float = 10.0) -> tuple[Any, ...]:
-    """Wait until ``signal`` is emitted with arguments that satisfy ``predicate``."""
+def expect_signal(signal: SignalInstance, predicate: Callable[..., bool] = lambda *a: True,
+                  seconds: float = 10.0) -> Coroutine[Any, Any, tuple[Any, ...]]:
+    """Connect to ``signal`` now, before the action that emits it; await the result later:
+    ``done = expect_signal(sig); act(); args = await done``. Waits until ``signal`` is emitted
+    with arguments that satisfy ``predicate``."""
     future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
 
     def handler(*args: Any) -> None:
@@ -76,7 +78,16 @@ async def signal_until(signal: SignalInstance, predicate: Callable[..., bool] = 
             future.set_result(args)
 
     signal.connect(handler)
-    try:
-        return await asyncio.wait_for(future, seconds)
-    finally:
-        signal.disconnect(handler)
+
+    async def emitted() -> tuple[Any, ...]:
+        try:
+            return await asyncio.wait_for(future, seconds)
+        finally:
+            signal.disconnect(handler)
+    return emitted()
+
+
+async def signal_until(signal: SignalInstance, predicate: Callable[..., bool] = lambda *a: True,
+                       seconds: float = 10.0) -> tuple[Any, ...]:
+    """Wait until ``signal`` is emitted with arguments that satisfy ``predicate``."""
+    return await expect_signal(signal, predicate, seconds)

@@ -4,7 +4,6 @@ the progress panel, Cancel, the history and the exports; and every kind of bad i
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,7 +27,7 @@ from app.wiring import file_services, services
 from tests.emulator.prerecorded import PrerecordedConfig, PrerecordedEmulator
 from tests.support.media import FLAC, MP3, MP4, OPUS, MediaKind, encode, read_wav_s16, video_only
 from tests.support.speech import load_fixture, word_error_rate
-from tests.ui.conftest import QtLoop, signal_until
+from tests.ui.conftest import QtLoop, expect_signal, signal_until
 
 KEY = "file-test-key-0123456789"
 SCRIPT = ("first sentence here", "second sentence there")
@@ -101,8 +100,7 @@ async def run_file(window: MainWindow, path: Path, seconds: float = 150) -> Run:
     window.file_panel.bar.valueChanged.connect(
         lambda _v: details.append(window.file_panel.detail.text()))
     await window.controller.initialize()
-    finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=seconds))
-    await asyncio.sleep(0)  # the waiter is connected before the file starts
+    finished = expect_signal(window.file_flow.finished, seconds=seconds)
     assert window.file_flow.open_file(path)
     (outcome,) = await finished
     return outcome, values, details
@@ -149,8 +147,7 @@ def test_a_dropped_file_is_transcribed_and_exports_keep_its_times(
 
     async def scenario() -> str:
         await window.controller.initialize()
-        finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=150))
-        await asyncio.sleep(0)
+        finished = expect_signal(window.file_flow.finished, seconds=150)
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(media))])
         target = window.transcript_view.viewport()
@@ -220,8 +217,7 @@ def test_a_file_cut_short_while_read_leaves_no_half_transcript(
 
     async def scenario() -> str:
         await window.controller.initialize()
-        finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=150))
-        await asyncio.sleep(0)
+        finished = expect_signal(window.file_flow.finished, seconds=150)
         assert window.file_flow.open_file(media)
         await signal_until(window.file_panel.bar.valueChanged, lambda v: v >= 2, 60)
         os.truncate(media, media.stat().st_size // 4)  # a sync client cutting the file short
@@ -243,8 +239,7 @@ def test_cancel_stops_the_file_and_keeps_the_words_so_far(
 
     async def scenario() -> str:
         await window.controller.initialize()
-        finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=150))
-        await asyncio.sleep(0)
+        finished = expect_signal(window.file_flow.finished, seconds=150)
         assert window.file_flow.open_file(media)
         # The time left, from the recent pace, once there is some: "0:09 of 0:52 · about
         # 0:14 left".
@@ -375,8 +370,7 @@ def test_after_a_fallback_the_next_file_in_the_cloud_names_assemblyai_again(
         with PrerecordedEmulator(PrerecordedConfig(api_keys=frozenset({KEY}), script=SCRIPT),
                                  port=port) as api:
             window.file_panel.bar.valueChanged.connect(panel_moved)
-            finished = asyncio.ensure_future(signal_until(window.file_flow.finished, seconds=60))
-            await asyncio.sleep(0)
+            finished = expect_signal(window.file_flow.finished, seconds=60)
             assert window.file_flow.open_file(media)
             (second,) = await finished
             assert [c.path for c in api.calls][:2] == ["/v2/upload", "/v2/transcript"]
@@ -435,9 +429,7 @@ def test_in_the_cloud_cancel_stops_the_wait_and_keeps_nothing(
 
         async def scenario() -> str:
             await window.controller.initialize()
-            finished = asyncio.ensure_future(signal_until(window.file_flow.finished,
-                                                          seconds=60))
-            await asyncio.sleep(0)
+            finished = expect_signal(window.file_flow.finished, seconds=60)
             assert window.file_flow.open_file(media)
             await signal_until(window.file_panel.bar.valueChanged, lambda v: v == 100, 30)
             # Uploaded; while AssemblyAI works on it there is no recording to start.

@@ -123,6 +123,8 @@ async def test_cancel_stops_polling(api: PrerecordedEmulator, flac: Path) -> Non
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    api.called.clear()
     count = len(api.calls)
-    await asyncio.sleep(0.2)  # a hang guard's worth: no poll after the cancel
-    assert len(api.calls) == count
+    # Ten times the longest wait between polls: a poll still scheduled would arrive in it.
+    polled_again = await asyncio.to_thread(api.called.wait, 0.5)
+    assert not polled_again and len(api.calls) == count
