@@ -15,7 +15,6 @@ from pathlib import Path
 from app.core.config import EngineChoice, Settings
 from app.core.devices import BOTH, InputDevice
 from app.core.errors import ExportError
-from app.core.journal import journal_path_for
 from app.core.messages import Turn
 from app.core.ports import EventSink, KeyCheck
 from app.core.prerecorded import api_base
@@ -37,7 +36,7 @@ from app.io.offline.catalog import ModelCatalog
 from app.io.offline.store import OfflineModels
 from app.io.recording.autosave import TranscriptAutosave, autosave_name
 from app.io.recording.files import write_text_atomic
-from app.io.recording.history import HistoryFolder
+from app.io.recording.history import HistoryFolder, discard_recording
 from app.io.recording.journal import JournalFolder
 from app.io.recording.two_streams import VoicesRecorder
 from app.io.secrets import open_secret_store
@@ -113,19 +112,6 @@ def keep_turns(folder: Path) -> Callable[[Sequence[TranscriptTurn], datetime], N
         if errors:
             raise errors[0]
     return keep
-
-
-def discard_recording(path: str) -> None:
-    """Remove a recording's autosave (text and journal): a file that failed partway leaves
-    no half transcript behind."""
-    text = Path(path)
-    for file in (text, journal_path_for(text)):
-        try:
-            file.unlink(missing_ok=True)
-        except OSError as exc:
-            raise ExportError(f"Could not remove the partial transcript {file.name} "
-                              f"({exc.strerror or type(exc).__name__}).",
-                              remedy="Delete it from the History window.") from None
 
 
 def file_services(autosave_folder: Path, env: Mapping[str, str]) -> FileServices:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.core.errors import ExportError
 from app.core.history import RecordingSummary, newest_first, summarize
-from app.core.journal import txt_path_for
+from app.core.journal import journal_path_for, txt_path_for
 from app.io.recording.journal import is_held, readable_journals
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,23 @@ class HistoryFolder:
         if is_held(path):
             raise ExportError(f"{path.name} is still being recorded.",
                               remedy="Stop that recording first.")
-        for file in (path, txt_path_for(path)):
-            try:
-                file.unlink(missing_ok=True)
-            except OSError as exc:
-                raise ExportError(f"Could not delete {file.name} "
-                                  f"({exc.strerror or type(exc).__name__}).",
-                                  remedy="Check the transcripts folder's permissions.") from None
+        _remove((path, txt_path_for(path)), "delete ",
+                remedy="Check the transcripts folder's permissions.")
+
+
+def discard_recording(path: str) -> None:
+    """Remove a recording's autosave (text and journal): a file that failed partway leaves
+    no half transcript behind."""
+    text = Path(path)
+    _remove((text, journal_path_for(text)), "remove the partial transcript ",
+            remedy="Delete it from the History window.")
+
+
+def _remove(files: tuple[Path, ...], doing: str, *, remedy: str) -> None:
+    for file in files:
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ExportError(f"Could not {doing}{file.name} "
+                              f"({exc.strerror or type(exc).__name__}).",
+                              remedy=remedy) from None
