@@ -50,6 +50,19 @@ DEFAULT_TIMEOUT_S: Final = 3 * 60 * 60.0  # the service's own limit for a long f
 StageSink = Callable[[str, int | None], None]  # a sentence, and a percentage when there is one
 
 
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib would follow a redirect with the same ``authorization`` header, to any host:
+    the key must only ever reach the address the person configured, so a redirect is an
+    answer (an error), never followed."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: object, code: int, msg: str,
+                         headers: object, newurl: str) -> None:
+        return None
+
+
+_OPENER: Final = urllib.request.build_opener(_NoRedirects)
+
 class _Cancelled(Exception):
     pass
 
@@ -161,7 +174,7 @@ class PrerecordedClient:
 
     def _send(self, request: urllib.request.Request) -> bytes:
         try:
-            with urllib.request.urlopen(request, timeout=_REQUEST_TIMEOUT_S) as response:
+            with _OPENER.open(request, timeout=_REQUEST_TIMEOUT_S) as response:
                 data: bytes = response.read()
                 return data
         except urllib.error.HTTPError as exc:

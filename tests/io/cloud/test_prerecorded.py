@@ -4,8 +4,11 @@ upload of a real file, a real transcript created and polled, and each way it can
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +131,34 @@ async def test_cancel_stops_polling(api: PrerecordedEmulator, flac: Path) -> Non
     # Ten times the longest wait between polls: a poll still scheduled would arrive in it.
     polled_again = await asyncio.to_thread(api.called.wait, 0.5)
     assert not polled_again and len(api.calls) == count
+
+
+async def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(flac: Path) -> None:
+    """A service address that answers with a redirect (a captive portal, a wrong URL): urllib
+    would repeat the request, ``authorization`` header included, to wherever it points. The
+    client stops there with a plain error and the other server never sees a request."""
+    with PrerecordedEmulator() as elsewhere:
+        class Redirecting(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.send_response(307)
+                self.send_header("Location", elsewhere.url + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            host, port = server.server_address[:2]
+            with pytest.raises(e.LiveTranscriberError) as caught:
+                await PrerecordedClient(f"http://{host!s}:{port}", KEY).transcribe(
+                    flac, lambda *_: None)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+        assert elsewhere.calls == []
+    assert "307" in caught.value.message and KEY not in str(caught.value)
