@@ -1,8 +1,8 @@
 """Harder speech for the offline benchmark than the clean flite test sentences: long continuous
 speech with few pauses, hyphenated compounds and numbers, several voices (flite's, and
 espeak-ng's when it is installed: ``apt-get install espeak-ng``), and one recording of real
-human speech (``benchmarks/speech/``, see its README). The synthetic clips are made on the fly
-into a cache folder; the texts are the references."""
+human speech (``tests/fixtures/austen.wav``; where it comes from: ``make_fixtures.sh`` there).
+The synthetic clips are made on the fly into a cache folder; the texts are the references."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import subprocess
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.speech import FIXTURES
 
 BOOK = (
     "It was a cold-hearted thing to say, and she knew it at once. Her brother, who had always "
@@ -34,24 +36,15 @@ LECTURE = (
     "harvest that looked perfectly healthy only a few weeks earlier and that is why so many "
     "long-term plans depend on short-term forecasts that nobody can fully trust"
 )
-# Read aloud by a LibriVox volunteer (public domain), as cut into five phrases for the
-# pocketsphinx 5.1.1 test data; the reference is its transcription, with the book's spelling
-# ("Mr.", the hyphens) and the reader's own slip ("a more a amiable") kept.
-AUSTEN = (
-    "And Mr. John Dashwood had then leisure to consider how much there might be prudently in his "
-    "power to do for them. He was not an ill-disposed young man, unless to be rather "
-    "cold-hearted and rather selfish is to be ill-disposed. Had he married a more a amiable "
-    "woman, he might have been made still more respectable than he was; he might even have been "
-    "made amiable himself."
-)
-SPEECH = Path(__file__).resolve().parent / "speech"
+# Real speech, read aloud (tests/fixtures/austen.wav): the reference is the fixture's text.
+AUSTEN = (FIXTURES / "austen.txt").read_text().strip()
 
 
 @dataclass(frozen=True)
 class Clip:
     name: str
     text: str
-    tool: str  # "flite", "espeak-ng", or "recording" (voice = a WAV in benchmarks/speech)
+    tool: str  # "flite", "espeak-ng", or "recording" (voice = a WAV in tests/fixtures)
     voice: str
 
 
@@ -61,13 +54,13 @@ CLIPS = (
     Clip("lecture-awb", LECTURE, "flite", "awb"),
     Clip("book-espeak", BOOK, "espeak-ng", "en-gb"),
     Clip("numbers-espeak", NUMBERS, "espeak-ng", "en-us"),
-    Clip("austen-human", AUSTEN, "recording", "austen-librivox.wav"),
+    Clip("austen-human", AUSTEN, "recording", "austen.wav"),
 )
 
 
 def available(clip: Clip) -> bool:
     if clip.tool == "recording":
-        return (SPEECH / clip.voice).is_file()
+        return (FIXTURES / clip.voice).is_file()
     return shutil.which(clip.tool) is not None and shutil.which("sox") is not None
 
 
@@ -75,7 +68,7 @@ def synthesise(clip: Clip, folder: Path) -> bytes:
     """16 kHz mono s16le PCM of ``clip`` (made once, then read from ``folder``; a recording is
     read as it is)."""
     folder.mkdir(parents=True, exist_ok=True)
-    wav = SPEECH / clip.voice if clip.tool == "recording" else folder / f"{clip.name}.wav"
+    wav = FIXTURES / clip.voice if clip.tool == "recording" else folder / f"{clip.name}.wav"
     if not wav.exists():
         raw = folder / f"{clip.name}.raw.wav"
         if clip.tool == "flite":

@@ -33,6 +33,12 @@ from app.core.messages import Turn, Word
 
 _SENTENCE_ENDS = (".", "?", "!")
 _CLAUSE_ENDS = (",", ";", ":")
+_STRETCH_SLACK_MS = 40  # a first word "at the start" of the audio (Whisper's 20 ms steps)
+# Words whose full stop marks an abbreviation, not the end of a sentence ("Mr. John
+# Dashwood"): titles and the like that Whisper writes before a name or a word.
+# Only those that are never a word of their own ("no.", "fig." and "etc." can end one).
+_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "mt", "jr", "sr", "rev",
+                            "capt", "lt", "sgt", "gov", "vs", "eg", "ie"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,17 @@ def normalise(text: str) -> str:
 
 
 def ends_sentence(word: TimedWord) -> bool:
-    return word.text.rstrip("\"')]").endswith(_SENTENCE_ENDS)
+    """The word ends a sentence: it ends with ".", "?" or "!", and a full stop is not that of
+    a title or abbreviation ("Mr.", "e.g.") or an initial ("J.")."""
+    text = word.text.rstrip("\"')]")
+    if not text.endswith(_SENTENCE_ENDS):
+        return False
+    if not text.endswith("."):
+        return True
+    stem = text.rstrip(".")
+    if len(stem) == 1 and stem.isupper() and stem != "I":
+        return False  # an initial
+    return normalise(stem) not in _ABBREVIATIONS
 
 
 def ends_clause(word: TimedWord) -> bool:
@@ -139,7 +155,8 @@ class LocalAgreement:
 
 
 def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord], *,
-              max_ngram: int = 3, repeat_ms: int = 500) -> list[TimedWord]:
+              lead_start_ms: int | None = None, max_ngram: int = 3,
+              repeat_ms: int = 500) -> list[TimedWord]:
     """The words of a decode whose audio begins before ``cut_ms`` (the lead: the end of the
     turn that was cut there, heard again as context) that the ended turn does not have.
     ``ended``: that turn's final words; all times on the stream's clock.
@@ -149,18 +166,14 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     Whisper skips lead words the prompt already has), and the texts settle the rest: a lead
     word after the ended turn's last word was not in it (kept), and the ended turn's last
     words again right after the cut (their times came out late) are dropped.
+    ``lead_start_ms``: where the decoded audio begins (for a first word stretched over it).
     """
     if not ended:
         return list(words)
     lead = 0
     while lead < len(words) and words[lead].end_ms <= cut_ms:
         lead += 1
-    rest = list(words[lead:])
-    if lead:
-        last = ended[-1].key
-        matches = [index for index in range(lead) if words[index].key == last]
-        if matches:
-            rest = [*words[matches[-1] + 1:lead], *rest]
+    rest = [*_new_in_lead(words[:lead], ended, cut_ms, lead_start_ms), *words[lead:]]
     for size in range(min(max_ngram, len(ended), len(rest)), 0, -1):
         if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
                 and rest[size - 1].start_ms < cut_ms + repeat_ms):
@@ -170,6 +183,52 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     floor = ended[-1].end_ms
     return [w if w.start_ms >= floor else
             TimedWord(w.text, floor, max(floor, w.end_ms), w.confidence) for w in rest]
+
+
+def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: int,
+                 stretched_from: int | None, *, reach: int = 3) -> list[TimedWord]:
+    """The words of ``lead`` that the ended turn does not have.
+
+    Those after the last lead word that is the ended turn's last word; else, when the first
+    lead word starts at ``stretched_from`` (the lead's start) and spans more than half the
+    audio before ``cut_ms``, all of them: Whisper skipped the lead words the prompt has and
+    stretched the first new word over them. Else the lead worded the ended turn's last word
+    differently ("ill-disposed" for "old-sposed": the two decodes heard different audio
+    around it): the match is one of the ``reach`` words before it, and after it (with no
+    match: in the whole lead) only words whose middle is past the end of the ended turn's
+    last word are new."""
+    last = [index for index, word in enumerate(lead) if word.key == ended[-1].key]
+    if last:
+        return list(lead[last[-1] + 1:])
+    if (stretched_from is not None and lead
+            and lead[0].start_ms - stretched_from <= _STRETCH_SLACK_MS
+            and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
+        return list(lead)
+    for back in range(2, min(reach, len(ended)) + 1):
+        matches = [index for index, word in enumerate(lead) if word.key == ended[-back].key]
+        if matches:
+            lead = lead[matches[-1] + 1:]
+            break
+    return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms]
+
+
+def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,
+                   slack_ms: int = 300) -> list[TimedWord]:
+    """``words`` (a turn's committed words and tail) punctuated as the ``newest`` decode heard
+    them, for deciding where a sentence ends: a word keeps the full stop Whisper wrote when it
+    was the last word of a shorter buffer ("might." before "be prudently" arrived), which the
+    newest decode drops. A word that decode did not hear again (same word, middle within
+    ``slack_ms``) keeps no sentence end: nothing confirms it."""
+    def middle(word: TimedWord) -> int:
+        return (word.start_ms + word.end_ms) // 2
+
+    heard: list[TimedWord] = []
+    for word in words:
+        again = [w for w in newest
+                 if w.key == word.key and abs(middle(w) - middle(word)) <= slack_ms]
+        text = again[0].text if again else word.text.rstrip(".?!")
+        heard.append(TimedWord(text, word.start_ms, word.end_ms, word.confidence))
+    return heard
 
 
 def sentence_cut(words: Sequence[TimedWord]) -> int:

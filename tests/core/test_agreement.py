@@ -16,6 +16,8 @@ from app.core.agreement import (
     TimedWord,
     TurnRules,
     after_cut,
+    as_heard_again,
+    ends_sentence,
     final_turn,
     join_pieces,
     normalise,
@@ -127,6 +129,36 @@ def test_sentence_cut() -> None:
     assert sentence_cut(words("one. two? three! four")) == 3
     assert sentence_cut(words('he said "stop." then')) == 3
     assert sentence_cut([]) == 0
+
+
+@pytest.mark.parametrize(("text", "ends"), [
+    ("them.", True), ("now?", True), ("stop!", True), ('"stop."', True), ("I.", True),
+    ("no.", True), ("etc.", True), ("U.S.", True), ("them,", False), ("them", False),
+    # A title or abbreviation before a name or word, or an initial: the sentence goes on.
+    ("Mr.", False), ("Mrs.", False), ("Dr.", False), ("St.", False), ("e.g.", False),
+    ("vs.", False), ("J.", False),
+])
+def test_a_full_stop_ends_a_sentence_unless_it_ends_an_abbreviation(text: str,
+                                                                    ends: bool) -> None:
+    assert ends_sentence(TimedWord(text, 0, 100)) is ends
+    assert sentence_cut(words(f"And {text} John Dashwood")) == (2 if ends else 0)
+
+
+def test_where_sentences_end_is_read_from_the_newest_decode() -> None:
+    # "might." was the last word of a shorter buffer when it was committed; the newest decode
+    # goes on past it with no full stop, and re-words "their" (a time-aligned commit).
+    committed = words("how much their might.", start=0)
+    newest = words("how much there might be prudently", start=20)
+    heard = as_heard_again(committed, newest)
+    assert texts(heard) == "how much their might"
+    assert split_point(RULES, buffer_ms=5000, words=[*heard, *newest[4:]]) is None
+    assert split_point(RULES, buffer_ms=5000, words=[*committed, *newest[4:]]) == 4
+    # A full stop the newest decode writes too stands; a word it did not hear again (moved by
+    # more than the slack) gets none.
+    assert texts(as_heard_again(words("it rained. we"), words("it rained. we stayed"))) == \
+        "it rained. we"
+    assert texts(as_heard_again(words("it rained. we"), words("it rained. we", start=900))) \
+        == "it rained we"
 
 
 vocabulary = st.sampled_from(["a", "b", "c", "A.", "b,", "the", "The"])
@@ -329,6 +361,20 @@ def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doub
     assert stretched == [TimedWord("Her", ended[-1].end_ms, 2400)]  # times stay in order
     # Lead words the ended turn heard differently: its wording stands, the lead is dropped.
     assert heard(("too", 1100, 1400), ("sae", 1500, 2000), ("Her", 2200, 2500)) == "Her"
+    # The lead words the ended turn's last word differently ("sae"): matched on the word
+    # before it, and a lead word after that one, past the ended turn's end, is new.
+    assert heard(("to", 1100, 1400), ("sae", 1450, 1950), ("Her", 2040, 2100)) == "Her"
+    assert heard(("sae", 1500, 1950), ("Her", 2040, 2100)) == "Her"
+    # Whisper skipped the lead words the prompt has and stretched the first new word over
+    # the lead, up to the cut: it is new, although it is also one of the ended turn's words.
+    assert texts(after_cut([TimedWord("To", 1100, 2100), TimedWord("go", 2150, 2400)], cut_ms,
+                           ended, lead_start_ms=1100)) == "To go"
+    # ... but a first word that is the ended turn's last one is that word again.
+    assert texts(after_cut([TimedWord("say.", 1100, 2100), TimedWord("Her", 2150, 2400)],
+                           cut_ms, ended, lead_start_ms=1100)) == "Her"
+    # A short first word at the lead's start is not stretched: it is the lead's.
+    assert texts(after_cut([TimedWord("to", 1100, 1400), TimedWord("Her", 2150, 2400)],
+                           cut_ms, ended, lead_start_ms=1100)) == "Her"
     assert heard() == ""
     assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
 

@@ -42,6 +42,7 @@ from app.core.agreement import (
     TimedWord,
     TurnRules,
     after_cut,
+    as_heard_again,
     ends_sentence,
     final_turn,
     partial_turn,
@@ -187,7 +188,7 @@ class OfflineTranscriber:
         if self._lead is None:
             return words
         cut_ms, ended = self._lead
-        return after_cut(words, cut_ms, ended)
+        return after_cut(words, cut_ms, ended, lead_start_ms=self._origin // _PER_MS)
 
     def _decode_partial(self, spans: list[SpeechSpan]) -> list[Turn]:
         self._hypothesis = self._decode(self._audio.size)
@@ -196,8 +197,9 @@ class OfflineTranscriber:
         self._agreement.insert(self._hypothesis)
         turns = self._partial()
         words = (*self._agreement.committed, *self._agreement.tail)
+        heard = as_heard_again(words, self._hypothesis)  # where its sentences end
         pause = self._pause(spans, words)
-        keep = split_point(self.rules, buffer_ms=self.buffered_ms, words=words,
+        keep = split_point(self.rules, buffer_ms=self.buffered_ms, words=heard,
                            committed=len(self._agreement.committed),
                            pause=None if pause is None else pause[0])
         if keep is not None:
