@@ -34,6 +34,10 @@ _GAP_TOLERANCE_MS: Final = 20
 # At most this much silence is inserted for one gap, so a broken timestamp cannot produce
 # hours of nothing.
 _MAX_GAP_MS: Final = 10 * 60 * 1000
+# A file that ends this much before the length its header gives (at least _SHORT_MIN_MS, or
+# this fraction of it: a length estimated from the bit rate can be somewhat off) was cut short.
+_SHORT_MIN_MS: Final = 3000
+_SHORT_FRACTION: Final = 0.1
 _REMEDY_CHOOSE: Final = "Choose an audio or video file (WAV, FLAC, MP3, OGG, M4A, MP4, MKV, WebM)."
 
 
@@ -91,6 +95,7 @@ class DecodedFile:
                 self._ended = True
                 out += self._convert(None)
                 self._check_unchanged()
+                self._check_whole()
             else:
                 out += self._silence_before(frame)
                 out += self._convert(frame)
@@ -126,6 +131,19 @@ class DecodedFile:
         # Deleted but still open (POSIX) reads to the end: only a short read lost anything.
         if self.duration_ms is None or self.position_ms + 1000 < self.duration_ms:
             raise self._moved_under_us(now)
+
+    def _check_whole(self) -> None:
+        """Some formats (MP3 above all) simply stop where a file was cut off, an unfinished
+        download or copy, with no decoding error: compare with the length the header gave."""
+        if self.duration_ms is None:
+            return
+        missing = self.duration_ms - self.position_ms
+        if missing > max(_SHORT_MIN_MS, self.duration_ms * _SHORT_FRACTION):
+            raise AudioError(
+                f"{self.path.name} ends at {format_clock(self.position_ms)}, but it says it is "
+                f"{format_clock(self.duration_ms)} long: the file looks cut short.",
+                remedy="The words up to there are kept. If it was downloaded or copied, get "
+                       "the whole file again and open it.")
 
     def _failed(self, exc: BaseException) -> AudioError:
         now = _identity(self.path)

@@ -201,6 +201,31 @@ async def test_a_file_cut_short_while_read_says_so_and_keeps_what_was_read(
     assert 0 < source.position_ms < len(long_pcm) / rate * 1000 / 2
 
 
+async def test_an_mp3_cut_short_before_it_was_opened_says_so_and_keeps_what_it_has(
+    tmp_path: Path,
+) -> None:
+    """An unfinished download: MP3 decoders just stop where the bytes end, with no error;
+    the length in the file's header tells."""
+    pcm, rate = read_wav_s16(FIXTURES / "library.wav")
+    whole = encode(np.tile(pcm, 6), rate, tmp_path / "whole.mp3", MP3)  # 28 s
+    path = tmp_path / "lecture.mp3"
+    path.write_bytes(whole.read_bytes()[:whole.stat().st_size // 3])
+    out = Collector()
+    source = source_for(path, out)
+    await play_to_end(source)
+    assert len(out.errors) == 1, out.errors
+    assert out.errors[0].message == ("lecture.mp3 ends at 0:09, but it says it is 0:28 long: "
+                                     "the file looks cut short.")
+    assert not source.completed
+    assert 9000 <= source.position_ms < 10_000
+    assert len(out.frames) * FRAME_BYTES // 32 >= 9000  # the audio it has was all passed on
+    # The whole file is read to its end with no error.
+    out = Collector()
+    source = source_for(whole, out)
+    await play_to_end(source)
+    assert out.errors == [] and source.completed
+
+
 async def test_a_file_deleted_while_read_is_still_read_to_its_end(tmp_path: Path) -> None:
     """On Linux an open file outlives its name: every word of it is still there to read."""
     pcm, rate = read_wav_s16(HELLO)
