@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from app.core.config import Region, SettingsError
 from app.core.errors import (
+    ConnectionFailedError,
     ProtocolError,
     ServerError,
     ServiceError,
@@ -178,6 +179,19 @@ def timed_out(file_name: str, waited_s: float) -> TranscriptionTimeoutError:
     return TranscriptionTimeoutError(
         f"AssemblyAI had not finished transcribing {file_name} after {minutes} min.",
         remedy="Try again later, or choose the Offline engine.")
+
+
+def not_the_api(base: str, *, closed: bool) -> ConnectionFailedError:
+    """The address at ``base`` was reached but did not answer as an HTTP API does: it closed
+    the connection without a response (``closed``), or answered in something else. "Could
+    not be reached" would send the person to check a connection that works."""
+    what = "closed the connection without answering" if closed else "did not answer in HTTP"
+    if base in (f"https://{host}" for host in API_HOSTS.values()):
+        return ConnectionFailedError(f"AssemblyAI's file service {what}.",
+                                     remedy="Try again in a moment.")
+    return ConnectionFailedError(
+        f"The service at {base} {what}: it does not look like AssemblyAI's file API.",
+        remedy=f"Check {ENV_API_URL}, or unset it to use AssemblyAI.")
 
 
 def paragraphs(words: Sequence[Word]) -> list[Turn]:

@@ -90,3 +90,13 @@ def test_a_long_paragraph_ends_at_its_next_sentence_end() -> None:
     turns = p.paragraphs(words(*many))
     assert len(turns[0].words) == 65 and turns[0].transcript.endswith("end.")
     assert p.paragraphs([]) == []
+
+
+def test_an_address_that_answers_but_not_as_the_api_is_named_with_its_fix() -> None:
+    custom = p.not_the_api("http://127.0.0.1:8765", closed=True)
+    assert custom.message == ("The service at http://127.0.0.1:8765 closed the connection "
+                              "without answering: it does not look like AssemblyAI's file API.")
+    assert "LIVE_TRANSCRIBER_API_URL" in custom.remedy
+    own = p.not_the_api("https://api.eu.assemblyai.com", closed=False)
+    assert own.message == "AssemblyAI's file service did not answer in HTTP."
+    assert own.remedy == "Try again in a moment."

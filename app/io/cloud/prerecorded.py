@@ -19,6 +19,7 @@ goes only into the ``authorization`` header and is redacted from every text kept
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import logging
 import os
@@ -181,6 +182,9 @@ class PrerecordedClient:
             raise self._refused(exc) from None
         except _Cancelled:
             raise
+        except http.client.HTTPException as exc:  # reached, but no HTTP answer came back
+            raise prerecorded.not_the_api(
+                self._base, closed=isinstance(exc, http.client.RemoteDisconnected)) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ConnectionFailedError(

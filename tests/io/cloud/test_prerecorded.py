@@ -15,6 +15,7 @@ import pytest
 from app.core import errors as e
 from app.io.cloud.prerecorded import PrerecordedClient
 from tests.emulator.prerecorded import PrerecordedConfig, PrerecordedEmulator
+from tests.emulator.server import run_emulator
 from tests.support.media import FLAC, encode, read_wav_s16
 
 KEY = "test-key-0123456789abcdef0123456789"
@@ -165,3 +166,17 @@ async def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(flac: Pat
             thread.join(5)
         assert elsewhere.calls == []
     assert "307" in caught.value.message and KEY not in str(caught.value)
+
+
+async def test_an_address_that_is_not_the_file_api_says_so(flac: Path) -> None:
+    """``LIVE_TRANSCRIBER_API_URL`` pointed at another service (here the streaming emulator,
+    which speaks HTTP only to open WebSockets): it was reached, so "could not be reached"
+    would send the person to check a connection that works."""
+    async with run_emulator() as streaming:
+        with pytest.raises(e.LiveTranscriberError) as caught:
+            await PrerecordedClient(streaming.http_url, KEY).transcribe(flac, lambda *_: None)
+    assert caught.value.message == (
+        f"The service at {streaming.http_url} closed the connection without answering: it does "
+        "not look like AssemblyAI's file API.")
+    assert caught.value.remedy == "Check LIVE_TRANSCRIBER_API_URL, or unset it to use AssemblyAI."
+    assert KEY not in str(caught.value)
