@@ -1,14 +1,22 @@
-"""The input-device picker: microphones first, then (after a separator) system audio — what an
-output plays, named "Sound from …" by the device list — then "Microphone + system audio" where
-both exist; the system default marked, and a long name elided in the box with the whole of it
-(and what a combined entry records) in the tooltip."""
+"""The input-device picker: microphones first, then system audio — what an output plays, named
+"Sound from …" by the device list — then "Microphone + system audio" where both exist, each
+group under a heading (a greyed entry that cannot be chosen, read as such by a screen reader)
+when there is more than one group; the system default marked, and a long name elided in the
+box with the whole of it (and what a combined entry records) in the tooltip."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from app.core.devices import MICROPHONE, DeviceChoice, InputDevice
+from app.core.devices import BOTH, MICROPHONE, SYSTEM_AUDIO, DeviceChoice, DeviceKind, InputDevice
+
+GROUP_HEADINGS: dict[DeviceKind, str] = {
+    MICROPHONE: "Microphones",
+    SYSTEM_AUDIO: "System audio (what this computer plays)",
+    BOTH: "Both, labelled You and Others",
+}
 
 
 def device_label(device: InputDevice) -> str:
@@ -40,17 +48,33 @@ class DevicePicker(QComboBox):
         self.blockSignals(True)
         self.clear()
         ordered = sorted(devices, key=lambda d: d.kind != MICROPHONE)  # stable: keeps the order
+        grouped = len({device.kind for device in ordered}) > 1
         for index, device in enumerate(ordered):
-            if index and device.kind != ordered[index - 1].kind:
-                self.insertSeparator(self.count())
+            if grouped and (index == 0 or device.kind != ordered[index - 1].kind):
+                self._add_heading(GROUP_HEADINGS[device.kind])
             label = device_label(device)
             self.addItem(label, device.id)
             self.setItemData(self.count() - 1, device_tooltip(device),
                              Qt.ItemDataRole.ToolTipRole)
-        if choice.device is not None:
-            self.setCurrentIndex(self.findData(choice.device.id))
+        self.setCurrentIndex(self.findData(choice.device.id) if choice.device is not None
+                             else self._first_device())
         self.blockSignals(False)
         self._update_tooltip(self.currentIndex())
+
+    def _add_heading(self, text: str) -> None:
+        self.addItem(text)
+        model = self.model()
+        assert isinstance(model, QStandardItemModel)
+        item = model.item(self.count() - 1)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed; the arrow keys pass over it
+        font = item.font()
+        font.setBold(True)
+        item.setFont(font)
+        item.setData(f"{text}:", Qt.ItemDataRole.AccessibleTextRole)
+
+    def _first_device(self) -> int:
+        return next((index for index in range(self.count())
+                     if self.itemData(index) is not None), -1)
 
     def _update_tooltip(self, index: int) -> None:
         # The box elides a long name; the whole name is one hover away.

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QStandardItemModel
 
 from app.core.config import EngineChoice
 from app.core.devices import BOTH_ID, InputDevice
 from app.core.recording import RecorderState
 from app.core.speakers import MIXED_NOTICE, two_offline_streams
 from app.io.secrets import SessionOnlyStore
-from app.ui.device_picker import device_label
+from app.ui.device_picker import GROUP_HEADINGS, device_label
 from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences
 from app.wiring import microphone
@@ -64,7 +65,8 @@ def choose_both(window: MainWindow) -> None:
     index = picker.findData(BOTH_ID)
     assert index == picker.count() - 1  # last, in a group of its own
     assert picker.itemText(index) == "Microphone + system audio"
-    assert picker.itemText(index - 1) == ""  # the separator before it
+    assert picker.itemText(index - 1) == "Both, labelled You and Others"  # its heading
+    assert picker.itemData(index - 1) is None
     picker.setCurrentIndex(index)
     picker.activated.emit(index)
     assert picker.toolTip() == ("Microphone + system audio: vwinmic (You) and "
@@ -139,15 +141,19 @@ def test_offline_on_too_few_cores_records_one_mixed_stream_and_says_so(
 
 
 def picker_groups(window: MainWindow) -> list[list[str]]:
-    """The picker's entries as shown, split at its separators."""
+    """The picker's devices as shown, split at its group headings (entries that cannot be
+    chosen), each heading the one of its group's kind."""
     picker = window.device_picker
+    model = picker.model()
+    assert isinstance(model, QStandardItemModel)
     groups: list[list[str]] = [[]]
     for index in range(picker.count()):
-        text = picker.itemText(index)
-        if text == "" and picker.itemData(index) is None:
+        if picker.itemData(index) is None:
+            assert picker.itemText(index) in GROUP_HEADINGS.values()
+            assert not model.item(index).isEnabled() and not model.item(index).isSelectable()
             groups.append([])
         else:
-            groups[-1].append(text)
+            groups[-1].append(picker.itemText(index))
     return [group for group in groups if group]
 
 
