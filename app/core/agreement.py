@@ -148,7 +148,8 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     lies (not its start: the first word of a decode often starts at the audio's start, when
     Whisper skips lead words the prompt already has), and the texts settle the rest: a lead
     word after the ended turn's last word was not in it (kept), and the ended turn's last
-    words again right after the cut (their times came out late) are dropped.
+    words again right after the cut (their times came out late) are dropped, unless the
+    decode had them before the cut already: then they were said twice ("no. No").
     """
     if not ended:
         return list(words)
@@ -156,12 +157,14 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     while lead < len(words) and words[lead].end_ms <= cut_ms:
         lead += 1
     rest = list(words[lead:])
-    if lead:
-        last = ended[-1].key
-        matches = [index for index in range(lead) if words[index].key == last]
-        if matches:
-            rest = [*words[matches[-1] + 1:lead], *rest]
-    for size in range(min(max_ngram, len(ended), len(rest)), 0, -1):
+    last = ended[-1].key
+    matches = [index for index in range(lead) if words[index].key == last]
+    if matches:
+        rest = [*words[matches[-1] + 1:lead], *rest]
+        # The decode placed the ended turn's last word before the cut: the same words again
+        # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
+        repeat_ms = -1
+    for size in range(min(max_ngram, len(ended), len(rest)) if repeat_ms >= 0 else 0, 0, -1):
         if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
                 and rest[size - 1].start_ms < cut_ms + repeat_ms):
             rest = rest[size:]

@@ -333,6 +333,18 @@ def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doub
     assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
 
 
+def test_a_repeat_said_right_after_a_cut_is_kept() -> None:
+    ended = words("I said no.")  # "no." 600-850 ms; the cut at 900
+    decode = [TimedWord("said", 300, 550), TimedWord("no.", 600, 850),
+              TimedWord("No,", 1000, 1200), TimedWord("thanks.", 1250, 1500)]
+    # The decode heard "no." in the lead (the ended turn's) and "No," again after the cut.
+    assert texts(after_cut(decode, 900, ended)) == "No, thanks."
+    assert texts(after_cut([*decode[:2], TimedWord("no,", 950, 1100), *decode[2:]], 900,
+                           ended)) == "no, No, thanks."
+    # Without "no." in the lead, a "No," just after the cut is the ended turn's word, late.
+    assert texts(after_cut(decode[2:], 900, ended)) == "thanks."
+
+
 def test_rules_are_consistent() -> None:
     with pytest.raises(ValueError):
         TurnRules(pause_ms=600, end_silence_ms=500)
