@@ -1,0 +1,48 @@
+"""Decode loops with the real model: provoked, caught, decoded again.
+
+tiny.en loops when its encoder window ends right at the audio's end (``window_pad_s`` 0: it does
+not hear where the speech stops): on the recorded fixtures one after another, cut at 17.65 s
+and 18.76 s, it writes "The meaty, the meaty, ..." and "Then, then, then, then, then." after
+the boat sentence. The recogniser finds the loop (``find_loop``) and decodes once more with
+Whisper's 30 s window, which hears the sentences as they are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.repetition import find_loop
+from app.io.offline.model import DecodeOptions, WhisperRecogniser
+from tests.support.speech import load_fixture, word_error_rate, words_of
+
+FIXTURES = ("library", "notebook", "boat", "meeting", "weather")
+NO_PAD = DecodeOptions(window_pad_s=0.0, min_window_s=0.0)  # the window ends with the audio
+
+
+@pytest.fixture(scope="module")
+def recording() -> np.ndarray:
+    pcm = b"".join(load_fixture(name).pcm for name in FIXTURES)
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+@pytest.mark.parametrize("cut_s", [17.65, 18.76])
+def test_a_decode_that_loops_is_decoded_again_and_reads_like_the_speech(
+        recogniser: WhisperRecogniser, recording: np.ndarray, cut_s: float) -> None:
+    before = recogniser.loops
+    words = recogniser.transcribe(recording[:round(cut_s * 16000)], options=NO_PAD)
+    assert recogniser.loops == before + 1  # the first decode looped
+    texts = [w.text for w in words]
+    assert find_loop(texts) is None, texts
+    # The three sentences before the cut, as said (the fourth is cut off mid-way).
+    said = " ".join(load_fixture(name).reference for name in FIXTURES[:3])
+    heard = " ".join(texts[:len(words_of(said))])
+    assert word_error_rate([said], [heard]) <= 0.1, heard
+    assert [w.start_ms for w in words] == sorted(w.start_ms for w in words)
+
+
+def test_the_token_cap_grows_with_the_audio_and_leaves_room_for_the_prompt() -> None:
+    options = DecodeOptions()
+    assert options.max_new_tokens(0.0) == 32
+    assert options.max_new_tokens(2.0) == 64  # 2 s of speech is some 10 tokens
+    assert options.max_new_tokens(30.0) == 200  # + a 224-token prompt: within Whisper's 448
