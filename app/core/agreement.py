@@ -186,6 +186,7 @@ def sentence_cut(words: Sequence[TimedWord]) -> int:
 # --- words from the tokenizer's pieces -----------------------------------------------------
 
 _CLOSING = frozenset(".,!?;:%)]}\"'")
+_CURRENCY = frozenset("$£€¥")
 
 
 def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
@@ -196,12 +197,30 @@ def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
     spaced ("cold-hearted", not "cold -hearted"). A lone closing punctuation mark (" .")
     belongs to the word before too. The joined word spans its pieces; its confidence is the
     least sure piece's. Texts come out without the leading space.
+
+    A lone currency sign opens the number after it (" $" " 18": "$18"; tiny.en writes the
+    sign spaced, and at times more than once: " $" " $" " 9" is "$9").
     """
     words: list[TimedWord] = []
+    sign: TimedWord | None = None  # a lone currency sign waiting for its number
     for piece in pieces:
         text = piece.text.strip()
         if not text:
             continue
+        if text in _CURRENCY:
+            if sign is not None and sign.text != text:
+                words.append(sign)
+            if sign is None or sign.text != text:
+                sign = TimedWord(text, piece.start_ms, piece.end_ms, piece.confidence)
+            continue
+        if sign is not None:
+            if text[:1].isdigit():
+                piece = TimedWord(" " + sign.text + text, sign.start_ms, piece.end_ms,
+                                  min(sign.confidence, piece.confidence))
+                text = piece.text.strip()
+            else:
+                words.append(sign)
+            sign = None
         glued = not piece.text[:1].isspace() or all(c in _CLOSING for c in text)
         if glued and words:
             last = words[-1]
@@ -211,6 +230,8 @@ def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
                                   min(last.confidence, piece.confidence))
         else:
             words.append(TimedWord(text, piece.start_ms, piece.end_ms, piece.confidence))
+    if sign is not None:
+        words.append(sign)
     return words
 
 

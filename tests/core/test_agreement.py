@@ -424,6 +424,13 @@ def pieces(*texts: str) -> list[TimedWord]:
     (("-hearted", " thing"), "-hearted thing"),  # nothing before to join: kept
     ((" ", " hello", "  "), "hello"),  # spaces alone are no words
     (("Hello", " there"), "Hello there"),  # the first piece without a space starts a word
+    ((" cost", " $", "18", " each"), "cost $18 each"),
+    ((" cost", " $", " 18", " for"), "cost $18 for"),  # a lone sign opens its number
+    ((" and", " $", " $", " 9", " for"), "and $9 for"),  # tiny.en's sign twice is one
+    ((" and", " $", " $", " $", " 4", ".00"), "and $4.00"),
+    ((" a", " $", " sign"), "a $ sign"),  # no number after it: a word of its own
+    ((" £", " $", " 5"), "£ $5"),
+    ((" cost", " $"), "cost $"),
 ])
 def test_pieces_join_as_the_tokenizer_spaced_them(texts: tuple[str, ...], joined: str) -> None:
     assert " ".join(w.text for w in join_pieces(pieces(*texts))) == joined
