@@ -45,4 +45,5 @@ def test_the_token_cap_grows_with_the_audio_and_leaves_room_for_the_prompt() -> 
     options = DecodeOptions()
     assert options.max_new_tokens(0.0) == 32
     assert options.max_new_tokens(2.0) == 64  # 2 s of speech is some 10 tokens
-    assert options.max_new_tokens(30.0) == 200  # + a 224-token prompt: within Whisper's 448
+    assert options.max_new_tokens(11.75) == 220  # + a 224-token prompt: within Whisper's 448
+    assert options.max_new_tokens(12.0) is None  # Whisper's own limit: 448 with the prompt
