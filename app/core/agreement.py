@@ -25,6 +25,7 @@ which the ended turn has already, so no word is lost or doubled at the cut.
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,7 +150,9 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     Whisper skips lead words the prompt already has), and the texts settle the rest: a lead
     word after the ended turn's last word was not in it (kept), and the ended turn's last
     words again right after the cut (their times came out late) are dropped, unless the
-    decode had them before the cut already: then they were said twice ("no. No").
+    decode had them before the cut already: then they were said twice ("no. No"). Lead words
+    that are not the ended turn's last words heard differently were said after the cut with
+    times that came out early (Whisper skipped the lead): they are kept.
     """
     if not ended:
         return list(words)
@@ -164,6 +167,11 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
         # The decode placed the ended turn's last word before the cut: the same words again
         # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
         repeat_ms = -1
+    elif lead and _unlike(words[:lead], ended[-lead:]):
+        # Nothing like the ended turn's last words in the lead: Whisper skipped them (the
+        # prompt has them) and its times for the next words came out early ("the" of "the
+        # letter" ending before the cut). They are this turn's.
+        rest = [*words[:lead], *rest]
     for size in range(min(max_ngram, len(ended), len(rest)) if repeat_ms >= 0 else 0, 0, -1):
         if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
                 and rest[size - 1].start_ms < cut_ms + repeat_ms):
@@ -173,6 +181,13 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     floor = ended[-1].end_ms
     return [w if w.start_ms >= floor else
             TimedWord(w.text, floor, max(floor, w.end_ms), w.confidence) for w in rest]
+
+
+def _unlike(heard: Sequence[TimedWord], ended: Sequence[TimedWord]) -> bool:
+    """Whether ``heard`` cannot be ``ended`` heard differently ("too sae" is "to say."; "the"
+    is not "fire,"): under half their letters in common."""
+    return difflib.SequenceMatcher(None, " ".join(w.key for w in heard),
+                                   " ".join(w.key for w in ended)).ratio() < 0.5
 
 
 def sentence_cut(words: Sequence[TimedWord]) -> int:

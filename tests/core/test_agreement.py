@@ -329,6 +329,11 @@ def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doub
     assert stretched == [TimedWord("Her", ended[-1].end_ms, 2400)]  # times stay in order
     # Lead words the ended turn heard differently: its wording stands, the lead is dropped.
     assert heard(("too", 1100, 1400), ("sae", 1500, 2000), ("Her", 2200, 2500)) == "Her"
+    # Whisper skipped the lead (the prompt has it) and placed the next words early: "the"
+    # ends before the cut, but it is nothing like "say.": it is this turn's first word.
+    assert heard(("the", 1100, 1560), ("letter", 1560, 2460)) == "the letter"
+    # ... while the ended turn's words with the last one's time late are still dropped.
+    assert heard(("to", 1100, 1400), ("say.", 2150, 2400), ("Her", 2450, 2700)) == "Her"
     assert heard() == ""
     assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
 
