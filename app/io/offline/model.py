@@ -247,23 +247,26 @@ class WhisperRecogniser:
         if audio.size == 0:
             return Decoded([])
         opts = (options or self.options).for_model(self.spec)
-        decoded = self._decode_once(audio, prompt, opts)
-        if find_loop([w.text for w in decoded.words]) is None:
+        decoded, looped = self._decode_once(audio, prompt, opts)
+        if not looped and find_loop([w.text for w in decoded.words]) is None:
             return decoded
-        # A decode loop ("the the the the", a clause twice): decode once more as Whisper
-        # itself would, with its 30 s window (a short one loses the audio's end more easily);
-        # what still loops keeps one copy of the looping phrase.
+        # A decode loop ("the the the the", a clause twice; or one so long that its segment,
+        # with the words heard before it, was dropped for its compression ratio): decode once
+        # more as Whisper itself would, with its 30 s window (a short one loses the audio's
+        # end more easily); what still loops keeps one copy of the looping phrase.
         self.loops += 1
         log.debug("decode loop in %r; decoding again with a 30 s window",
                   " ".join(w.text for w in decoded.words)[-200:])
-        again = self._decode_once(audio, prompt, replace(opts, window_pad_s=None))
+        again, _ = self._decode_once(audio, prompt, replace(opts, window_pad_s=None))
         words = again.words
         if find_loop([w.text for w in words]) is not None:
             self.loops_trimmed += 1
             words = trim_loops(words, [w.text for w in words])
         return replace(again, words=words)
 
-    def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions) -> Decoded:
+    def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions,
+                     ) -> tuple[Decoded, bool]:
+        """One decode; and whether a segment was dropped as a loop (its compression ratio)."""
         audio_s = audio.size / SAMPLE_RATE
         segments, info = self._model.transcribe(
             audio, language=opts.language, task=opts.task, beam_size=opts.beam_size,
@@ -273,19 +276,21 @@ class WhisperRecogniser:
             max_new_tokens=opts.max_new_tokens(min(audio_s, _WHISPER_WINDOW_S)),
             encoder_window_s=opts.encoder_window_s(audio_s))
         pieces: list[TimedWord] = []
+        looped = False
         for segment in segments:  # a generator: decoding happens while iterating
             scores = SegmentScores(float(segment.no_speech_prob), float(segment.avg_logprob),
                                    float(segment.compression_ratio))
             if not self.evidence.heard(scores):
                 log.debug("dropped a segment the model did not hear: %s", scores)
+                looped = looped or scores.compression_ratio > self.evidence.compression_ratio
                 continue
             pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
                                  round(float(word.end) * 1000), float(word.probability))
                        for word in segment.words or ()]
         words = join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
         if not self.spec.multilingual:
-            return Decoded(words)
-        return Decoded(words, str(info.language), float(info.language_probability))
+            return Decoded(words), looped
+        return Decoded(words, str(info.language), float(info.language_probability)), looped
 
     def speech_spans(self, audio: Audio, *, min_silence_ms: int,
                      min_speech_ms: int = 120) -> list[SpeechSpan]:

@@ -2,9 +2,11 @@
 
 tiny.en loops when its encoder window ends right at the audio's end (``window_pad_s`` 0: it does
 not hear where the speech stops): on the recorded fixtures one after another, cut at 17.65 s
-and 18.76 s, it writes "The meaty, the meaty, ..." and "Then, then, then, then, then." after
-the boat sentence. The recogniser finds the loop (``find_loop``) and decodes once more with
-Whisper's 30 s window, which hears the sentences as they are.
+and 18.76 s, it writes "The meaty, the meaty, ..." or "Then, then, then, ..." after the boat
+sentence, until the segment's compression ratio passes 2.4 and the whole segment, with the
+three sentences heard before the loop, is dropped: the decode has no words at all (measured).
+Capped at 200 tokens the loop stays in the text instead. The recogniser takes either for a
+loop and decodes once more with Whisper's 30 s window, which hears the sentences as they are.
 """
 
 from __future__ import annotations
