@@ -13,7 +13,8 @@ one, nor a loop inside a segment of otherwise good text. People repeat themselve
   whole clause out twice, back to back, but a looping decoder does).
 
 :func:`find_loop` finds the first such run; :func:`trim_loops` keeps one copy of each run's
-phrase and drops the copies.
+phrase and drops the copies. The recogniser decodes again on a loop by these rules, and trims by
+the stricter ``TRIM_RULES`` (a sentence said twice in a row is rare, but it is speech).
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ _T = TypeVar("_T")
 class LoopRules:
     word_repeats: int = 4  # one word this many times in a row
     short_repeats: int = 3  # a phrase of 2-3 words this many times in a row
-    long_phrase: int = 4  # a phrase of at least this many words twice in a row
+    long_phrase: int = 4  # a phrase of at least this many words ...
+    long_repeats: int = 2  # ... this many times in a row
     max_phrase: int = 12  # longest phrase looked for
 
     def repeats_needed(self, size: int) -> int:
         if size == 1:
             return self.word_repeats
-        return self.short_repeats if size < self.long_phrase else 2
+        return self.short_repeats if size < self.long_phrase else self.long_repeats
+
+
+# What is cut from a decode that still loops after a second decode: only runs no one says
+# ("no no no no" and a sentence said twice stay; a loop goes on until the token limit).
+TRIM_RULES = LoopRules(word_repeats=5, short_repeats=4, long_repeats=3)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.repetition import Loop, LoopRules, find_loop, trim_loops
+from app.core.repetition import TRIM_RULES, Loop, LoopRules, find_loop, trim_loops
 
 
 @pytest.mark.parametrize(("text", "loop"), [
@@ -36,6 +36,13 @@ def test_the_shortest_looping_phrase_wins_and_its_end_is_after_the_last_copy() -
     loop = find_loop("a a a a a a".split())
     assert loop == Loop(0, 1, 6) and loop.end == 6
     assert find_loop("x y x y x y x y".split()) == Loop(0, 2, 4)
+
+
+def test_trimming_rules_leave_what_people_might_say() -> None:
+    for said in ("no no no no", "thank you thank you thank you",
+                 "press the red button. Press the red button."):
+        assert find_loop(said.split(), TRIM_RULES) is None, said
+    assert find_loop(("the meaty, " * 8).split(), TRIM_RULES) == Loop(0, 2, 8)
 
 
 def test_rules_can_be_stricter_or_looser() -> None:

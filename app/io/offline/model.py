@@ -36,7 +36,7 @@ from app.core.agreement import (
 )
 from app.core.audio import SAMPLE_RATE as WIRE_SAMPLE_RATE
 from app.core.errors import OfflineModelError
-from app.core.repetition import find_loop, trim_loops
+from app.core.repetition import TRIM_RULES, find_loop, trim_loops
 
 log = logging.getLogger(__name__)
 
@@ -253,15 +253,16 @@ class WhisperRecogniser:
         # A decode loop ("the the the the", a clause twice; or one so long that its segment,
         # with the words heard before it, was dropped for its compression ratio): decode once
         # more as Whisper itself would, with its 30 s window (a short one loses the audio's
-        # end more easily); what still loops keeps one copy of the looping phrase.
+        # end more easily); what still loops (by the stricter TRIM_RULES: a sentence said
+        # twice is speech) keeps one copy of the looping phrase.
         self.loops += 1
         log.debug("decode loop in %r; decoding again with a 30 s window",
                   " ".join(w.text for w in decoded.words)[-200:])
         again, _ = self._decode_once(audio, prompt, replace(opts, window_pad_s=None))
         words = again.words
-        if find_loop([w.text for w in words]) is not None:
+        if find_loop([w.text for w in words], TRIM_RULES) is not None:
             self.loops_trimmed += 1
-            words = trim_loops(words, [w.text for w in words])
+            words = trim_loops(words, [w.text for w in words], TRIM_RULES)
         return replace(again, words=words)
 
     def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions,

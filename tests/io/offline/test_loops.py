@@ -49,3 +49,13 @@ def test_the_token_cap_grows_with_the_audio_and_leaves_room_for_the_prompt() -> 
     assert options.max_new_tokens(2.0) == 64  # 2 s of speech is some 10 tokens
     assert options.max_new_tokens(11.75) == 220  # + a 224-token prompt: within Whisper's 448
     assert options.max_new_tokens(12.0) is None  # Whisper's own limit: 448 with the prompt
+
+
+def test_a_sentence_said_twice_stays_twice(recogniser: WhisperRecogniser) -> None:
+    """A phrase of four words or more twice in a row makes the recogniser decode again (a
+    loop looks like that), but it trims only runs no one says."""
+    weather = load_fixture("weather")
+    speech = np.frombuffer(weather.pcm, dtype="<i2").astype(np.float32) / 32768.0
+    words = recogniser.transcribe(np.concatenate([speech, speech]))
+    twice = f"{weather.reference} {weather.reference}"
+    assert word_error_rate([twice], [" ".join(w.text for w in words)]) <= 0.15
