@@ -92,6 +92,7 @@ class ClipRun:
     final_decodes: int
     pace_changes: list[str]
     dropped_ms: int
+    loops: int  # decodes that looped and were decoded again (the loop guard)
     streamed: str
     one_shot: str
     one_shot_30s: str
@@ -116,6 +117,7 @@ async def stream_live(recogniser: WhisperRecogniser, name: str, pcm: bytes,
     events: list[tuple[float, EngineEvent]] = []
     engine = OfflineEngine(WhisperModelLoader(), lambda e: events.append((loop.time(), e)))
     await engine.start()
+    loops0 = recogniser.loops
     cpu0, wall0 = os.times(), loop.time()
     for index, offset in enumerate(range(0, len(padded), FRAME_BYTES)):
         deadline = wall0 + index * 0.05
@@ -124,6 +126,7 @@ async def stream_live(recogniser: WhisperRecogniser, name: str, pcm: bytes,
         engine.send_audio(padded[offset:offset + FRAME_BYTES])
     await engine.stop()
     cpu1 = os.times()
+    loops = recogniser.loops - loops0
     turns = [(t, e) for t, e in events if isinstance(e, Turn)]
     finals = [(t, e) for t, e in turns if e.end_of_turn and e.words]
     first_partial = next(t for t, e in turns if not e.end_of_turn)
@@ -164,6 +167,7 @@ async def stream_live(recogniser: WhisperRecogniser, name: str, pcm: bytes,
         pace_changes=[f"{e.behind_ms} ms: {e.gave_up or 'full pace'}"
                       for _, e in events if isinstance(e, PaceChanged)],
         dropped_ms=engine.dropped_ms,
+        loops=loops,
         streamed=streamed,
         one_shot=one_shot,
         one_shot_30s=one_shot_30s,
@@ -202,7 +206,7 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
             f"{'ratio':>5} "
             f"{'partial':>7} {'turn p.':>7} {'final':>5} {'turn s':>6} {'delay50':>7} "
             f"{'delaymx':>7} {'lag50':>6} {'lagmax':>6} {'cpu/s':>5} {'finals':>6} {'dec':>4} "
-            f"{'2nd':>3}")
+            f"{'2nd':>3} {'loop':>4}")
     print(head)
     print("-" * len(head))
     for r in runs:
@@ -212,7 +216,7 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
               f"{r.final_latency_s:5.2f} {r.last_turn_s:6.1f} "
               f"{r.final_delay_p50_s:7.2f} {r.final_delay_max_s:7.2f} "
               f"{r.lag_p50_ms:6.0f} {r.lag_max_ms:6d} {r.cpu_per_audio_s:5.2f} "
-              f"{r.finals:6d} {r.decodes:4d} {r.final_decodes:3d}")
+              f"{r.finals:6d} {r.decodes:4d} {r.final_decodes:3d} {r.loops:4d}")
     refs = [r.reference for r in runs]
     total = {
         "wer_streamed": word_error_rate(refs, [r.streamed for r in runs]),
@@ -226,6 +230,7 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
         / sum(r.audio_s for r in runs),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "dropped_ms": sum(r.dropped_ms for r in runs),
+        "loops": sum(r.loops for r in runs),
     }
     total["ratio"] = (total["wer_streamed"] / total["wer_one_shot"] if total["wer_one_shot"]
                       else math.inf if total["wer_streamed"] else 1.0)
@@ -237,7 +242,8 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
           f"{total['final_latency_max_s']:.2f} s after the end of speech (target <= 2.0), "
           f"worst final delay mid-speech {total['final_delay_max_s']:.2f} s; worst lag "
           f"{total['lag_max_ms']} ms; {total['cpu_per_audio_s']:.2f} core-s per audio s; "
-          f"peak RSS {total['peak_rss_mib']:.0f} MiB; dropped {total['dropped_ms']} ms")
+          f"peak RSS {total['peak_rss_mib']:.0f} MiB; dropped {total['dropped_ms']} ms; "
+          f"{total['loops']} decode loops decoded again")
     for r in runs:
         if r.pace_changes:
             print(f"  {r.name} pace: " + "; ".join(r.pace_changes))
@@ -271,6 +277,7 @@ async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
     events: list[EngineEvent] = []
     engine = OfflineEngine(WhisperModelLoader(), events.append)
     await engine.start()
+    loops0 = recogniser.loops
     cpu0, wall0 = os.times(), loop.time()
     table: list[Minute] = []
     seen, pace = 0, "full pace"
@@ -299,6 +306,7 @@ async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
         "finals": len(finals),
         "dropped_ms": engine.dropped_ms,
         "pace_changes": sum(isinstance(e, PaceChanged) for e in events),
+        "loops": recogniser.loops - loops0,
         "cpu_per_audio_s": ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / audio_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "minutes": [asdict(m) for m in table],
@@ -307,7 +315,8 @@ async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
     }
     print(f"session of {audio_s / 60:.1f} min: WER {result['wer_streamed']:.3f}, "
           f"{len(finals)} finals, dropped {engine.dropped_ms} ms, "
-          f"{result['pace_changes']} pace changes, {result['cpu_per_audio_s']:.2f} core-s per "
+          f"{result['pace_changes']} pace changes, {result['loops']} decode loops, "
+          f"{result['cpu_per_audio_s']:.2f} core-s per "
           f"audio s, peak RSS {result['peak_rss_mib']:.0f} MiB")
     return result
 
@@ -387,6 +396,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "core-s per audio s": round(r["cpu_per_audio_s"], 2),
         "finals": r["finals"],
         "decodes": r["decodes"],
+        "decode loops": r.get("loops", 0),
     } for r in data["runs"]]
     total = data["total"]
     return {

@@ -25,6 +25,7 @@ which the ended turn has already, so no word is lost or doubled at the cut.
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,7 +166,8 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     lies (not its start: the first word of a decode often starts at the audio's start, when
     Whisper skips lead words the prompt already has), and the texts settle the rest: a lead
     word after the ended turn's last word was not in it (kept), and the ended turn's last
-    words again right after the cut (their times came out late) are dropped.
+    words again right after the cut (their times came out late) are dropped, unless the
+    decode had them before the cut already: then they were said twice ("no. No").
     ``lead_start_ms``: where the decoded audio begins (for a first word stretched over it).
     """
     if not ended:
@@ -173,8 +175,13 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     lead = 0
     while lead < len(words) and words[lead].end_ms <= cut_ms:
         lead += 1
-    rest = [*_new_in_lead(words[:lead], ended, cut_ms, lead_start_ms), *words[lead:]]
-    for size in range(min(max_ngram, len(ended), len(rest)), 0, -1):
+    new, said_twice = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms)
+    rest = [*new, *words[lead:]]
+    if said_twice:
+        # The decode placed the ended turn's last word before the cut: the same words again
+        # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
+        repeat_ms = -1
+    for size in range(min(max_ngram, len(ended), len(rest)) if repeat_ms >= 0 else 0, 0, -1):
         if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
                 and rest[size - 1].start_ms < cut_ms + repeat_ms):
             rest = rest[size:]
@@ -186,30 +193,43 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
 
 
 def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: int,
-                 stretched_from: int | None, *, reach: int = 3) -> list[TimedWord]:
-    """The words of ``lead`` that the ended turn does not have.
+                 stretched_from: int | None, *, reach: int = 3,
+                 ) -> tuple[list[TimedWord], bool]:
+    """The words of ``lead`` that the ended turn does not have, and whether the lead holds the
+    ended turn's last word (so the same words right after the cut were said twice).
 
-    Those after the last lead word that is the ended turn's last word; else, when the first
-    lead word starts at ``stretched_from`` (the lead's start) and spans more than half the
-    audio before ``cut_ms``, all of them: Whisper skipped the lead words the prompt has and
-    stretched the first new word over them. Else the lead worded the ended turn's last word
-    differently ("ill-disposed" for "old-sposed": the two decodes heard different audio
-    around it): the match is one of the ``reach`` words before it, and after it (with no
-    match: in the whole lead) only words whose middle is past the end of the ended turn's
-    last word are new."""
+    Those after the last lead word that is the ended turn's last word. Else all of them when
+    Whisper skipped the lead words the prompt has and stretched the first new word over
+    them: it starts at ``stretched_from`` (the lead's start) and spans more than half the
+    audio before ``cut_ms``. Else the lead worded the ended turn's last word differently
+    ("ill-disposed" for "old-sposed": the two decodes heard different audio around it): the
+    match is one of the ``reach`` words before it, and after it only words whose middle is
+    past the end of the ended turn's last word are new. With no word in common, the longest
+    start of the lead that is like the ended turn's last words (not :func:`_unlike`) is
+    theirs and the rest is new: Whisper skipped the lead and the times of the next words
+    came out early."""
     last = [index for index, word in enumerate(lead) if word.key == ended[-1].key]
     if last:
-        return list(lead[last[-1] + 1:])
-    if (stretched_from is not None and lead
+        return list(lead[last[-1] + 1:]), True
+    if not lead:
+        return [], False
+    if (stretched_from is not None
             and lead[0].start_ms - stretched_from <= _STRETCH_SLACK_MS
             and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
-        return list(lead)
+        return list(lead), False
     for back in range(2, min(reach, len(ended)) + 1):
         matches = [index for index, word in enumerate(lead) if word.key == ended[-back].key]
         if matches:
             lead = lead[matches[-1] + 1:]
             break
-    return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms]
+    else:
+        # No word in common: the longest start of the lead that is like the ended turn's
+        # last words is those words heard differently; the rest is new.
+        for size in range(len(lead), 0, -1):
+            if not _unlike(lead[:size], ended[-size:]):
+                return list(lead[size:]), False
+        return list(lead), False
+    return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms], False
 
 
 def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,
@@ -231,6 +251,13 @@ def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,
     return heard
 
 
+def _unlike(heard: Sequence[TimedWord], ended: Sequence[TimedWord]) -> bool:
+    """Whether ``heard`` cannot be ``ended`` heard differently ("too sae" is "to say."; "the"
+    is not "fire,"): under half their letters in common."""
+    return difflib.SequenceMatcher(None, " ".join(w.key for w in heard),
+                                   " ".join(w.key for w in ended)).ratio() < 0.5
+
+
 def sentence_cut(words: Sequence[TimedWord]) -> int:
     """How many of ``words`` end with the last complete sentence among them (0: none)."""
     for index in range(len(words) - 1, -1, -1):
@@ -242,6 +269,7 @@ def sentence_cut(words: Sequence[TimedWord]) -> int:
 # --- words from the tokenizer's pieces -----------------------------------------------------
 
 _CLOSING = frozenset(".,!?;:%)]}\"'")
+_CURRENCY = frozenset("$£€¥")
 
 
 def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
@@ -252,12 +280,30 @@ def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
     spaced ("cold-hearted", not "cold -hearted"). A lone closing punctuation mark (" .")
     belongs to the word before too. The joined word spans its pieces; its confidence is the
     least sure piece's. Texts come out without the leading space.
+
+    A lone currency sign opens the number after it (" $" " 18": "$18"; tiny.en writes the
+    sign spaced, and at times more than once: " $" " $" " 9" is "$9").
     """
     words: list[TimedWord] = []
+    sign: TimedWord | None = None  # a lone currency sign waiting for its number
     for piece in pieces:
         text = piece.text.strip()
         if not text:
             continue
+        if text in _CURRENCY:
+            if sign is not None and sign.text != text:
+                words.append(sign)
+            if sign is None or sign.text != text:
+                sign = TimedWord(text, piece.start_ms, piece.end_ms, piece.confidence)
+            continue
+        if sign is not None:
+            if text[:1].isdigit():
+                piece = TimedWord(" " + sign.text + text, sign.start_ms, piece.end_ms,
+                                  min(sign.confidence, piece.confidence))
+                text = piece.text.strip()
+            else:
+                words.append(sign)
+            sign = None
         glued = not piece.text[:1].isspace() or all(c in _CLOSING for c in text)
         if glued and words:
             last = words[-1]
@@ -267,6 +313,8 @@ def join_pieces(pieces: Sequence[TimedWord]) -> list[TimedWord]:
                                   min(last.confidence, piece.confidence))
         else:
             words.append(TimedWord(text, piece.start_ms, piece.end_ms, piece.confidence))
+    if sign is not None:
+        words.append(sign)
     return words
 
 

@@ -375,8 +375,25 @@ def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doub
     # A short first word at the lead's start is not stretched: it is the lead's.
     assert texts(after_cut([TimedWord("to", 1100, 1400), TimedWord("Her", 2150, 2400)],
                            cut_ms, ended, lead_start_ms=1100)) == "Her"
+    # Whisper skipped the lead (the prompt has it) and placed the next words early: "the"
+    # ends before the cut, but it is nothing like "say.": it is this turn's first word.
+    assert heard(("the", 1100, 1560), ("letter", 1560, 2460)) == "the letter"
+    # ... while the ended turn's words with the last one's time late are still dropped.
+    assert heard(("to", 1100, 1400), ("say.", 2150, 2400), ("Her", 2450, 2700)) == "Her"
     assert heard() == ""
     assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
+
+
+def test_a_repeat_said_right_after_a_cut_is_kept() -> None:
+    ended = words("I said no.")  # "no." 600-850 ms; the cut at 900
+    decode = [TimedWord("said", 300, 550), TimedWord("no.", 600, 850),
+              TimedWord("No,", 1000, 1200), TimedWord("thanks.", 1250, 1500)]
+    # The decode heard "no." in the lead (the ended turn's) and "No," again after the cut.
+    assert texts(after_cut(decode, 900, ended)) == "No, thanks."
+    assert texts(after_cut([*decode[:2], TimedWord("no,", 950, 1100), *decode[2:]], 900,
+                           ended)) == "no, No, thanks."
+    # Without "no." in the lead, a "No," just after the cut is the ended turn's word, late.
+    assert texts(after_cut(decode[2:], 900, ended)) == "thanks."
 
 
 def test_rules_are_consistent() -> None:
@@ -458,6 +475,13 @@ def pieces(*texts: str) -> list[TimedWord]:
     (("-hearted", " thing"), "-hearted thing"),  # nothing before to join: kept
     ((" ", " hello", "  "), "hello"),  # spaces alone are no words
     (("Hello", " there"), "Hello there"),  # the first piece without a space starts a word
+    ((" cost", " $", "18", " each"), "cost $18 each"),
+    ((" cost", " $", " 18", " for"), "cost $18 for"),  # a lone sign opens its number
+    ((" and", " $", " $", " 9", " for"), "and $9 for"),  # tiny.en's sign twice is one
+    ((" and", " $", " $", " $", " 4", ".00"), "and $4.00"),
+    ((" a", " $", " sign"), "a $ sign"),  # no number after it: a word of its own
+    ((" £", " $", " 5"), "£ $5"),
+    ((" cost", " $"), "cost $"),
 ])
 def test_pieces_join_as_the_tokenizer_spaced_them(texts: tuple[str, ...], joined: str) -> None:
     assert " ".join(w.text for w in join_pieces(pieces(*texts))) == joined

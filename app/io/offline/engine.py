@@ -289,7 +289,7 @@ class OfflineEngine(EngineLifecycle):
         self.lag_ms.append(behind_ms)
         self.lag_at_ms.append(transcriber.received_ms)
         adapt = self._options.adapt_pace and not self._options.finals_only
-        change = self._governor.observe(behind_ms) if adapt else None
+        change = self._governor.observe(behind_ms, transcriber.received_ms) if adapt else None
         if change is not None:
             transcriber.pace = change.pace
             self._poll_bytes = self._options.poll_ms * change.pace.step_factor * BYTES_PER_MS

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from app.core.agreement import (
 )
 from app.core.audio import SAMPLE_RATE as WIRE_SAMPLE_RATE
 from app.core.errors import OfflineModelError
+from app.core.repetition import TRIM_RULES, find_loop, trim_loops
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ SAMPLE_RATE: Final = WIRE_SAMPLE_RATE  # Whisper hears what the wire carries: 16
 Audio = npt.NDArray[np.float32]
 
 _HASH_BLOCK = 1 << 20
+_WHISPER_WINDOW_S = 30.0  # one window of Whisper's: the token cap is per window
 _REINSTALL = "Reinstall Live Transcriber to restore the bundled model, or choose the cloud engine."
 
 
@@ -169,12 +172,27 @@ class DecodeOptions:
     # with the window, not the speech. None: Whisper's 30 s. Without padding Whisper loops.
     window_pad_s: float | None = 3.0
     min_window_s: float = 10.0
+    # A hang guard, not a filter: at most this many tokens per second of audio (plus a few)
+    # per window. Speech is 5-7 tokens a second with punctuation and timestamps; only a
+    # decode loop gets near it, and ``find_loop`` deals with what a loop left. Past
+    # ``max_tokens`` Whisper's own limit stays (the prompt, up to 224 tokens, and the new
+    # tokens share its 448): a lower cap would cut a long window of dense speech short
+    # (measured: 200 tokens cut a 29 s window, and the decode of the rest read differently).
+    tokens_per_s: float = 16.0
+    min_tokens: int = 32
+    max_tokens: int = 220
 
     def encoder_window_s(self, audio_s: float) -> float | None:
         """The encoder window for ``audio_s`` seconds of audio (None: Whisper's 30 s)."""
         if self.window_pad_s is None:
             return None
         return max(self.min_window_s, audio_s + self.window_pad_s)
+
+    def max_new_tokens(self, audio_s: float) -> int | None:
+        """The most tokens one window of a decode of ``audio_s`` seconds may emit (None:
+        as many as Whisper allows)."""
+        tokens = self.min_tokens + math.ceil(self.tokens_per_s * audio_s)
+        return tokens if tokens <= self.max_tokens else None
 
     def for_model(self, spec: ModelSpec) -> DecodeOptions:
         """These options as ``spec`` can follow them: an English-only model always
@@ -208,6 +226,10 @@ class WhisperRecogniser:
         self._model = model
         self.options = options or DecodeOptions()
         self.evidence = SpeechEvidence()
+        # Decodes that looped and were decoded again; of those, the ones still looping
+        # (trimmed to one copy of the phrase). For benchmarks and diagnostics.
+        self.loops = 0
+        self.loops_trimmed = 0
 
     def transcribe(self, audio: Audio, prompt: str = "",
                    options: DecodeOptions | None = None) -> list[TimedWord]:
@@ -225,26 +247,51 @@ class WhisperRecogniser:
         if audio.size == 0:
             return Decoded([])
         opts = (options or self.options).for_model(self.spec)
+        decoded, looped = self._decode_once(audio, prompt, opts)
+        if not looped and find_loop([w.text for w in decoded.words]) is None:
+            return decoded
+        # A decode loop ("the the the the", a clause twice; or one so long that its segment,
+        # with the words heard before it, was dropped for its compression ratio): decode once
+        # more as Whisper itself would, with its 30 s window (a short one loses the audio's
+        # end more easily); what still loops (by the stricter TRIM_RULES: a sentence said
+        # twice is speech) keeps one copy of the looping phrase.
+        self.loops += 1
+        log.debug("decode loop in %r; decoding again with a 30 s window",
+                  " ".join(w.text for w in decoded.words)[-200:])
+        again, _ = self._decode_once(audio, prompt, replace(opts, window_pad_s=None))
+        words = again.words
+        if find_loop([w.text for w in words], TRIM_RULES) is not None:
+            self.loops_trimmed += 1
+            words = trim_loops(words, [w.text for w in words], TRIM_RULES)
+        return replace(again, words=words)
+
+    def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions,
+                     ) -> tuple[Decoded, bool]:
+        """One decode; and whether a segment was dropped as a loop (its compression ratio)."""
+        audio_s = audio.size / SAMPLE_RATE
         segments, info = self._model.transcribe(
             audio, language=opts.language, task=opts.task, beam_size=opts.beam_size,
             temperature=opts.temperature, condition_on_previous_text=False,
             initial_prompt=prompt or None,
             without_timestamps=False, word_timestamps=True, vad_filter=False,
-            encoder_window_s=opts.encoder_window_s(audio.size / SAMPLE_RATE))
+            max_new_tokens=opts.max_new_tokens(min(audio_s, _WHISPER_WINDOW_S)),
+            encoder_window_s=opts.encoder_window_s(audio_s))
         pieces: list[TimedWord] = []
+        looped = False
         for segment in segments:  # a generator: decoding happens while iterating
             scores = SegmentScores(float(segment.no_speech_prob), float(segment.avg_logprob),
                                    float(segment.compression_ratio))
             if not self.evidence.heard(scores):
                 log.debug("dropped a segment the model did not hear: %s", scores)
+                looped = looped or scores.compression_ratio > self.evidence.compression_ratio
                 continue
             pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
                                  round(float(word.end) * 1000), float(word.probability))
                        for word in segment.words or ()]
         words = join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
         if not self.spec.multilingual:
-            return Decoded(words)
-        return Decoded(words, str(info.language), float(info.language_probability))
+            return Decoded(words), looped
+        return Decoded(words, str(info.language), float(info.language_probability)), looped
 
     def speech_spans(self, audio: Audio, *, min_silence_ms: int,
                      min_speech_ms: int = 120) -> list[SpeechSpan]:
