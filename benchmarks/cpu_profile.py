@@ -110,10 +110,10 @@ def profile(subject: subj.Subject, extra_env: dict[str, str], window_s: float,
         before, t0 = threads(process.pid), time.monotonic()
         recorder = None
         if py_spy and record is not None:
-            # Sampling without pausing the subject (--nonblocking), only while it streams.
+            # Sampling (py-spy pauses the subject for each sample), only while it streams.
             recorder = subprocess.Popen(
                 [py_spy, "record", "--pid", str(process.pid), "--duration", str(int(window_s)),
-                 "--rate", "1000", "--nonblocking", "--threads", "--format", "raw",
+                 "--rate", "1000", "--threads", "--format", "raw",
                  "--output", str(record)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _drain(fd, window_s)
         if recorder is not None:
