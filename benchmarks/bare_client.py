@@ -2,10 +2,11 @@
 
 Run: ``python -m benchmarks.bare_client --url ws://127.0.0.1:PORT --key KEY --file X.wav``.
 One asyncio loop, ``websockets`` without compression, the WAV read into memory up front and
-sent as 50 ms (``--frame-ms``) binary frames on a monotonic schedule (one loop wake-up per frame), each message
-received ``json.loads``-ed and finished turns printed. No capture, no level meter, no
-transcript model, no autosave: what the app costs above this is its own work. Prints
-``session <id>`` on stderr at ``Begin``; SIGTERM/SIGINT sends Terminate and waits for the end.
+sent as 50 ms binary frames (``--frame-ms``: 50-1000) on a monotonic schedule (one loop
+wake-up per frame), each message received ``json.loads``-ed and finished turns printed. No
+capture, no level meter, no transcript model, no autosave: what the app costs above this is
+its own work. Prints ``session <id>`` on stderr at ``Begin``; SIGTERM/SIGINT sends Terminate
+and waits for the end.
 """
 
 from __future__ import annotations
