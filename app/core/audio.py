@@ -12,8 +12,8 @@ FRAME_MS: Final = 50
 FRAME_SAMPLES: Final = SAMPLE_RATE * FRAME_MS // 1000  # 800
 FRAME_BYTES: Final = FRAME_SAMPLES * SAMPLE_WIDTH  # 1600
 # How often a source hands audio over (a PortAudio buffer, a paced file read): two 50 ms
-# frames per wake-up. Every hand-off costs a few event-loop iterations (pump, feeder, writer), each a
-# select() call, and on a 2-core machine those dominate the app's CPU while streaming
+# frames per wake-up. Every hand-off costs event-loop iterations (pump, feeder, writer), each
+# a select() call, and on a 2-core machine those dominate the app's CPU while streaming
 # (benchmarks/bench_cpu.py); 100 ms halves them for at most 50 ms more latency
 # (benchmarks/bench_audio_latency.py). Sources still cut 50 ms frames (FRAME_MS).
 WAKE_MS: Final = 100
