@@ -2,10 +2,11 @@
 
 Run: ``python -m benchmarks.bare_client --url ws://127.0.0.1:PORT --key KEY --file X.wav``.
 One asyncio loop, ``websockets`` without compression, the WAV read into memory up front and
-sent as 50 ms binary frames on a monotonic schedule (one loop wake-up per frame), each message
-received ``json.loads``-ed and finished turns printed. No capture, no level meter, no
-transcript model, no autosave: what the app costs above this is its own work. Prints
-``session <id>`` on stderr at ``Begin``; SIGTERM/SIGINT sends Terminate and waits for the end.
+sent as 50 ms binary frames (``--frame-ms``: 50-1000) on a monotonic schedule (one loop
+wake-up per frame), each message received ``json.loads``-ed and finished turns printed. No
+capture, no level meter, no transcript model, no autosave: what the app costs above this is
+its own work. Prints ``session <id>`` on stderr at ``Begin``; SIGTERM/SIGINT sends Terminate
+and waits for the end.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-FRAME_BYTES = 1600  # 50 ms at 16 kHz s16le
+BYTES_PER_MS = 32  # 16 kHz s16le
 
 
-async def stream(url: str, key: str, path: Path) -> None:
+async def stream(url: str, key: str, path: Path, frame_ms: int = 50) -> None:
+    frame_bytes = frame_ms * BYTES_PER_MS
     with wave.open(str(path), "rb") as wav:
         audio = wav.readframes(wav.getnframes())
     stop = asyncio.Event()
@@ -46,11 +48,11 @@ async def stream(url: str, key: str, path: Path) -> None:
 
         reader = asyncio.create_task(receive())
         began = loop.time()
-        for index, offset in enumerate(range(0, len(audio) - FRAME_BYTES + 1, FRAME_BYTES)):
+        for index, offset in enumerate(range(0, len(audio) - frame_bytes + 1, frame_bytes)):
             if stop.is_set():
                 break
-            await ws.send(audio[offset:offset + FRAME_BYTES])
-            delay = began + (index + 1) * 0.05 - loop.time()
+            await ws.send(audio[offset:offset + frame_bytes])
+            delay = began + (index + 1) * frame_ms / 1000 - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
         await ws.send(json.dumps({"type": "Terminate"}))
@@ -62,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", required=True)
     parser.add_argument("--key", default=os.environ.get("ASSEMBLYAI_API_KEY", ""))
     parser.add_argument("--file", type=Path, required=True)
+    parser.add_argument("--frame-ms", type=int, default=50, choices=range(50, 1001),
+                        metavar="50..1000", help="audio per binary message")
     args = parser.parse_args(argv)
-    asyncio.run(stream(args.url, args.key, args.file))
+    asyncio.run(stream(args.url, args.key, args.file, args.frame_ms))
     return 0
 
 

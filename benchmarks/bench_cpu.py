@@ -16,7 +16,8 @@ real-time pace to the same local emulator (another process) over loopback:
   (``benchmarks/original_script_port.py``: blocking 200 ms reads inside the event loop; what
   was adapted is listed there);
 * **bare websockets file** — the floor (``benchmarks/bare_client.py``): a client that does
-  nothing but send 50 ms frames and parse replies.
+  nothing but send 50 ms frames and parse replies; **bare websockets 100ms file** the same
+  with 100 ms messages, the app's size.
 
 Each subject is measured from 1 s after its session began, over ``--seconds`` of streaming:
 CPU of the process (user + system, all threads, from ``/proc``), its threads' context switches
@@ -137,15 +138,28 @@ def run(smoke: bool = False, seconds: float | None = None, runs: int | None = No
         "event-loop iterations (select calls) a second, and from 1.4-1.6 % to ~0.8 % of a "
         "core; the mic path from ~2.0 % to ~1.2 %. Audio frames were already sent without "
         "permessage-deflate (compression=None). PyAV loads only when a file is opened.",
-        "Where the rest goes: per 100 ms hand-off the loop still wakes three times (source "
-        "callback, recorder's feeder task, session writer task) and writes two 50 ms frames; "
-        "each socket write on loopback also pays the receiver's TCP processing. The bare "
-        "websockets floor (same 50 ms frames, nothing else) costs ~0.6-0.7 % here, so 0.5x "
-        "the SDK (~0.5 %) is below what any 50 ms-frame Python client reaches on this "
-        "machine; only bigger wire frames get there (the original port's 200 ms frames: "
-        "~0.45 %), at the price of latency. The microphone adds ~0.1-0.4 % to every subject "
-        "(PortAudio's ALSA→PulseAudio threads waking: see switches/s), the SDK's as "
-        "well as ours; the app also probes the sound server for the source every 0.5 s.",
+        "Second cut (issue 14, profiled with benchmarks/cpu_profile.py: per-thread CPU and "
+        "wake-ups from /proc, py-spy samples of the main thread): the app file's main thread "
+        "was ~0.7 % of a core at ~11 wake-ups/s, about a third of its samples in websockets "
+        "sends (two 50 ms frames per hand-off); the bare client costs ~0.7 % at 50 ms frames "
+        "and ~0.3 % at 100 ms in the same run, so each message with its loop wake-up costs "
+        "~0.35 ms of CPU here. Audio now goes as one 100 ms message per 100 ms hand-off "
+        "(WIRE_FRAME_MS; the old SDK's MicrophoneStream sent ~100 ms too) at no latency cost "
+        "(both 50 ms frames of a hand-off already left together: see audio_latency), and the "
+        "recorder's feeder sends live audio straight from the source's callback instead of "
+        "waking its task.",
+        "Where the rest goes (app file, 30 s windows): main thread ~0.6 %, PyAV decoding of "
+        "1 s blocks on the file-reader thread ~0.13 %, autosave thread ~0 % (it writes once "
+        "per finished turn). In the main thread, per 100 ms: the paced read's timer wake-up "
+        "(an idle asyncio sleep/wake cycle alone measures ~0.13 ms of CPU here), the level "
+        "meter (numpy: 11 µs in a hot loop, but ~0.15 ms when called once per 100 ms with "
+        "cold caches, i.e. ~0.15 % of a core), the socket write, the pump, feeder and "
+        "progress. The microphone adds PortAudio's callback thread (~0.2 %) and the ALSA→"
+        "PulseAudio thread (~0.1 %), which the SDK pays as well, plus the sound-server probe "
+        "every 0.5 s (~0.05-0.1 %). ≤ 0.5x the SDK is out of reach at 100 ms hand-offs: the "
+        "bare client at 100 ms (0.3 %) plus the meter and the decoder already make ~0.6 %. "
+        "Measured once with WAKE_MS = 200 (200 ms buffers and messages): app file 0.50 %, "
+        "app mic 0.77 %, i.e. ~0.5-0.6x the SDK, for 100 ms more latency: not taken.",
     ]
     return {
         "name": "cpu",

@@ -61,6 +61,9 @@ def subjects(url: str, wav: Path, data_dir: Path) -> list[Subject]:
                 mic=True),
         Subject("bare websockets file",
                 ("-m", "benchmarks.bare_client", *client, "--file", str(wav))),
+        Subject("bare websockets 100ms file",
+                ("-m", "benchmarks.bare_client", *client, "--file", str(wav),
+                 "--frame-ms", "100")),
     ]
 
 

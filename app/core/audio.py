@@ -1,5 +1,6 @@
-"""Audio format maths for the streaming wire format: 16 kHz, mono, signed 16-bit little endian,
-sent in 50 ms frames (PROTOCOL.md §3.2: each binary message must hold 50-1000 ms)."""
+"""Audio format maths for the streaming wire format: 16 kHz, mono, signed 16-bit little endian.
+Sources cut audio into 50 ms frames; the streaming client sends 100 ms messages
+(PROTOCOL.md §3.2: each binary message must hold 50-1000 ms)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ SAMPLE_WIDTH: Final = 2  # bytes, s16le
 FRAME_MS: Final = 50
 FRAME_SAMPLES: Final = SAMPLE_RATE * FRAME_MS // 1000  # 800
 FRAME_BYTES: Final = FRAME_SAMPLES * SAMPLE_WIDTH  # 1600
-# How often a source hands audio over (a PortAudio buffer, a paced file read): two wire frames
-# per wake-up. Every hand-off costs a few event-loop iterations (pump, feeder, writer), each a
-# select() call, and on a 2-core machine those dominate the app's CPU while streaming
+# How often a source hands audio over (a PortAudio buffer, a paced file read): two 50 ms
+# frames per wake-up. Every hand-off costs event-loop iterations (pump, feeder, writer), each
+# a select() call, and on a 2-core machine those dominate the app's CPU while streaming
 # (benchmarks/bench_cpu.py); 100 ms halves them for at most 50 ms more latency
-# (benchmarks/bench_audio_latency.py). Wire frames stay 50 ms.
+# (benchmarks/bench_audio_latency.py). Sources still cut 50 ms frames (FRAME_MS).
 WAKE_MS: Final = 100
+# What one binary message to the service holds. One message per hand-off (WAKE_MS): each
+# socket write costs far more than its bytes (a syscall, TCP over loopback or TLS, websockets'
+# framing; benchmarks/bench_cpu.py), and since two 50 ms frames leave at the same hand-off
+# anyway, sending them as one message adds no latency (benchmarks/bench_audio_latency.py).
+# ~100 ms is also what the official SDK's MicrophoneStream sent; the service allows 50-1000 ms.
+WIRE_FRAME_MS: Final = WAKE_MS
+WIRE_FRAME_BYTES: Final = SAMPLE_RATE * WIRE_FRAME_MS // 1000 * SAMPLE_WIDTH  # 3200
 MIN_MESSAGE_MS: Final = 50
 MAX_MESSAGE_MS: Final = 1000
 
@@ -60,11 +68,13 @@ class FrameChunker:
         del self._pending[:complete]
         return frames
 
-    def flush(self) -> bytes | None:
+    def flush(self, min_bytes: int | None = None) -> bytes | None:
+        """The remainder, padded with silence to ``min_bytes`` (default: a whole frame)."""
         if not self._pending:
             return None
         # An odd trailing byte is half a sample: drop it rather than shift every sample after.
         usable = len(self._pending) - len(self._pending) % SAMPLE_WIDTH
-        frame = bytes(self._pending[:usable]).ljust(self.frame_bytes, b"\x00")
+        pad_to = self.frame_bytes if min_bytes is None else min(min_bytes, self.frame_bytes)
+        frame = bytes(self._pending[:usable]).ljust(pad_to, b"\x00")
         self._pending.clear()
         return frame if usable else None

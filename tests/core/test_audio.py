@@ -29,6 +29,17 @@ def test_chunker_reassembles_arbitrary_pieces_into_exact_frames() -> None:
     assert chunker.flush() is None
 
 
+def test_flush_pads_only_up_to_the_minimum_asked() -> None:
+    chunker = FrameChunker(4 * FRAME_BYTES)
+    assert chunker.push(b"\x01\x02" * 100) == []
+    assert chunker.flush(FRAME_BYTES) == (b"\x01\x02" * 100).ljust(FRAME_BYTES, b"\x00")
+    longer = b"\x03\x04" * (FRAME_BYTES // 2 + 10)  # past the minimum: sent as it is
+    assert chunker.push(longer) == []
+    assert chunker.flush(FRAME_BYTES) == longer
+    assert chunker.push(b"\x05\x06" * 10) == []
+    assert chunker.flush(8 * FRAME_BYTES) == (b"\x05\x06" * 10).ljust(4 * FRAME_BYTES, b"\x00")
+
+
 def test_flush_drops_a_lone_half_sample() -> None:
     chunker = FrameChunker()
     assert chunker.push(b"\x01") == []

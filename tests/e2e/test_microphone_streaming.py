@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from app.core.audio import FRAME_BYTES
 from app.core.config import StreamingParams, endpoints_for
 from app.core.ports import EventSink
 from app.core.transcript import TranscriptModel
@@ -50,8 +51,9 @@ async def test_virtual_microphone_to_the_service_drops_nothing(
     assert listener.errors == []
     assert capture.dropped_frames == 0 and capture.overflows == 0
     assert capture.frames_delivered >= 3.1 / 0.05  # the whole 3.1 s file, plus silence
-    # Every captured 50 ms frame reached the service, in 1600-byte binary messages.
-    assert session.audio_bytes_received == capture.frames_delivered * 1600
-    assert session.frames_received == capture.frames_delivered
+    # Every captured 50 ms frame reached the service, two to a binary message (WIRE_FRAME_MS);
+    # an odd last frame goes alone, as the shortest message the service takes.
+    assert session.audio_bytes_received == capture.frames_delivered * FRAME_BYTES
+    assert session.frames_received == (capture.frames_delivered + 1) // 2
     assert [t.text for t in model.finals] == ["the microphone works"]
     assert max(level.peak_dbfs for level in listener.levels) > -30

@@ -6,7 +6,8 @@ How one session runs::
              ── reader task: parse every frame (app.core.messages), drive the state machine,
                 hand Begin/Turn/Termination to the owner's sink
              ── wait for Begin (bounded); audio handed in meanwhile is buffered (bounded)
-    send_audio(pcm)  ── re-chunk to 50 ms frames, queue (bounded, drop-oldest), writer task sends
+    send_audio(pcm)  ── re-chunk to 100 ms messages (WIRE_FRAME_MS), queue (bounded,
+                        drop-oldest), writer task sends
     stop()   ── flush the partial frame, drain the queue, send Terminate, keep reading until
                 Termination (bounded wait) so the last words arrive, then close 1000
 
@@ -34,7 +35,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from app.core import messages
-from app.core.audio import FRAME_BYTES, FRAME_MS, FrameChunker
+from app.core.audio import (
+    MIN_MESSAGE_MS,
+    WIRE_FRAME_BYTES,
+    WIRE_FRAME_MS,
+    FrameChunker,
+    bytes_for_ms,
+)
 from app.core.config import AuthMode, Endpoints, StreamingParams, build_query
 from app.core.errors import (
     ConnectionFailedError,
@@ -112,9 +119,9 @@ class StreamingSession(EngineLifecycle):
         self._params = params
         self._auth_mode = auth_mode
         self._options = options or StreamingOptions()
-        self._chunker = FrameChunker(FRAME_BYTES)
+        self._chunker = FrameChunker(WIRE_FRAME_BYTES)
         self._queue: collections.deque[bytes] = collections.deque(
-            maxlen=max(1, self._options.max_queued_ms // FRAME_MS)
+            maxlen=max(1, self._options.max_queued_ms // WIRE_FRAME_MS)
         )
         self._secrets: tuple[str, ...] = (api_key,)
         self._ws: ClientConnection | None = None
@@ -167,7 +174,7 @@ class StreamingSession(EngineLifecycle):
             raise error
 
     def send_audio(self, pcm: bytes) -> None:
-        """Queue 16 kHz mono s16le audio of any length; sent in 50 ms frames. Never blocks."""
+        """Queue 16 kHz mono s16le audio of any length; sent in 100 ms messages. Never blocks."""
         if not self.state.is_active:
             return
         for frame in self._chunker.push(pcm):
@@ -190,7 +197,8 @@ class StreamingSession(EngineLifecycle):
             self._wake.set()
             await self._shutdown()
             return
-        tail = self._chunker.flush()
+        # The last words: at least the shortest message the service takes, not a whole one.
+        tail = self._chunker.flush(bytes_for_ms(MIN_MESSAGE_MS))
         if tail is not None:
             self._enqueue(tail)
         self._machine.handle(SessionEvent.STOP)
@@ -231,7 +239,7 @@ class StreamingSession(EngineLifecycle):
                 close_timeout=self._options.terminate_timeout,
                 logger=_WS_LOG,
                 max_size=2**22,
-                # PCM audio hardly compresses: deflating every 50 ms frame only costs CPU.
+                # PCM audio hardly compresses: deflating every audio message only costs CPU.
                 compression=None,
             )
         except InvalidStatus as exc:
@@ -345,7 +353,7 @@ class StreamingSession(EngineLifecycle):
             return  # the reader reports why
 
     def queued_ms(self) -> int:
-        return len(self._queue) * FRAME_MS
+        return len(self._queue) * WIRE_FRAME_MS
 
     def _enqueue(self, frame: bytes) -> None:
         if len(self._queue) == self._queue.maxlen:

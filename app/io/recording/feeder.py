@@ -9,6 +9,11 @@ whose ``follows_service_pace`` is False — the offline one — has no such rule
 as fast as it decodes), so no
 bounded queue anywhere drops audio; only the held buffer's own bound can, and that is
 counted in ``lost_ms`` and reported by the recorder.
+
+Live audio to an engine that keeps up goes straight from :meth:`AudioFeeder.push` (no wait is
+due: nothing unsent before it, no pacing delay, room in the engine), so a hand-off from the
+source costs no extra event-loop iteration for waking the task; whatever must wait still goes
+through the task, in order.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class AudioFeeder:
         self._session_sent = 0  # bytes handed to the current engine
         self._session_began = clock()
         self._paced = True
+        self._idle = False  # the task waits for a push (it is not mid-way through sending)
         self._wake = asyncio.Event()
         self._caught_up = asyncio.Event()
         self._room = asyncio.Event()
@@ -54,9 +60,33 @@ class AudioFeeder:
 
     def push(self, pcm: bytes) -> None:
         """One frame from the source (event loop thread). Never blocks."""
+        caught_up = self._idle and self._sent == self._held.end_byte
         self._held.append(pcm)
+        if caught_up and self._send_live():
+            return
         self._caught_up.clear()
         self._wake.set()
+
+    def _send_live(self) -> bool:
+        """Send the newest audio now if nothing need wait for it; False: leave it to the task."""
+        engine, held = self._engine, self._held
+        queued_ms = getattr(engine, "queued_ms", None)  # an engine that cannot say must wait
+        if (engine is None or queued_ms is None or not engine.state.is_active
+                or self._sent < held.start_byte or queued_ms() >= self._max_queued_ms):
+            return False
+        if self._paced and pace_delay_s(self._session_sent // BYTES_PER_MS,
+                                        self._clock() - self._session_began,
+                                        throughput=self._throughput,
+                                        max_ahead_ms=self._max_ahead_ms) > 0:
+            return False
+        chunk = held.read(self._sent, self._chunk_bytes)
+        if self._sent + len(chunk) != held.end_byte:
+            return False  # more than one chunk: the task sends it, chunk by chunk
+        engine.send_audio(chunk)
+        self._sent += len(chunk)
+        self._session_sent += len(chunk)
+        self._room.set()
+        return True
 
     def attach(self, engine: TranscriptionEngine) -> int:
         """Feed ``engine`` from the start of the held audio; returns that position (ms) on the
@@ -91,10 +121,15 @@ class AudioFeeder:
             await self._caught_up.wait()
 
     async def run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._send_available()
+        try:
+            while True:
+                self._idle = True
+                await self._wake.wait()
+                self._idle = False
+                self._wake.clear()
+                await self._send_available()
+        finally:
+            self._idle = False
 
     async def _send_available(self) -> None:
         held = self._held

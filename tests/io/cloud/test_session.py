@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.core import errors as e
-from app.core.audio import FRAME_BYTES
+from app.core.audio import FRAME_BYTES, WIRE_FRAME_MS
 from app.core.config import AuthMode, Endpoints, StreamingParams, endpoints_for
 from app.core.messages import Begin, Termination, Turn
 from app.core.ports import EngineEvent, KeyStatus, SessionFailed, StateChanged
@@ -130,9 +130,28 @@ async def test_header_auth_streams_and_keeps_the_last_words(emulator: Emulator) 
     (recorded,) = await emulator.wait_sessions_closed_async(1)
     assert recorded.auth_method == "header-key"
     assert recorded.audio_bytes_received == 1500 * 32
-    assert recorded.frames_received == 1500 // 50  # exact 50 ms frames
+    # 50 ms pieces in, one message per 100 ms out: a socket write costs more than its bytes.
+    assert recorded.frames_received == 1500 // WIRE_FRAME_MS
     assert recorded.text_messages_received == ['{"type":"Terminate"}']
     assert recorded.close_code == 1000
+
+
+async def test_the_last_words_go_as_a_short_message_of_at_least_50_ms(
+    emulator: Emulator,
+) -> None:
+    """Stop sends what is left of the last 100 ms message as it is, padded with silence only
+    up to the 50 ms the service accepts at least (it closes on a shorter message)."""
+    for index, (total_ms, tail_ms) in enumerate(((1270, 70), (1230, 50))):
+        session = session_for(emulator, SessionEvents())
+        await session.start()
+        await stream(session, total_ms - total_ms % 10, piece_ms=10)
+        await session.stop()
+        await session.wait_closed()
+        assert session.state is SessionState.CLOSED and session.error is None
+        recorded = (await emulator.wait_sessions_closed_async(index + 1))[-1]
+        assert recorded.frames_received == total_ms // WIRE_FRAME_MS + 1
+        assert recorded.audio_bytes_received == (total_ms // 100 * 100 + tail_ms) * 32
+        assert recorded.close_code == 1000
 
 
 async def test_token_auth_mints_a_token_and_never_sends_the_key_in_a_url(
