@@ -27,6 +27,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Final
 
@@ -98,6 +99,19 @@ class _SecretFilter(logging.Filter):
 _WS_LOG = logging.getLogger("app.io.cloud.session.websocket")
 _WS_SECRETS = _SecretFilter()
 _WS_LOG.addFilter(_WS_SECRETS)
+
+
+# The kernel's send buffer grows to megabytes (minutes of audio) on a slow uplink: audio in it
+# looks sent, is no longer held for a replay's sake in a way the app can measure, and a ping or
+# Terminate queues behind all of it. Bounded to ~2 s of audio (Linux doubles the value), the
+# backlog stays in the app: the feeder holds it, counts it and says so (app/io/recording).
+SEND_BUFFER_BYTES: Final = 32 * 1024
+
+
+def _bound_send_buffer(ws: ClientConnection) -> None:
+    sock = ws.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
 
 
 class StreamingSession(EngineLifecycle):
@@ -235,7 +249,7 @@ class StreamingSession(EngineLifecycle):
         url = f"{self._endpoints.websocket_url}?{build_query(self._params, token)}"
         _WS_SECRETS.add(*self._secrets)  # before connecting: the request line has the token
         try:
-            return await connect(
+            ws = await connect(
                 url,
                 additional_headers=headers,
                 user_agent_header=f"{USER_AGENT} websockets",
@@ -247,6 +261,8 @@ class StreamingSession(EngineLifecycle):
                 compression=None,
                 ping_interval=None,  # _watch_silence pings, and notices silence sooner
             )
+            _bound_send_buffer(ws)
+            return ws
         except InvalidStatus as exc:
             body = bytes(exc.response.body or b"")
             raise error_for_http_status(

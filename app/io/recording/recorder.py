@@ -120,6 +120,7 @@ class Recorder(StopPhase):
         self._error: LiveTranscriberError | None = None
         self.state = RecorderState.IDLE
         self.reconnects = 0
+        self._lost_told_at: float | None = None
 
     @property
     def autosave_path(self) -> str | None:
@@ -320,12 +321,22 @@ class Recorder(StopPhase):
         self._session_end = None
         self._source_error = asyncio.Event()
         self._feeder = self._new_feeder()
+        self._lost_told_at = None
         self.reconnects = 0
 
     def _new_feeder(self) -> AudioFeeder:
         o = self._options
         return AudioFeeder(HeldAudio(o.max_held_ms), throughput=o.throughput,
-                           max_ahead_ms=o.max_ahead_ms)
+                           max_ahead_ms=o.max_ahead_ms, on_lost=self._audio_lost)
+
+    def _audio_lost(self, lost_ms: int) -> None:
+        """Said when it happens (at most every few seconds), never only at Stop."""
+        now = time.monotonic()
+        if self._lost_told_at is not None and now - self._lost_told_at < 5.0:
+            return
+        self._lost_told_at = now
+        self._notice(NoticeKind.AUDIO_LOST, policy.audio_lost_text(
+            self._feeder.lost_ms, self._options.max_held_ms))
 
     def _open_autosave(self) -> None:
         self._autosave = None

@@ -17,6 +17,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from app.core import policy
 from app.core.errors import LiveTranscriberError
 from app.core.ports import EngineEvent, TranscriptionEngine
 from app.core.reconnect import Decision, ReconnectPlanner
@@ -78,14 +79,18 @@ class StopPhase:
         with contextlib.suppress(asyncio.CancelledError):
             await feeder_task
         if engine is not None and engine.state is SessionState.FAILED and engine.error is not None:
-            self._report(engine.error)
+            self._report(_with_unfinished(engine.error, self._feeder.unfinished_ms))
         settled = self._model.settle_partial()
         if settled is not None:
             self._emit(settled)
-        unheard = behind_ms + self._feeder.lost_ms
-        if unheard >= 50 and self._error is None:
+        lost_ms = self._feeder.lost_ms
+        if lost_ms >= 50 and self._error is None:
             self._report(LiveTranscriberError(
-                f"The last {unheard / 1000:.1f} s of audio were not transcribed: the speech "
+                policy.audio_lost_text(lost_ms + behind_ms, self._options.max_held_ms),
+                remedy="The words before and after it are kept."))
+        elif behind_ms >= 50 and self._error is None:
+            self._report(LiveTranscriberError(
+                f"The last {behind_ms / 1000:.1f} s of audio were not transcribed: the speech "
                 "engine was not ready when the recording ended.",
                 remedy="The words before that are kept."))
         if self._autosave is not None:
@@ -159,3 +164,13 @@ class StopPhase:
 def _loop_time(monotonic_deadline: float) -> float:
     """``monotonic_deadline`` on the running loop's clock (for ``asyncio.timeout_at``)."""
     return asyncio.get_running_loop().time() + (monotonic_deadline - time.monotonic())
+
+
+def _with_unfinished(error: LiveTranscriberError, unfinished_ms: int) -> LiveTranscriberError:
+    """The last session's error, saying how much audio at the end no engine finished."""
+    if unfinished_ms < 50:
+        return error
+    return LiveTranscriberError(
+        f"The last {unfinished_ms / 1000:.1f} s of audio were not transcribed. {error.message}",
+        remedy=error.remedy,
+        retryable=error.retryable, code=error.code, detail=error.detail)
