@@ -67,6 +67,8 @@ async def test_a_sound_server_starved_for_a_moment_does_not_end_the_recording(
 async def test_a_suspended_source_that_resumes_does_not_end_the_recording(
     pulse_server: PulseServer,
 ) -> None:
+    """``pactl suspend-source`` refuses a monitor source (exit 1): suspending its sink
+    suspends the monitor with it."""
     rec = CaptureSink()
     with loaded_sink(pulse_server, "vsuspend") as sink:
         capture = PyAudioCapture(pulse_device(sink), on_frame=rec.frame, on_error=rec.error)
@@ -84,6 +86,7 @@ async def test_a_suspended_source_that_resumes_does_not_end_the_recording(
         finally:
             await capture.stop()
     assert rec.errors == []
+    assert capture.reopens >= 1 and capture.gap_ms > 0  # the suspension did stall it
 
 
 async def test_a_source_unloaded_after_a_stall_ends_with_the_typed_error(
