@@ -28,6 +28,7 @@ class HeldAudio:
         self._buffer = bytearray()
         self._start = 0  # recording byte position of _buffer[0]
         self._session_start = 0  # recording byte position of the current session's first byte
+        self._acked = 0  # recording byte position every engine so far has finished with
         self.overflow_ms = 0
 
     # --- reading ---------------------------------------------------------------------------
@@ -49,6 +50,12 @@ class HeldAudio:
     @property
     def session_start_ms(self) -> int:
         return self._session_start // BYTES_PER_MS
+
+    @property
+    def acked_byte(self) -> int:
+        """Everything before it has been finished by an engine (what the bound drops between
+        it and :attr:`start_byte` was never finished: lost if a new session has to replay)."""
+        return self._acked
 
     @property
     def start_byte(self) -> int:
@@ -87,6 +94,7 @@ class HeldAudio:
         """The current session finished everything before ``session_ms`` (its own time)."""
         target = self._session_start + max(0, session_ms) * BYTES_PER_MS
         self._drop(min(len(self._buffer), max(0, target - self._start)))
+        self._acked = max(self._acked, min(target, self.end_byte))
 
     def _drop(self, count: int) -> None:
         count -= count % SAMPLE_WIDTH

@@ -13,13 +13,15 @@ from app.core.journal import Journal, first_words
 from app.core.transcript import TranscriptTurn, paragraph_text
 
 _ENGINES = {"cloud": "AssemblyAI cloud", "offline": "On this computer"}
+_LATER_ENGINES = {"offline": "on this computer"}  # mid-sentence after a comma
+ENGINE_JOIN = "+"  # "cloud+offline": the engines of one recording, in order
 
 
 @dataclass(frozen=True)
 class RecordingSummary:
     journal: Path
     started: datetime  # the header's time, else the file's modification time
-    engine: str | None
+    engine: str | None  # "cloud", "offline", or several in order: "cloud+offline"
     turns: tuple[TranscriptTurn, ...]
     ended_cleanly: bool
 
@@ -39,7 +41,10 @@ class RecordingSummary:
         """One line for the list: date, duration, engine, first words."""
         parts = [f"{self.started:%d %b %Y %H:%M}", short_clock(self.duration_ms)]
         if self.engine:  # journals written before the engine was recorded have none
-            parts.append(_ENGINES.get(self.engine, self.engine))
+            first, *later = self.engine.split(ENGINE_JOIN)
+            parts.append(", then ".join(
+                [_ENGINES.get(first, first)]
+                + [_LATER_ENGINES.get(e, _ENGINES.get(e, e)) for e in later]))
         if not self.ended_cleanly:
             parts.append("did not end cleanly")
         words = first_words(self.turns, 10) or "(no words)"
@@ -54,8 +59,8 @@ class RecordingSummary:
 def summarize(path: Path, journal: Journal, modified: datetime) -> RecordingSummary:
     header = journal.header
     started = header.started if header is not None and header.started is not None else modified
-    return RecordingSummary(path, started, header.engine if header is not None else None,
-                            journal.turns, journal.ended_cleanly)
+    engine = ENGINE_JOIN.join(journal.engines) or None
+    return RecordingSummary(path, started, engine, journal.turns, journal.ended_cleanly)
 
 
 def newest_first(recordings: list[RecordingSummary]) -> list[RecordingSummary]:

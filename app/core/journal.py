@@ -9,6 +9,7 @@ A journal is UTF-8 JSON lines, append-only, one file per recording beside its ``
      "started": "2026-12-03T20:41:07", "engine": "cloud", "app_version": "0.1.0"}
     {"type": "turn", "turn": {...}}        one per finished turn, again for each revision
     {"type": "reset"}                      the transcript was cleared: forget earlier turns
+    {"type": "engine", "engine": "offline"}  another engine took over (Automatic's fallback)
     {"type": "end", "reason": "closed", "at": "2026-12-03T21:40:00"}
 
 A turn's record holds every field of :func:`app.core.export.turn_to_dict`. The latest record of
@@ -75,6 +76,11 @@ def turn_line(turn: TranscriptTurn) -> str:
     return _line({"type": "turn", "turn": turn_to_dict(turn)})
 
 
+def engine_line(engine: str) -> str:
+    """Another engine transcribes from here on (the header names the first)."""
+    return _line({"type": "engine", "engine": engine})
+
+
 def reset_line() -> str:
     return _line({"type": "reset"})
 
@@ -101,6 +107,7 @@ class Journal:
     turns: tuple[TranscriptTurn, ...]  # in key order, each turn's latest record
     end: str | None  # the last end record's reason; None: the recording did not end cleanly
     damaged_lines: int  # lines skipped because they did not parse (a torn last line)
+    engines: tuple[str, ...] = ()  # every engine that transcribed, in order, once each in a row
 
     @property
     def ended_cleanly(self) -> bool:
@@ -125,7 +132,14 @@ def parse_journal(text: str) -> Journal:
     header: JournalHeader | None = None
     turns: dict[TurnKey, TranscriptTurn] = {}
     end: str | None = None
+    engines: list[str] = []
     damaged = 0
+
+    def engine_took_over(raw: Any) -> None:
+        engine = _optional_text(raw)
+        if engine and (not engines or engines[-1] != engine):
+            engines.append(engine)
+
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.strip().strip("\x00")
         if not line:
@@ -142,6 +156,9 @@ def parse_journal(text: str) -> Journal:
                 header = JournalHeader(_started(record.get("started")),
                                        _optional_text(record.get("engine")),
                                        _optional_text(record.get("app_version")))
+                engine_took_over(record.get("engine"))
+            elif kind == "engine":
+                engine_took_over(record.get("engine"))
             elif kind == "reset":
                 turns.clear()
             elif kind == "end":
@@ -150,7 +167,7 @@ def parse_journal(text: str) -> Journal:
         except (ValueError, RecursionError, ExportError):
             damaged += 1
     ordered = tuple(turns[key] for key in sorted(turns))
-    return Journal(header, ordered, end, damaged)
+    return Journal(header, ordered, end, damaged, tuple(engines))
 
 
 def first_words(turns: tuple[TranscriptTurn, ...] | list[TranscriptTurn], limit: int = 12

@@ -309,6 +309,15 @@ def pace_notice(behind_ms: int, gave_up: str) -> RecordingNotice:
                            "still transcribed.")
 
 
+def audio_lost_text(lost_ms: int, max_held_ms: int) -> str:
+    """Audio the recording could not keep for any engine (a link too slow or down for longer
+    than the held audio lasts): said when it happens and again at Stop."""
+    held = (f"{max_held_ms / 60_000:.0f} min" if max_held_ms >= 60_000
+            else f"{max_held_ms / 1000:.0f} s")
+    return (f"{lost_ms / 1000:.1f} s of audio were not transcribed: the connection was too "
+            f"slow or down for longer than the {held} of audio the app holds.")
+
+
 def notice_message(notice: RecordingNotice) -> Message:
     return Message(_NOTICE_SEVERITY[notice.kind], notice.text)
 

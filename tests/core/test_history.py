@@ -39,6 +39,16 @@ def test_one_entry_spans_every_engine_session_of_a_recording() -> None:
                            "the reconnect.")
 
 
+def test_a_recording_that_went_offline_mid_way_names_both_engines() -> None:
+    """Automatic fell back to the offline engine after the cloud's first words."""
+    text = journal_text(datetime(2026, 12, 1, 9, 5), "cloud", [turn(0, "Before.", 0, 1_000)])
+    text += journal.engine_line("offline") + journal.turn_line(turn(1, "After.", 2_000, 3_000))
+    entry = summarize(Path("a"), journal.parse_journal(text), MODIFIED)
+    assert entry.engine == "cloud+offline"
+    assert entry.label == ("01 Dec 2026 09:05 · 00:03 · AssemblyAI cloud, then on this "
+                           "computer — Before. After.")
+
+
 @pytest.mark.parametrize(("query", "found"), [
     ("", True), ("MORNING", True), ("reconnect morning", True), ("evening", False),
     ("morning evening", False),

@@ -70,6 +70,25 @@ def test_a_dropped_connection_mid_sentence_loses_no_word(
     assert "Reconnecting" in notices[0] and "Reconnected after" in notices[1]
 
 
+def test_a_link_that_goes_silent_mid_sentence_loses_no_word(
+    tmp_path: Path, emulator_factory: list[EmulatorThread],
+) -> None:
+    """A black-holed route: the socket stays open and nothing comes back, not even a pong.
+    The process notices while the file still plays (not at its end), says so in one line,
+    reconnects and prints every word once."""
+    sentences = [[41, 42, 43, 44], [45, 46, 47, 48], [49, 50, 51, 52]]
+    wav = write_coded_speech_wav(tmp_path / "coded-long.wav", sentences)
+    emu = start(emulator_factory, stall_after=1.0, fault_sessions=1)
+    done = run_app("--headless", "--engine", "cloud", "--wav", str(wav),
+                   env=app_env(tmp_path, emu, KEY), timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert emu.sessions[0].stalled
+    assert words(done.stdout) == coded_words(sentences)
+    notices = [line for line in done.stderr.splitlines() if line.startswith("notice:")]
+    assert len(notices) == 2, done.stderr
+    assert "stopped answering" in notices[0] and "catching up" in notices[1]
+
+
 def test_a_fast_file_waits_for_a_slow_begin_and_sends_every_frame(
     tmp_path: Path, coded_wav: Path, emulator_factory: list[EmulatorThread],
 ) -> None:

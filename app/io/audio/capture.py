@@ -9,8 +9,12 @@ threads, one at a time per capture object.
 
 A watchdog task on the loop notices a device that stopped: no callback for ``stall_timeout_s``,
 PortAudio reporting the stream inactive, or (PulseAudio sources) the sound server no longer
-listing the source. It keeps the audio already captured, stops the stream and reports an
-:class:`AudioError` through ``on_error``; nothing raises into the loop.
+listing the source. A source that is gone ends the capture at once. A stream that only stalled
+(a starved or restarting sound server, a suspended source) is closed and opened again on the
+same device, after each of ``reopen_delays_s``; the time without audio is filled with silence,
+so the recording's timeline (and every later word's time) stays right. Only when no reopen
+works does it keep the audio already captured, stop and report an :class:`AudioError` through
+``on_error``; nothing raises into the loop.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Mapping
 
 import pyaudio
 
+from app.core.audio import FRAME_BYTES, FRAME_MS
 from app.core.devices import InputDevice
 from app.core.errors import AudioError
 from app.core.sources import ErrorSink, FrameSink, LevelSink
@@ -64,6 +69,12 @@ class PyAudioCapture:
         stall_timeout_s: float = 1.0,
         watch_interval_s: float = 0.5,  # each poll is a loop wake-up; stalls take 1 s anyway
         close_timeout_s: float = 2.0,
+        # A load spike starves the sound server for a second or two, a restarting server is
+        # back within a few seconds (measured: kill and respawn of the private test server,
+        # 1.5 s idle); a really gone device is told apart by the server (PulseAudio) or by
+        # every reopen failing, ~5 s after its last audio.
+        reopen_delays_s: tuple[float, ...] = (0.2, 1.0, 2.5),
+        open_timeout_s: float = 5.0,
     ) -> None:
         self.device = device
         self._on_frame = on_frame
@@ -74,6 +85,8 @@ class PyAudioCapture:
         self._stall_timeout_s = stall_timeout_s
         self._watch_interval_s = watch_interval_s
         self._close_timeout_s = close_timeout_s
+        self._reopen_delays_s = reopen_delays_s
+        self._open_timeout_s = open_timeout_s
         self._lifecycle = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opened: OpenedStream | None = None
@@ -82,6 +95,16 @@ class PyAudioCapture:
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: asyncio.Future[None] | None = None
         self._overflows = 0  # written only by the callback thread while a stream runs
+        # The audio clock of the current stream: when it opened, and the sample frames it
+        # has delivered since (written on the loop thread, reset by the opening thread).
+        self._stream_opened_at = 0.0
+        self._stream_samples = 0
+        self._stream_rate = 1
+        self._old_samples_ms = 0.0
+        self._earlier_dropped = 0  # counters of the pumps of streams reopened since start
+        self._earlier_delivered = 0
+        self.reopens = 0  # stalled streams opened again during this recording
+        self.gap_ms = 0  # silence put in for the time a stalled stream delivered nothing
 
     # --- state and counters ------------------------------------------------------------------
 
@@ -103,11 +126,12 @@ class PyAudioCapture:
 
     @property
     def dropped_frames(self) -> int:
-        return 0 if self._pump is None else self._pump.dropped_frames
+        return self._earlier_dropped + (0 if self._pump is None else self._pump.dropped_frames)
 
     @property
     def frames_delivered(self) -> int:
-        return 0 if self._pump is None else self._pump.frames_delivered
+        return self._earlier_delivered + (0 if self._pump is None
+                                          else self._pump.frames_delivered)
 
     @property
     def ends_by_itself(self) -> bool:
@@ -125,6 +149,8 @@ class PyAudioCapture:
                 raise RuntimeError("this capture is still open; stop it first")
             self._loop = asyncio.get_running_loop()
             self._overflows = 0
+            self._earlier_dropped = self._earlier_delivered = self.reopens = self.gap_ms = 0
+            self._pump = None
             watch = await self._watch_source()
             opening = asyncio.ensure_future(asyncio.to_thread(
                 open_input_stream, self.device, self._make_callback,
@@ -172,8 +198,15 @@ class PyAudioCapture:
         assert self._loop is not None
         pump = self._create_pump(rate, channels)
         self._pump = pump
-        call_soon_threadsafe = self._loop.call_soon_threadsafe
-        put = pump.put_and_drain  # runs as its own loop callback: convert at once
+        loop = self._loop
+        call_soon_threadsafe = loop.call_soon_threadsafe
+        put_and_drain = pump.put_and_drain
+        bytes_per_frame = 2 * channels
+        self._stream_opened_at, self._stream_samples, self._stream_rate = loop.time(), 0, rate
+
+        def put(data: bytes) -> None:  # runs as its own loop callback: convert at once
+            self._stream_samples += len(data) // bytes_per_frame
+            put_and_drain(data)
 
         def callback(in_data: bytes, frame_count: int, time_info: Mapping[str, float],
                      status: int) -> tuple[None, int]:
@@ -199,53 +232,161 @@ class PyAudioCapture:
             raise not_connected(device) from None
 
     async def _supervise(self, opened: OpenedStream) -> None:
+        while True:
+            reason = await self._watch(opened)
+            if not self._reopen_delays_s:
+                await self._fail(opened, reason)
+                return
+            reopened = await self._reopen(opened, reason)
+            if reopened is None:
+                return  # stopped meanwhile, or it failed and said so
+            opened = reopened
+
+    async def _watch(self, opened: OpenedStream) -> str:
+        """Wait until the stream is in trouble; returns why."""
         loop = asyncio.get_running_loop()
         pump, watch = self._pump, self._source_watch
         assert pump is not None
         seen, last_audio = pump.chunks_received, loop.time()
         probe: asyncio.Future[bool] | None = None
-        reason = ""
         try:
-            while not reason:
+            while True:
                 await asyncio.sleep(self._watch_interval_s)
                 now = loop.time()
                 if pump.chunks_received != seen:
                     seen, last_audio = pump.chunks_received, now
-                if not is_stream_active(opened):
-                    reason = "the audio system stopped the stream"
-                elif now - last_audio >= self._stall_timeout_s:
-                    reason = f"no audio for {now - last_audio:.1f} s"
-                elif probe is not None and probe.done():
+                if probe is not None and probe.done():
                     if not probe.result():
-                        reason = "the sound server no longer has it"
+                        return "the sound server no longer has it"
                     probe = None
+                if not is_stream_active(opened):
+                    return "the audio system stopped the stream"
+                if now - last_audio >= self._stall_timeout_s:
+                    return f"no audio for {now - last_audio:.1f} s"
                 # One probe in flight at most: a frozen server must not block the other checks.
-                if not reason and watch is not None and probe is None:
+                if watch is not None and probe is None:
                     probe = asyncio.ensure_future(asyncio.to_thread(watch.is_present))
         finally:
             if probe is not None:
                 probe.cancel()
-        await self._fail(opened, reason)
+
+    async def _reopen(self, opened: OpenedStream, reason: str) -> OpenedStream | None:
+        """Close the stalled stream and open the same device again, after each back-off in
+        turn, unless the sound server says the source is gone (asked over a new connection:
+        the old one dies with a restarting server); fill the time without audio with silence.
+        None: stop() came first, or no reopen worked (then the failure has been reported)."""
+        async with self._lifecycle:
+            if self._opened is not opened:
+                return None  # stop() got there first
+            log.warning("capture of %s stalled (%s); opening it again", self._device_name(),
+                        reason)
+            self._retire_pump()
+            old_opened_at = self._stream_opened_at
+            self._opened = None
+            closing = asyncio.ensure_future(asyncio.to_thread(close_input_stream, opened))
+            self._closing = closing
+            await self._finish_close(closing)
+            if not closing.done():  # a wedged server: opening beside it could wedge us too
+                self._watchdog = None
+                self._report(reason)
+                return None
+            for delay in self._reopen_delays_s:
+                if not await self._source_still_there():
+                    reason = "the sound server no longer has it"
+                    break
+                await asyncio.sleep(delay)  # the back-off: a starved server catches up
+                try:
+                    reopened = await self._open_stream()
+                except AudioError as exc:
+                    log.info("reopening the capture failed: %s", exc.message)
+                    continue
+                except TimeoutError:
+                    break
+                self._fill_gap(old_opened_at, self._stream_opened_at)
+                self._opened = reopened
+                self.reopens += 1
+                return reopened
+            self._watchdog = None  # this task: stop() must not cancel the clean-up
+            watch, self._source_watch = self._source_watch, None
+            if watch is not None:
+                await asyncio.to_thread(watch.close)
+            self._report(reason)
+            return None
+
+    async def _source_still_there(self) -> bool:
+        """False only when the sound server answers that the chosen source does not exist
+        (a server that cannot be reached may be restarting: the reopen tells)."""
+        device = self.device
+        if device is None or device.host_api != PULSE_HOST_API:
+            return True
+        old, self._source_watch = self._source_watch, None
+        if old is not None:
+            await asyncio.to_thread(old.close)
+        try:
+            self._source_watch = await asyncio.to_thread(PulseSourceWatch.connect, device.id)
+        except LookupError:
+            return False
+        return True
+
+    async def _open_stream(self) -> OpenedStream:
+        """Open the device (worker thread, bounded by ``open_timeout_s``)."""
+        opening = asyncio.ensure_future(asyncio.to_thread(
+            open_input_stream, self.device, self._make_callback,
+            prefer_wire_format=self._prefer_wire_format))
+        try:
+            return await asyncio.wait_for(asyncio.shield(opening), self._open_timeout_s)
+        except BaseException:
+            opening.add_done_callback(self._close_orphan)
+            raise
+
+    def _retire_pump(self) -> None:
+        """Deliver what the current pump holds and keep its counters (a reopened stream gets a
+        pump of its own)."""
+        pump = self._pump
+        self._old_samples_ms = self._stream_samples * 1000 / self._stream_rate
+        if pump is not None:
+            pump.flush()
+            self._earlier_dropped += pump.dropped_frames
+            self._earlier_delivered += pump.frames_delivered
+            self._pump = None
+
+    def _fill_gap(self, old_opened_at: float, new_opened_at: float) -> None:
+        """Silence for the time the stalled stream owed (the wall time from its opening to the
+        new stream's, less the audio it delivered), so later audio keeps its place in time.
+        A server that caught up after the stall owes nothing."""
+        owed_ms = (new_opened_at - old_opened_at) * 1000 - self._old_samples_ms
+        frames = max(0, int(owed_ms) // FRAME_MS)
+        silence = bytes(FRAME_BYTES)
+        for _ in range(frames):
+            self._on_frame(silence)
+        self.gap_ms += frames * FRAME_MS
+        log.warning("capture reopened; %d ms without audio filled with silence",
+                    frames * FRAME_MS)
+
+    def _device_name(self) -> str:
+        return self.device.id if self.device else "the default device"
+
+    def _report(self, reason: str) -> None:
+        error = AudioError(
+            f"{subject(self.device)} stopped delivering audio ({reason}).",
+            remedy="Check that it is still connected, or choose another microphone, "
+            "then start again.",
+            retryable=True,
+        )
+        if self._on_error is not None:
+            self._on_error(error)
 
     async def _fail(self, opened: OpenedStream, reason: str) -> None:
         async with self._lifecycle:
             if self._opened is not opened:
                 return  # stop() got there first
             self._watchdog = None  # this task: stop() must not cancel the clean-up
-            log.warning("capture of %s failed: %s", self.device.id if self.device else
-                        "the default device", reason)
+            log.warning("capture of %s failed: %s", self._device_name(), reason)
             if self._pump is not None:
                 self._pump.flush()  # keep what was captured before the failure
             closing = self._begin_close(opened)
-            error = AudioError(
-                f"{subject(self.device)} stopped delivering audio ({reason}).",
-                remedy="Check that it is still connected, or choose another microphone, "
-                "then start again.",
-                retryable=True,
-            )
             try:
-                if self._on_error is not None:
-                    self._on_error(error)
+                self._report(reason)
             finally:
                 await self._finish_close(closing)
 

@@ -28,6 +28,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Final
 
@@ -68,6 +69,15 @@ class StreamingOptions:
     terminate_timeout: float = 5.0  # Terminate sent → Termination (as the official SDK)
     max_queued_ms: int = 10_000  # audio held while connecting or when the network lags
     token_expires_in: int = 60  # temporary token redemption window, seconds
+    # A link that goes silent (black-holed route, hung server: the socket stays open, nothing
+    # comes back) ends the session after ``silence_timeout`` with nothing heard — no message,
+    # not even the pong to a ping sent every ``ping_interval``. websockets' own keepalive
+    # (20 s + 20 s, then the close timeout, and stuck behind a full send buffer) would take
+    # 45 s or more. A live service answers a ping within its round trip plus the audio queued
+    # ahead of it (the writer keeps at most ~2 s queued; ~1 s more in the socket buffers), so
+    # 6 s of silence is a dead link, noticed 6-8 s after its last answer.
+    ping_interval: float = 2.0
+    silence_timeout: float = 6.0
 
 
 class _SecretFilter(logging.Filter):
@@ -96,6 +106,19 @@ class _SecretFilter(logging.Filter):
 _WS_LOG = logging.getLogger("app.io.cloud.session.websocket")
 _WS_SECRETS = _SecretFilter()
 _WS_LOG.addFilter(_WS_SECRETS)
+
+
+# The kernel's send buffer grows to megabytes (minutes of audio) on a slow uplink: audio in it
+# looks sent, is no longer held for a replay's sake in a way the app can measure, and a ping or
+# Terminate queues behind all of it. Bounded to ~2 s of audio (Linux doubles the value), the
+# backlog stays in the app: the feeder holds it, counts it and says so (app/io/recording).
+SEND_BUFFER_BYTES: Final = 32 * 1024
+
+
+def _bound_send_buffer(ws: ClientConnection) -> None:
+    sock = ws.transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
 
 
 class StreamingSession(EngineLifecycle):
@@ -127,6 +150,8 @@ class StreamingSession(EngineLifecycle):
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._heard = 0  # frames and pongs received: the watchdog sees whether it moved
         self._begun = asyncio.Event()
         self._terminated = asyncio.Event()
         self._last_error_frame: messages.ErrorMessage | None = None
@@ -154,6 +179,7 @@ class StreamingSession(EngineLifecycle):
             raise
         self._reader = asyncio.create_task(self._read_loop(), name="assemblyai-reader")
         self._writer = asyncio.create_task(self._write_loop(), name="assemblyai-writer")
+        self._watchdog = asyncio.create_task(self._watch_silence(), name="assemblyai-liveness")
         begun = asyncio.create_task(self._begun.wait())
         closed = asyncio.create_task(self._closed.wait())
         try:
@@ -231,7 +257,7 @@ class StreamingSession(EngineLifecycle):
         url = f"{self._endpoints.websocket_url}?{build_query(self._params, token)}"
         _WS_SECRETS.add(*self._secrets)  # before connecting: the request line has the token
         try:
-            return await connect(
+            ws = await connect(
                 url,
                 additional_headers=headers,
                 user_agent_header=f"{USER_AGENT} websockets",
@@ -241,7 +267,10 @@ class StreamingSession(EngineLifecycle):
                 max_size=2**22,
                 # PCM audio hardly compresses: deflating every audio message only costs CPU.
                 compression=None,
+                ping_interval=None,  # _watch_silence pings, and notices silence sooner
             )
+            _bound_send_buffer(ws)
+            return ws
         except InvalidStatus as exc:
             body = bytes(exc.response.body or b"")
             raise error_for_http_status(
@@ -289,6 +318,7 @@ class StreamingSession(EngineLifecycle):
         self._on_closed(ws)
 
     def _on_frame(self, frame: str | bytes) -> None:
+        self._heard += 1
         message = messages.parse(frame)
         if isinstance(message, messages.Begin) and self._begun.is_set():
             log.warning("ignoring a repeated Begin from the service")
@@ -352,6 +382,55 @@ class StreamingSession(EngineLifecycle):
         except ConnectionClosed:
             return  # the reader reports why
 
+    async def _watch_silence(self) -> None:
+        """End the session when the service has answered nothing — no message, no pong — for
+        ``silence_timeout``: the link is dead although the socket is open.
+
+        Silence is counted in ticks of ``ping_interval``, each worth at most two intervals, so
+        a loop that was starved (a loaded machine: the answers are waiting unread in the
+        socket) is not taken for a silent service. Pings go from their own task: on a dead
+        link a ping can wait forever for room in the send buffer, and the count goes on.
+        """
+        ws = self._ws
+        assert ws is not None
+        options = self._options
+        loop = asyncio.get_running_loop()
+        pinger: asyncio.Task[None] | None = None
+        heard, silent_s, tick = self._heard, 0.0, loop.time()
+        try:
+            while not self._closed.is_set():
+                if pinger is None or pinger.done():
+                    pinger = asyncio.create_task(self._ping(ws), name="assemblyai-ping")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(options.ping_interval):
+                        await self._closed.wait()
+                    return
+                now = loop.time()
+                step, tick = min(now - tick, 2 * options.ping_interval), now
+                if self._heard != heard:
+                    heard, silent_s = self._heard, 0.0
+                    continue
+                silent_s += step
+                if silent_s >= options.silence_timeout:
+                    self._fail(ConnectionFailedError(
+                        f"AssemblyAI stopped answering: nothing came back for "
+                        f"{options.silence_timeout:.0f} s, not even a reply to a ping.",
+                        remedy="It reconnects by itself; check your internet connection if "
+                        "it keeps happening."))
+                    ws.transport.abort()  # a dead link: no closing handshake to wait for
+                    return
+        finally:
+            if pinger is not None and not pinger.done():
+                pinger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pinger
+
+    async def _ping(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            pong = await ws.ping()
+            await pong
+            self._heard += 1
+
     def queued_ms(self) -> int:
         return len(self._queue) * WIRE_FRAME_MS
 
@@ -367,7 +446,7 @@ class StreamingSession(EngineLifecycle):
         ws = self._ws
         if ws is not None:
             await ws.close(1000)
-        for task in (self._writer, self._reader):
+        for task in (self._watchdog, self._writer, self._reader):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -45,6 +45,7 @@ from app.core.journal import (
     autosave_failure,
     autosave_incomplete,
     end_line,
+    engine_line,
     header_line,
     journal_path_for,
     reset_line,
@@ -134,6 +135,7 @@ class TranscriptAutosave:
         self._on_error = on_error
         self._started = started or datetime.now()
         self._engine = engine
+        self._engine_written: str | None = None  # the engine the journal names last
         self._close_timeout = close_timeout
         self._delays = delays
         self._lock = threading.Lock()
@@ -167,7 +169,8 @@ class TranscriptAutosave:
     def note_engine(self, engine: str) -> None:
         """The engine transcribing, known once its session begins ("cloud", "offline"): the
         journal's header names it, for the History. The header is written with the first
-        finished words, so the engine that began before them is the one named."""
+        finished words, so the engine that began before them is the one named; an engine that
+        takes over later (Automatic's fallback) gets an engine record before its words."""
         with self._lock:
             self._engine = engine
 
@@ -249,8 +252,12 @@ class TranscriptAutosave:
                 return  # no words yet: no file yet
             self._create()
         lines: list[str] = []
+        with self._lock:
+            engine = self._engine
         if self._journal_size == 0:  # the header goes with the first turn, in one write
-            lines.append(header_line(self._started, self._engine, __version__))
+            lines.append(header_line(self._started, engine, __version__))
+        elif engine is not None and engine != self._engine_written:
+            lines.append(engine_line(engine))
         keys = {turn.key for turn in snapshot}
         cleared = any(key not in keys for key in self._written)  # the transcript was cleared
         written = {} if cleared else self._written
@@ -260,6 +267,7 @@ class TranscriptAutosave:
         lines.extend(turn_line(turn) for turn in changed)
         if lines:
             self._append("".join(lines))  # only once it is on disk does ``_written`` follow
+            self._engine_written = engine
             self._written = written
             self._written.update((turn.key, turn) for turn in changed)
             self._text_current = False

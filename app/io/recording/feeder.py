@@ -8,7 +8,8 @@ from the last finished turn on, then live again. Sending waits for room in the e
 whose ``follows_service_pace`` is False — the offline one — has no such rule, so a file goes
 as fast as it decodes), so no
 bounded queue anywhere drops audio; only the held buffer's own bound can, and that is
-counted in ``lost_ms`` and reported by the recorder.
+counted in ``lost_ms`` and told through ``on_lost`` when it happens: unsent audio the bound
+dropped, and — when a new session has to replay — audio the old one had but never finished.
 
 Live audio to an engine that keeps up goes straight from :meth:`AudioFeeder.push` (no wait is
 due: nothing unsent before it, no pacing delay, room in the engine), so a hand-off from the
@@ -29,8 +30,11 @@ from app.core.ports import TranscriptionEngine
 class AudioFeeder:
     def __init__(self, held: HeldAudio, *, chunk_ms: int = 1000, max_queued_ms: int = 2000,
                  max_ahead_ms: int = 60_000, throughput: float = 1.25,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_lost: Callable[[int], None] | None = None) -> None:
         self._held = held
+        self._on_lost = on_lost
+        self._accounted = 0  # byte position below which audio was finished or counted lost
         self._chunk_bytes = chunk_ms * BYTES_PER_MS
         self._max_queued_ms = max_queued_ms
         self._max_ahead_ms = max_ahead_ms
@@ -52,6 +56,13 @@ class AudioFeeder:
     def behind_ms(self) -> int:
         """Audio held that the current engine (or the next one) has not had yet."""
         return max(0, self._held.end_byte - self._sent) // BYTES_PER_MS
+
+    @property
+    def unfinished_ms(self) -> int:
+        """Audio no engine has finished with and not yet counted as lost: the tail a session
+        that fails at Stop leaves untranscribed."""
+        floor = max(self._held.acked_byte, self._accounted)
+        return max(0, self._held.end_byte - floor) // BYTES_PER_MS
 
     @property
     def held_ms(self) -> int:
@@ -91,6 +102,7 @@ class AudioFeeder:
     def attach(self, engine: TranscriptionEngine) -> int:
         """Feed ``engine`` from the start of the held audio; returns that position (ms) on the
         recording's timeline, the offset of the engine's times."""
+        self._count_lost(self._held.start_byte, self._held.acked_byte)  # a replay's hole
         offset_ms = self._held.begin_session()
         self._engine = engine
         self._paced = getattr(engine, "follows_service_pace", True)
@@ -106,6 +118,17 @@ class AudioFeeder:
     def acknowledge(self, session_ms: int) -> None:
         """The current engine finished everything before ``session_ms`` (its own time)."""
         self._held.acknowledge(session_ms)
+
+    def _count_lost(self, up_to: int, floor: int) -> None:
+        """Audio from ``floor`` (or what is already accounted for) to ``up_to`` is gone."""
+        start = max(floor, self._accounted)
+        if up_to <= start:
+            return
+        lost_ms = (up_to - start) // BYTES_PER_MS
+        self._accounted = up_to
+        self.lost_ms += lost_ms
+        if lost_ms and self._on_lost is not None:
+            self._on_lost(lost_ms)
 
     async def room_for_audio(self, max_behind_ms: int = 5000) -> None:
         """Back-pressure for sources that can wait (files): return once less than
@@ -135,7 +158,7 @@ class AudioFeeder:
         held = self._held
         while (engine := self._engine) is not None and self._sent < held.end_byte:
             if self._sent < held.start_byte:  # the held buffer's bound dropped unsent audio
-                self.lost_ms += (held.start_byte - self._sent) // BYTES_PER_MS
+                self._count_lost(held.start_byte, self._sent)
                 self._sent = held.start_byte
             delay = pace_delay_s(self._session_sent // BYTES_PER_MS,
                                  self._clock() - self._session_began,

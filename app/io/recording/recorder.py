@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -64,6 +63,7 @@ from app.core.sources import AudioSource
 from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.recording.autosave import TranscriptAutosave
 from app.io.recording.feeder import AudioFeeder
+from app.io.recording.stopping import StopPhase
 from app.io.waiting import first_of
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def engine_of(begin: Begin) -> str:
     return engine if isinstance(engine, str) else EngineChoice.CLOUD.value
 
 
-class Recorder:
+class Recorder(StopPhase):
     """Runs one recording at a time into a transcript model it does not own."""
 
     def __init__(self, model: TranscriptModel, listener: RecordingListener,
@@ -120,6 +120,7 @@ class Recorder:
         self._error: LiveTranscriberError | None = None
         self.state = RecorderState.IDLE
         self.reconnects = 0
+        self._lost_told_at: float | None = None
 
     @property
     def autosave_path(self) -> str | None:
@@ -258,98 +259,6 @@ class Recorder:
             self._engine = None
         await engine.stop()  # never raises; releases the socket or the decoder
 
-    # --- ending ----------------------------------------------------------------------------
-
-    async def _finish(self, source: AudioSource | None, feeder_task: asyncio.Task[None]) -> None:
-        self._stopping = True
-        if source is not None:
-            await source.stop()  # the last partial frame goes into the held audio
-        deadline = time.monotonic() + self._options.catch_up_timeout_s
-        engine = self._engine
-        if engine is not None:
-            engine = await self._end_sessions(engine, deadline)
-        behind_ms = self._feeder.behind_ms
-        feeder_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await feeder_task
-        if engine is not None and engine.state is SessionState.FAILED and engine.error is not None:
-            self._report(engine.error)
-        settled = self._model.settle_partial()
-        if settled is not None:
-            self._emit(settled)
-        unheard = behind_ms + self._feeder.lost_ms
-        if unheard >= 50 and self._error is None:
-            self._report(LiveTranscriberError(
-                f"The last {unheard / 1000:.1f} s of audio were not transcribed: the speech "
-                "engine was not ready when the recording ended.",
-                remedy="The words before that are kept."))
-        if self._autosave is not None:
-            await asyncio.to_thread(self._autosave.close)
-
-    async def _end_sessions(self, engine: TranscriptionEngine, deadline: float
-                            ) -> TranscriptionEngine:
-        """Let ``engine`` hear the last audio and end it (Terminate, the final turn). When its
-        connection drops meanwhile, a new session hears the held audio again from the last
-        finished turn and is ended in turn, within ``deadline``: a network blip at Stop loses
-        no word either. Returns the engine that ended last."""
-        planner = ReconnectPlanner(self._options.reconnect)
-        while True:
-            if engine.state is SessionState.STREAMING:
-                try:
-                    async with asyncio.timeout_at(_loop_time(deadline)):
-                        await self._feeder.wait_caught_up()
-                except TimeoutError:
-                    log.warning("the engine did not take the last audio in time")
-            await engine.stop()  # Terminate and wait for the final turn
-            error = engine.error if engine.state is SessionState.FAILED else None
-            if error is None or self._feeder.held_ms == 0 or self._factory is None:
-                return engine
-            plan = planner.next(error, time.monotonic())
-            wait_s = plan.delay_s if plan.decision is Decision.RETRY else 0.0
-            if (plan.decision is Decision.GIVE_UP
-                    or time.monotonic() + wait_s >= deadline):
-                return engine
-            self._feeder.detach()
-            self._notice(NoticeKind.RECONNECTING,
-                         f"{error.message} Reconnecting to finish the last "
-                         f"{self._feeder.held_ms / 1000:.1f} s of audio…")
-            await asyncio.sleep(wait_s)  # backoff between attempts
-            replacement = await self._reopen(deadline)
-            if replacement is None:
-                return engine
-            self.reconnects += 1
-            self._notice(NoticeKind.RECONNECTED,
-                         f"Reconnected after {planner.outage_s(time.monotonic()):.1f} s; "
-                         "finishing the last words.")
-            planner.end()
-            engine = replacement
-
-    async def _reopen(self, deadline: float) -> TranscriptionEngine | None:
-        """A new session of the current engine (or, in Automatic, of the fallback) that hears
-        the held audio from its start; None when none could be opened before ``deadline``."""
-        for factory in (self._factory, self._fallback):
-            if factory is None:
-                continue
-            generation: asyncio.Future[LiveTranscriberError] = (
-                asyncio.get_running_loop().create_future())
-            self._session_end = generation
-            try:
-                engine = factory(functools.partial(self._on_engine_event, generation))
-            except LiveTranscriberError as exc:
-                log.info("no session to finish the last words: %s", type(exc).__name__)
-                continue
-            try:
-                async with asyncio.timeout_at(_loop_time(deadline)):
-                    await engine.start()
-            except (LiveTranscriberError, TimeoutError) as exc:
-                log.info("no session to finish the last words: %s", type(exc).__name__)
-                await engine.stop()
-                continue
-            self._engine = engine
-            self._begin_segment(self._feeder.attach(engine))
-            return engine
-        return None
-
     # --- sinks -----------------------------------------------------------------------------
 
     def _on_engine_event(self, generation: asyncio.Future[LiveTranscriberError],
@@ -412,12 +321,22 @@ class Recorder:
         self._session_end = None
         self._source_error = asyncio.Event()
         self._feeder = self._new_feeder()
+        self._lost_told_at = None
         self.reconnects = 0
 
     def _new_feeder(self) -> AudioFeeder:
         o = self._options
         return AudioFeeder(HeldAudio(o.max_held_ms), throughput=o.throughput,
-                           max_ahead_ms=o.max_ahead_ms)
+                           max_ahead_ms=o.max_ahead_ms, on_lost=self._audio_lost)
+
+    def _audio_lost(self, lost_ms: int) -> None:
+        """Said when it happens (at most every few seconds), never only at Stop."""
+        now = time.monotonic()
+        if self._lost_told_at is not None and now - self._lost_told_at < 5.0:
+            return
+        self._lost_told_at = now
+        self._notice(NoticeKind.AUDIO_LOST, policy.audio_lost_text(
+            self._feeder.lost_ms, self._options.max_held_ms))
 
     def _open_autosave(self) -> None:
         self._autosave = None
@@ -435,11 +354,6 @@ class Recorder:
         if state is not self.state:
             self.state = state
             self._listener.on_state(state)
-
-
-def _loop_time(monotonic_deadline: float) -> float:
-    """``monotonic_deadline`` on the running loop's clock (for ``asyncio.timeout_at``)."""
-    return asyncio.get_running_loop().time() + (monotonic_deadline - time.monotonic())
 
 
 async def _until(work: Coroutine[Any, Any, Any], stop: Waitable) -> None:

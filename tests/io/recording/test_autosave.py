@@ -298,3 +298,26 @@ def test_a_folder_we_may_not_write_is_reported_as_permission_denied(tmp_path: Pa
     assert "permission denied" in reported[0] and "writable" in reported[0]
     assert "disk space" not in reported[0] and "disk is full" not in reported[0]
     assert not (locked / "transcripts").exists()
+
+
+def test_an_engine_that_takes_over_mid_recording_is_recorded_after_the_first(
+    tmp_path: Path,
+) -> None:
+    """Automatic fell back to offline after the cloud's first words: the journal (what History
+    lists) names both engines in the order they transcribed; a reconnect to the same engine
+    adds nothing."""
+    speaker = Speaker(make(tmp_path))
+    speaker.autosave.note_engine("cloud")
+    speaker.say(0, "said to the cloud")
+    assert speaker.autosave.wait_synced(10)
+    speaker.autosave.note_engine("offline")
+    speaker.say(1, "said offline")
+    assert speaker.autosave.wait_synced(10)
+    speaker.autosave.note_engine("offline")  # a new offline session: the same engine
+    speaker.say(2, "said offline again")
+    assert speaker.autosave.close()
+    journal = parse_journal(speaker.autosave.journal_path.read_text())
+    assert journal.header is not None and journal.header.engine == "cloud"
+    assert journal.engines == ("cloud", "offline")
+    assert journal.damaged_lines == 0
+    speaker.assert_saved()
