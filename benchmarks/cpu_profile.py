@@ -24,7 +24,6 @@ import os
 import pstats
 import re
 import selectors
-import signal
 import subprocess
 import sys
 import tempfile
@@ -133,13 +132,7 @@ def profile(subject: subj.Subject, extra_env: dict[str, str], window_s: float,
                   f"{(a.voluntary - b.voluntary) / seconds:10.1f} "
                   f"{(a.involuntary - b.involuntary) / seconds:9.1f}")
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        subj.stop(process)
     if cprofile is not None and cprofile.exists():
         stats = pstats.Stats(str(cprofile))
         stats.sort_stats("tottime").print_stats(35)

@@ -234,13 +234,18 @@ def measure(subject: Subject, extra_env: Mapping[str, str], window_s: float,
         return Measurement(subject.name, t1 - t0, cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
                            switches1 - switches0, rss, begin_s)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a subject: SIGTERM (it stops as it would for Ctrl+C), then kill after 30 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
 
 
 def _drain(process: subprocess.Popen[bytes], seconds: float) -> str:
