@@ -167,16 +167,19 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
         # The decode placed the ended turn's last word before the cut: the same words again
         # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
         repeat_ms = -1
-    elif lead and _unlike(words[:lead], ended[-lead:]):
-        # Nothing like the ended turn's last words in the lead: Whisper skipped them (the
-        # prompt has them) and its times for the next words came out early ("the" of "the
-        # letter" ending before the cut). They are this turn's.
-        rest = [*words[:lead], *rest]
+    # Nothing like the ended turn's last words in the lead: Whisper skipped them (the prompt
+    # has them) and its times for the next words came out early ("the" of "the letter" ending
+    # before the cut). They are this turn's, unless the ended turn's words come right after
+    # them: then the decode did not skip the lead, and they are noise in it ("A out loud.").
+    skipped = list(words[:lead]) if lead and not matches and _unlike(
+        words[:lead], ended[-lead:]) else []
     for size in range(min(max_ngram, len(ended), len(rest)) if repeat_ms >= 0 else 0, 0, -1):
         if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
                 and rest[size - 1].start_ms < cut_ms + repeat_ms):
             rest = rest[size:]
+            skipped = []
             break
+    rest = [*skipped, *rest]
     # Times stay in order across the cut (a first word stretched over the lead starts there).
     floor = ended[-1].end_ms
     return [w if w.start_ms >= floor else
