@@ -76,7 +76,10 @@ def synthesise(clip: Clip, folder: Path) -> bytes:
         else:
             command = ["espeak-ng", "-v", clip.voice, "-s", "165", "-w", str(raw), clip.text]
         subprocess.run(command, check=True, capture_output=True)
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)],
+        # -D: no dither. sox dithers when it resamples (espeak-ng writes 22.05 kHz), with
+        # random noise, so each synthesis of an espeak-ng clip was a different file and its
+        # WERs (one-shot too: 0.114 one run, 0.162 the next) could not be compared across runs.
+        subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)],
                        check=True, capture_output=True)
         raw.unlink()
     with wave.open(str(wav)) as reader:

@@ -29,6 +29,7 @@ import difflib
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from app.core.messages import Turn, Word
 
@@ -175,17 +176,24 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     lead = 0
     while lead < len(words) and words[lead].end_ms <= cut_ms:
         lead += 1
-    new, said_twice = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms)
-    rest = [*new, *words[lead:]]
-    if said_twice:
+    new, how = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms)
+    if how == "twice":
         # The decode placed the ended turn's last word before the cut: the same words again
         # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
         repeat_ms = -1
+    # Lead words kept because they are nothing like the ended turn's last ones (Whisper
+    # skipped the lead and timed the next words early) are this turn's, unless the ended
+    # turn's words come right after them: then the decode did hear the lead, and they are
+    # noise in it ("A out loud.").
+    skipped = new if how == "skipped" else []
+    rest = [*new, *words[lead:]] if how != "skipped" else list(words[lead:])
     for size in range(min(max_ngram, len(ended), len(rest)) if repeat_ms >= 0 else 0, 0, -1):
         if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
                 and rest[size - 1].start_ms < cut_ms + repeat_ms):
             rest = rest[size:]
+            skipped = []
             break
+    rest = [*skipped, *rest]
     # Times stay in order across the cut (a first word stretched over the lead starts there).
     floor = ended[-1].end_ms
     return [w if w.start_ms >= floor else
@@ -194,9 +202,11 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
 
 def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: int,
                  stretched_from: int | None, *, reach: int = 3,
-                 ) -> tuple[list[TimedWord], bool]:
-    """The words of ``lead`` that the ended turn does not have, and whether the lead holds the
-    ended turn's last word (so the same words right after the cut were said twice).
+                 ) -> tuple[list[TimedWord], Literal["twice", "skipped", "heard"]]:
+    """The words of ``lead`` that the ended turn does not have, and how they were told
+    apart: "twice" (the lead holds the ended turn's last word, so the same words right after
+    the cut were said again), "skipped" (by the likeness rule below: a guess that the words
+    after the cut can undo) or "heard".
 
     Those after the last lead word that is the ended turn's last word. Else all of them when
     Whisper skipped the lead words the prompt has and stretched the first new word over
@@ -210,13 +220,13 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
     came out early."""
     last = [index for index, word in enumerate(lead) if word.key == ended[-1].key]
     if last:
-        return list(lead[last[-1] + 1:]), True
+        return list(lead[last[-1] + 1:]), "twice"
     if not lead:
-        return [], False
+        return [], "heard"
     if (stretched_from is not None
             and lead[0].start_ms - stretched_from <= _STRETCH_SLACK_MS
             and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
-        return list(lead), False
+        return list(lead), "heard"
     for back in range(2, min(reach, len(ended)) + 1):
         matches = [index for index, word in enumerate(lead) if word.key == ended[-back].key]
         if matches:
@@ -227,9 +237,9 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
         # last words is those words heard differently; the rest is new.
         for size in range(len(lead), 0, -1):
             if not _unlike(lead[:size], ended[-size:]):
-                return list(lead[size:]), False
-        return list(lead), False
-    return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms], False
+                return list(lead[size:]), "skipped"
+        return list(lead), "skipped"
+    return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms], "heard"
 
 
 def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,

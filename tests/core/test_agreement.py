@@ -380,6 +380,10 @@ def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doub
     assert heard(("the", 1100, 1560), ("letter", 1560, 2460)) == "the letter"
     # ... while the ended turn's words with the last one's time late are still dropped.
     assert heard(("to", 1100, 1400), ("say.", 2150, 2400), ("Her", 2450, 2700)) == "Her"
+    # A stray word in the lead, then the ended turn's last words again (times late): the
+    # decode heard the lead after all, and the stray word is noise in it (bench_offline,
+    # book-slt: "... to say it out loud. A out loud.").
+    assert heard(("A", 1100, 1500), ("to", 2150, 2300), ("say.", 2300, 2500)) == ""
     assert heard() == ""
     assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
 
