@@ -309,6 +309,32 @@ def pace_notice(behind_ms: int, gave_up: str) -> RecordingNotice:
                            "still transcribed.")
 
 
+# A live recording's audio waiting for a cloud session to take it: said once there is this
+# much and the link carried less than real time lately (a catch-up after a reconnect carries
+# more), unsaid below the other.
+UPLINK_BEHIND_MS = 3000
+UPLINK_CAUGHT_UP_MS = 1000
+UPLINK_SLOW = 0.9  # of real time
+
+
+def uplink_notice(waiting_ms: int, carried_ms: int, over_ms: int,
+                  behind: bool) -> RecordingNotice | None:
+    """What to tell the person about a live recording's audio piling up on its way to the
+    cloud (a slow uplink): ``waiting_ms`` of audio not yet taken by the session, which took
+    ``carried_ms`` of audio in the last ``over_ms``; ``behind``: they have been told it is
+    behind. None: nothing new to say."""
+    slow = carried_ms < UPLINK_SLOW * over_ms
+    if not behind and waiting_ms >= UPLINK_BEHIND_MS and slow:
+        return RecordingNotice(
+            NoticeKind.BEHIND,
+            f"The connection to AssemblyAI is slow: {waiting_ms / 1000:.0f} s of audio is "
+            "waiting to be sent. Nothing is lost; the words will come late.")
+    if behind and waiting_ms < UPLINK_CAUGHT_UP_MS:
+        return RecordingNotice(NoticeKind.CAUGHT_UP,
+                               "The connection has caught up: words come as you speak again.")
+    return None
+
+
 def audio_lost_text(lost_ms: int, max_held_ms: int) -> str:
     """Audio the recording could not keep for any engine (a link too slow or down for longer
     than the held audio lasts): said when it happens and again at Stop."""

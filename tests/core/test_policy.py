@@ -264,3 +264,22 @@ def test_the_offline_engines_pace_reads_as_one_sentence() -> None:
     assert behind.text.startswith("Behind by 3 s. Words in progress")
     assert "still transcribed" in behind.text
     assert policy.pace_notice(0, "").kind is NoticeKind.CAUGHT_UP
+
+
+@pytest.mark.parametrize(("waiting", "carried", "behind", "said"), [
+    (0, 3000, False, None),  # a live link that keeps up
+    (5000, 2000, False, NoticeKind.BEHIND),  # piling up, the link at 2/3 of real time
+    (2500, 1000, False, None),  # slow, but not yet much waiting
+    (8000, 3750, False, None),  # a catch-up after a reconnect: more than real time goes
+    (6000, 1500, True, None),  # said already
+    (900, 3000, True, NoticeKind.CAUGHT_UP),
+    (1500, 3000, True, None),  # not caught up yet
+])
+def test_a_slow_uplink_is_said_once_and_its_catching_up_too(
+        waiting: int, carried: int, behind: bool, said: NoticeKind | None) -> None:
+    notice = policy.uplink_notice(waiting, carried, 3000, behind)
+    assert (notice.kind if notice is not None else None) is said
+    if said is NoticeKind.BEHIND:
+        assert notice is not None and notice.text == (
+            "The connection to AssemblyAI is slow: 5 s of audio is waiting to be sent. "
+            "Nothing is lost; the words will come late.")

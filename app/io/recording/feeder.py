@@ -65,6 +65,11 @@ class AudioFeeder:
         return max(0, self._held.end_byte - floor) // BYTES_PER_MS
 
     @property
+    def session_sent_ms(self) -> int:
+        """Audio handed to the current engine since it was attached."""
+        return self._session_sent // BYTES_PER_MS
+
+    @property
     def held_ms(self) -> int:
         """Audio held from the last finished turn on: what a new session would hear again."""
         return self._held.held_ms

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,8 @@ from app.io.waiting import first_of
 
 log = logging.getLogger(__name__)
 
+_UPLINK_WINDOW = 4  # polls: the link's pace is judged over the last three intervals
+
 AutosaveFactory = Callable[[datetime, Callable[[ExportError], None]], TranscriptAutosave]
 
 
@@ -80,6 +83,7 @@ class RecorderOptions:
     # five minutes ahead); a soak test against a faster emulator raises it.
     throughput: float = 1.25
     max_ahead_ms: int = 60_000
+    uplink_poll_s: float = 1.0  # how often a live cloud recording checks its audio is moving
 
 
 class _SessionEnded(Exception):
@@ -238,11 +242,37 @@ class Recorder(StopPhase):
         self._begin_segment(offset_ms)
         self._streamed = True
         await first_of(stop.wait(), self._source_error.wait(), asyncio.shield(generation),
-                        self._all_heard(source))
+                        self._all_heard(source), self._watch_uplink(engine, source))
         if generation.done() and not generation.cancelled() and not stop.is_set():
             self._feeder.detach()
             await self._drop_engine(engine)
             raise _SessionEnded(generation.result())
+
+    async def _watch_uplink(self, engine: TranscriptionEngine, source: AudioSource) -> None:
+        """While this session lasts (never returns): tell the person when a live recording's
+        audio piles up on its way to a cloud session (a slow uplink: words come late, none is
+        lost while the held audio lasts), and when it has caught up. A file that is not
+        played in real time runs ahead of any link on purpose; the offline engine says when
+        it falls behind by itself."""
+        queued_ms = getattr(engine, "queued_ms", None)  # the cloud session's own queue
+        live = not source.ends_by_itself or getattr(source, "realtime", False)
+        if queued_ms is None or not live:
+            await asyncio.get_running_loop().create_future()  # cancelled with the session
+            return
+        behind = False
+        window: deque[tuple[float, int]] = deque(maxlen=_UPLINK_WINDOW)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self._options.uplink_poll_s)
+            window.append((loop.time(), self._feeder.session_sent_ms))
+            if len(window) < _UPLINK_WINDOW:
+                continue  # not yet a whole window to tell the link's pace from
+            (began, first), (now, last) = window[0], window[-1]
+            notice = policy.uplink_notice(self._feeder.behind_ms + queued_ms(), last - first,
+                                          round((now - began) * 1000), behind)
+            if notice is not None:
+                behind = notice.kind is NoticeKind.BEHIND
+                self._notice(notice.kind, notice.text)
 
     async def _all_heard(self, source: AudioSource) -> None:
         """A file has been played to its end and the engine has had all of it."""

@@ -106,3 +106,32 @@ async def test_a_session_that_cannot_end_on_a_slow_link_says_how_much_is_missing
     assert error.message.startswith("The last ") and "not transcribed" in error.message, error
     heard = words_of(model)
     assert heard == coded_words(SENTENCES)[:len(heard)]  # a prefix: the end is what is missing
+
+
+async def test_a_link_falling_behind_is_said_while_recording_and_nothing_is_lost(
+    tmp_path: Path,
+) -> None:
+    """At half real time the audio piles up on its way to the service: the person is told
+    while recording that the words will come late (not only if audio is lost), and every
+    word is still transcribed once Stop has let the backlog through."""
+    sentences = [[51 + 4 * s + w for w in range(4)] for s in range(6)]
+    wav = write_coded_speech_wav(tmp_path / "coded-long.wav", sentences)
+    sessions: list[StreamingSession] = []
+    async with run_emulator(coded_config()) as emu, \
+            throttled_link(emu.url, bytes_per_s=0.5 * REAL_TIME) as url:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=replace(QUICK, uplink_poll_s=0.25,
+                                                             catch_up_timeout_s=60.0))
+        stop = asyncio.Event()
+        source = CodedFile(wav)
+        task = asyncio.create_task(recorder.record(source, cloud_at(url, sessions), stop))
+        await source.finished.wait()
+        told_while_recording = list(listener.notices)
+        stop.set()
+        error = await asyncio.wait_for(task, 120)
+    assert error is None, error
+    assert [n.kind for n in told_while_recording] == [NoticeKind.BEHIND], told_while_recording
+    assert told_while_recording[0].text.startswith("The connection to AssemblyAI is slow: ")
+    assert "Nothing is lost" in told_while_recording[0].text
+    assert words_of(model) == coded_words(sentences)
+    assert recorder.lost_ms == 0  # (Stop may reopen the session to replay the held tail)
