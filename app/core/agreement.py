@@ -19,23 +19,20 @@ grows with its length) stays short: past ``sentence_turn_ms`` at the last senten
 latest decode, past ``clause_turn_ms`` at a clause end too or, with neither, in the longest
 pause of its speech (:func:`pause_cut`), past ``hard_max_turn_ms`` after its last word but one.
 The next turn's decodes hear ``lead_ms`` of audio before such a cut again, as context (a word
-is heard better with the one before it); :func:`after_cut` drops the words of that lead,
-which the ended turn has already, so no word is lost or doubled at the cut.
+is heard better with the one before it); ``app/core/handover.py`` drops the words of that
+lead, which the ended turn has already, so no word is lost or doubled at the cut.
 """
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from app.core.messages import Turn, Word
 
 _SENTENCE_ENDS = (".", "?", "!")
 _CLAUSE_ENDS = (",", ";", ":")
-_STRETCH_SLACK_MS = 40  # a first word "at the start" of the audio (Whisper's 20 ms steps)
 # Words whose full stop marks an abbreviation, not the end of a sentence ("Mr. John
 # Dashwood"): titles and the like that Whisper writes before a name or a word.
 # Only those that are never a word of their own ("no.", "fig." and "etc." can end one).
@@ -154,118 +151,6 @@ class LocalAgreement:
                                    self._tail[max(0, keep - len(self._committed)):],
                                    overlap_ms=self._overlap_ms, max_ngram=self._max_ngram)
         return words[:keep], following
-
-
-def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord], *,
-              lead_start_ms: int | None = None, max_ngram: int = 3,
-              repeat_ms: int = 500) -> list[TimedWord]:
-    """The words of a decode whose audio begins before ``cut_ms`` (the lead: the end of the
-    turn that was cut there, heard again as context) that the ended turn does not have.
-    ``ended``: that turn's final words; all times on the stream's clock.
-
-    Word times are only roughly right, so the end of a word says on which side of the cut it
-    lies (not its start: the first word of a decode often starts at the audio's start, when
-    Whisper skips lead words the prompt already has), and the texts settle the rest: a lead
-    word after the ended turn's last word was not in it (kept), and the ended turn's last
-    words again right after the cut (their times came out late) are dropped, unless the
-    decode had them before the cut already: then they were said twice ("no. No").
-    ``lead_start_ms``: where the decoded audio begins (for a first word stretched over it).
-    """
-    if not ended:
-        return list(words)
-    lead = 0
-    while lead < len(words) and words[lead].end_ms <= cut_ms:
-        lead += 1
-    new, how = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms)
-    if how == "twice":
-        # The decode placed the ended turn's last word before the cut: the same words again
-        # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
-        repeat_ms = -1
-    # Lead words kept because they are nothing like the ended turn's last ones (Whisper
-    # skipped the lead and timed the next words early) are this turn's, unless the ended
-    # turn's words come right after them: then the decode did hear the lead, and they are
-    # noise in it ("A out loud.").
-    skipped = new if how == "skipped" else []
-    rest = [*new, *words[lead:]] if how != "skipped" else list(words[lead:])
-    for size in range(min(max_ngram, len(ended), len(rest)) if repeat_ms >= 0 else 0, 0, -1):
-        if ([w.key for w in rest[:size]] == [w.key for w in ended[-size:]]
-                and rest[size - 1].start_ms < cut_ms + repeat_ms):
-            rest = rest[size:]
-            skipped = []
-            break
-    rest = [*skipped, *rest]
-    # Times stay in order across the cut (a first word stretched over the lead starts there).
-    floor = ended[-1].end_ms
-    return [w if w.start_ms >= floor else
-            TimedWord(w.text, floor, max(floor, w.end_ms), w.confidence) for w in rest]
-
-
-def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: int,
-                 stretched_from: int | None, *, reach: int = 3,
-                 ) -> tuple[list[TimedWord], Literal["twice", "skipped", "heard"]]:
-    """The words of ``lead`` that the ended turn does not have, and how they were told
-    apart: "twice" (the lead holds the ended turn's last word, so the same words right after
-    the cut were said again), "skipped" (by the likeness rule below: a guess that the words
-    after the cut can undo) or "heard".
-
-    Those after the last lead word that is the ended turn's last word. Else all of them when
-    Whisper skipped the lead words the prompt has and stretched the first new word over
-    them: it starts at ``stretched_from`` (the lead's start) and spans more than half the
-    audio before ``cut_ms``. Else the lead worded the ended turn's last word differently
-    ("ill-disposed" for "old-sposed": the two decodes heard different audio around it): the
-    match is one of the ``reach`` words before it, and after it only words whose middle is
-    past the end of the ended turn's last word are new. With no word in common, the longest
-    start of the lead that is like the ended turn's last words (not :func:`_unlike`) is
-    theirs and the rest is new: Whisper skipped the lead and the times of the next words
-    came out early."""
-    last = [index for index, word in enumerate(lead) if word.key == ended[-1].key]
-    if last:
-        return list(lead[last[-1] + 1:]), "twice"
-    if not lead:
-        return [], "heard"
-    if (stretched_from is not None
-            and lead[0].start_ms - stretched_from <= _STRETCH_SLACK_MS
-            and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
-        return list(lead), "heard"
-    for back in range(2, min(reach, len(ended)) + 1):
-        matches = [index for index, word in enumerate(lead) if word.key == ended[-back].key]
-        if matches:
-            lead = lead[matches[-1] + 1:]
-            break
-    else:
-        # No word in common: the longest start of the lead that is like the ended turn's
-        # last words is those words heard differently; the rest is new.
-        for size in range(len(lead), 0, -1):
-            if not _unlike(lead[:size], ended[-size:]):
-                return list(lead[size:]), "skipped"
-        return list(lead), "skipped"
-    return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms], "heard"
-
-
-def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,
-                   slack_ms: int = 300) -> list[TimedWord]:
-    """``words`` (a turn's committed words and tail) punctuated as the ``newest`` decode heard
-    them, for deciding where a sentence ends: a word keeps the full stop Whisper wrote when it
-    was the last word of a shorter buffer ("might." before "be prudently" arrived), which the
-    newest decode drops. A word that decode did not hear again (same word, middle within
-    ``slack_ms``) keeps no sentence end: nothing confirms it."""
-    def middle(word: TimedWord) -> int:
-        return (word.start_ms + word.end_ms) // 2
-
-    heard: list[TimedWord] = []
-    for word in words:
-        again = [w for w in newest
-                 if w.key == word.key and abs(middle(w) - middle(word)) <= slack_ms]
-        text = again[0].text if again else word.text.rstrip(".?!")
-        heard.append(TimedWord(text, word.start_ms, word.end_ms, word.confidence))
-    return heard
-
-
-def _unlike(heard: Sequence[TimedWord], ended: Sequence[TimedWord]) -> bool:
-    """Whether ``heard`` cannot be ``ended`` heard differently ("too sae" is "to say."; "the"
-    is not "fire,"): under half their letters in common."""
-    return difflib.SequenceMatcher(None, " ".join(w.key for w in heard),
-                                   " ".join(w.key for w in ended)).ratio() < 0.5
 
 
 def sentence_cut(words: Sequence[TimedWord]) -> int:

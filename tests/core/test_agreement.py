@@ -15,8 +15,6 @@ from app.core.agreement import (
     Step,
     TimedWord,
     TurnRules,
-    after_cut,
-    as_heard_again,
     ends_sentence,
     final_turn,
     join_pieces,
@@ -142,23 +140,6 @@ def test_a_full_stop_ends_a_sentence_unless_it_ends_an_abbreviation(text: str,
                                                                     ends: bool) -> None:
     assert ends_sentence(TimedWord(text, 0, 100)) is ends
     assert sentence_cut(words(f"And {text} John Dashwood")) == (2 if ends else 0)
-
-
-def test_where_sentences_end_is_read_from_the_newest_decode() -> None:
-    # "might." was the last word of a shorter buffer when it was committed; the newest decode
-    # goes on past it with no full stop, and re-words "their" (a time-aligned commit).
-    committed = words("how much their might.", start=0)
-    newest = words("how much there might be prudently", start=20)
-    heard = as_heard_again(committed, newest)
-    assert texts(heard) == "how much their might"
-    assert split_point(RULES, buffer_ms=5000, words=[*heard, *newest[4:]]) is None
-    assert split_point(RULES, buffer_ms=5000, words=[*committed, *newest[4:]]) == 4
-    # A full stop the newest decode writes too stands; a word it did not hear again (moved by
-    # more than the slack) gets none.
-    assert texts(as_heard_again(words("it rained. we"), words("it rained. we stayed"))) == \
-        "it rained. we"
-    assert texts(as_heard_again(words("it rained. we"), words("it rained. we", start=900))) \
-        == "it rained we"
 
 
 vocabulary = st.sampled_from(["a", "b", "c", "A.", "b,", "the", "The"])
@@ -333,71 +314,6 @@ def test_the_cut_is_in_the_longest_pause_between_words() -> None:
     assert pause([span(0, 1900), span(2200, 4900), span(5200, 8000, False)]) == (5, 5050)
     # Pauses in the lead (the audio before the last cut, the ended turn's) do not count.
     assert pause(spans, after_ms=5000) == (6, 6075)
-
-
-def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doubled() -> None:
-    ended = words("it was a cold thing to say.", start=0)  # 0-2050 ms; the cut at 2100
-    cut_ms = 2100
-
-    def heard(*timed: tuple[str, int, int]) -> str:
-        return texts(after_cut([TimedWord(t, a, b) for t, a, b in timed], cut_ms, ended))
-
-    # The next turn's decode began 1 s before the cut: its first words are the lead.
-    assert heard(("to", 1100, 1400), ("say.", 1500, 2000), ("Her", 2150, 2400),
-                 ("brother", 2400, 2800)) == "Her brother"
-    # A lead word whose middle is before the cut but that the ended turn did not have
-    # (its decode stopped at "say.") is kept; so is one after the cut.
-    assert heard(("say.", 1500, 1900), ("Her", 1900, 2250), ("brother", 2300, 2700)) == \
-        "Her brother"
-    # The ended turn's last words again just after the cut (their times came out late).
-    assert heard(("to", 2150, 2300), ("say.", 2300, 2500), ("Her", 2600, 2900)) == "Her"
-    # ... but a word said again later is speech, not a repeat.
-    assert heard(("Her", 2200, 2400), ("say.", 2700, 3000)) == "Her say."
-    assert heard(("said", 2150, 2300), ("say.", 2300, 2500)) == "said say."
-    # Whisper may skip the lead words the prompt already has and stretch the first word over
-    # the lead: it ends after the cut, so it is the next turn's.
-    assert heard(("Her", 1100, 2400), ("brother", 2400, 2800)) == "Her brother"
-    stretched = after_cut([TimedWord("Her", 1100, 2400)], cut_ms, ended)
-    assert stretched == [TimedWord("Her", ended[-1].end_ms, 2400)]  # times stay in order
-    # Lead words the ended turn heard differently: its wording stands, the lead is dropped.
-    assert heard(("too", 1100, 1400), ("sae", 1500, 2000), ("Her", 2200, 2500)) == "Her"
-    # The lead words the ended turn's last word differently ("sae"): matched on the word
-    # before it, and a lead word after that one, past the ended turn's end, is new.
-    assert heard(("to", 1100, 1400), ("sae", 1450, 1950), ("Her", 2040, 2100)) == "Her"
-    assert heard(("sae", 1500, 1950), ("Her", 2040, 2100)) == "Her"
-    # Whisper skipped the lead words the prompt has and stretched the first new word over
-    # the lead, up to the cut: it is new, although it is also one of the ended turn's words.
-    assert texts(after_cut([TimedWord("To", 1100, 2100), TimedWord("go", 2150, 2400)], cut_ms,
-                           ended, lead_start_ms=1100)) == "To go"
-    # ... but a first word that is the ended turn's last one is that word again.
-    assert texts(after_cut([TimedWord("say.", 1100, 2100), TimedWord("Her", 2150, 2400)],
-                           cut_ms, ended, lead_start_ms=1100)) == "Her"
-    # A short first word at the lead's start is not stretched: it is the lead's.
-    assert texts(after_cut([TimedWord("to", 1100, 1400), TimedWord("Her", 2150, 2400)],
-                           cut_ms, ended, lead_start_ms=1100)) == "Her"
-    # Whisper skipped the lead (the prompt has it) and placed the next words early: "the"
-    # ends before the cut, but it is nothing like "say.": it is this turn's first word.
-    assert heard(("the", 1100, 1560), ("letter", 1560, 2460)) == "the letter"
-    # ... while the ended turn's words with the last one's time late are still dropped.
-    assert heard(("to", 1100, 1400), ("say.", 2150, 2400), ("Her", 2450, 2700)) == "Her"
-    # A stray word in the lead, then the ended turn's last words again (times late): the
-    # decode heard the lead after all, and the stray word is noise in it (bench_offline,
-    # book-slt: "... to say it out loud. A out loud.").
-    assert heard(("A", 1100, 1500), ("to", 2150, 2300), ("say.", 2300, 2500)) == ""
-    assert heard() == ""
-    assert texts(after_cut(words("a b"), cut_ms, [])) == "a b"
-
-
-def test_a_repeat_said_right_after_a_cut_is_kept() -> None:
-    ended = words("I said no.")  # "no." 600-850 ms; the cut at 900
-    decode = [TimedWord("said", 300, 550), TimedWord("no.", 600, 850),
-              TimedWord("No,", 1000, 1200), TimedWord("thanks.", 1250, 1500)]
-    # The decode heard "no." in the lead (the ended turn's) and "No," again after the cut.
-    assert texts(after_cut(decode, 900, ended)) == "No, thanks."
-    assert texts(after_cut([*decode[:2], TimedWord("no,", 950, 1100), *decode[2:]], 900,
-                           ended)) == "no, No, thanks."
-    # Without "no." in the lead, a "No," just after the cut is the ended turn's word, late.
-    assert texts(after_cut(decode[2:], 900, ended)) == "thanks."
 
 
 def test_rules_are_consistent() -> None:

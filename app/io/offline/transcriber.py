@@ -41,8 +41,6 @@ from app.core.agreement import (
     SpeechSpan,
     TimedWord,
     TurnRules,
-    after_cut,
-    as_heard_again,
     ends_sentence,
     final_turn,
     partial_turn,
@@ -50,6 +48,7 @@ from app.core.agreement import (
     plan_step,
     split_point,
 )
+from app.core.handover import after_cut, as_heard_again
 from app.core.messages import Turn
 from app.core.pace import PACES, Pace
 from app.io.offline.model import SAMPLE_RATE, Audio, DecodeOptions, WhisperRecogniser
