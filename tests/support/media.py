@@ -42,12 +42,15 @@ def read_wav_s16(path: Path) -> tuple[np.ndarray, int]:
 
 
 def encode(pcm: np.ndarray, rate: int, path: Path, kind: MediaKind, *,
-           start_s: float = 0.0) -> Path:
-    """Write mono s16 ``pcm`` at ``rate`` as ``kind``; the audio's first timestamp is
-    ``start_s`` on the file's timeline. A video kind gets a small black picture track."""
+           start_s: float = 0.0, bit_rate: int | None = None) -> Path:
+    """Write mono s16 ``pcm`` at ``rate`` as ``kind`` (at ``bit_rate`` bit/s, else the
+    codec's default); the audio's first timestamp is ``start_s`` on the file's timeline. A
+    video kind gets a small black picture track."""
     with av.open(str(path), "w", format=kind.container) as out:
         audio = out.add_stream(kind.codec, rate=kind.rate, layout=kind.layout)
         assert isinstance(audio, av.AudioStream)
+        if bit_rate is not None:
+            audio.bit_rate = bit_rate
         video = None
         if kind.with_video:
             video = out.add_stream("mpeg4", rate=10)

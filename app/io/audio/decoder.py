@@ -38,6 +38,7 @@ _MAX_GAP_MS: Final = 10 * 60 * 1000
 # this fraction of it: a length estimated from the bit rate can be somewhat off) was cut short.
 _SHORT_MIN_MS: Final = 3000
 _SHORT_FRACTION: Final = 0.1
+_FIRST_FRAME_BYTES: Final = 4096  # enough to hold an MP3's first frame and its header
 _REMEDY_CHOOSE: Final = "Choose an audio or video file (WAV, FLAC, MP3, OGG, M4A, MP4, MKV, WebM)."
 
 
@@ -73,6 +74,10 @@ class DecodedFile:
         self._ended = False
         self.codec = stream.codec_context.name
         self.duration_ms = _duration_ms(container, stream)
+        # An MP3's length is only an estimate from its bit rate unless its first frame says
+        # how many frames it has (a Xing, Info or VBRI header): a VBR file without one can
+        # be far off, and must not be called cut short for that.
+        self._length_is_known = container.format.name != "mp3" or _has_frame_count(path)
         self.source_rate = stream.rate
         self.source_channels = stream.channels
 
@@ -135,7 +140,7 @@ class DecodedFile:
     def _check_whole(self) -> None:
         """Some formats (MP3 above all) simply stop where a file was cut off, an unfinished
         download or copy, with no decoding error: compare with the length the header gave."""
-        if self.duration_ms is None:
+        if self.duration_ms is None or not self._length_is_known:
             return
         missing = self.duration_ms - self.position_ms
         if missing > max(_SHORT_MIN_MS, self.duration_ms * _SHORT_FRACTION):
@@ -198,6 +203,23 @@ def open_media_file(path: Path) -> DecodedFile:
     except BaseException:
         container.close()
         raise
+
+
+def _has_frame_count(path: Path) -> bool:
+    """Whether the MP3 at ``path`` starts with a frame that gives the file's frame count (a
+    Xing/Info or VBRI header), after its ID3v2 tag if it has one."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(10)
+            if head[:3] == b"ID3" and len(head) == 10:  # the tag's size: 4 x 7 bits
+                size = sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+                file.seek(10 + size)
+            else:
+                file.seek(0)
+            first = file.read(_FIRST_FRAME_BYTES)
+    except OSError:
+        return False
+    return any(tag in first for tag in (b"Xing", b"Info", b"VBRI"))
 
 
 def _duration_ms(container: av.container.InputContainer, stream: av.AudioStream) -> int | None:

@@ -224,6 +224,21 @@ async def test_an_mp3_cut_short_before_it_was_opened_says_so_and_keeps_what_it_h
     source = source_for(whole, out)
     await play_to_end(source)
     assert out.errors == [] and source.completed
+    # Without the header that counts its frames (an MP3's Xing/Info), the length is only the
+    # demuxer's guess from the first frames' bit rate, which a VBR file can miss by far (here
+    # a quiet 32 kbit/s start, then 320 kbit/s): no claim that it was cut short then.
+    start = encode(pcm, rate, tmp_path / "start.mp3", MP3, bit_rate=32_000).read_bytes()
+    rest = encode(np.tile(pcm, 3), rate, tmp_path / "rest.mp3", MP3, bit_rate=320_000)
+    untagged = tmp_path / "untagged.mp3"
+    rest_frames = rest.read_bytes()
+    if rest_frames[:3] == b"ID3":  # its ID3v2 tag: mid-file it would read as damage
+        rest_frames = rest_frames[10 + sum((b & 0x7F) << (7 * (3 - i))
+                                           for i, b in enumerate(rest_frames[6:10])):]
+    untagged.write_bytes((start + rest_frames).replace(b"Info", b"Junk"))
+    out = Collector()
+    source = source_for(untagged, out)
+    await play_to_end(source)
+    assert out.errors == [] and source.completed
 
 
 async def test_a_file_deleted_while_read_is_still_read_to_its_end(tmp_path: Path) -> None:
