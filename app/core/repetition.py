@@ -5,7 +5,7 @@ a tone) can emit the same word or phrase again and again until its token budget 
 Whisper's own filter (a zlib compression ratio above 2.4) catches a long loop but not a short
 one, nor a loop inside a segment of otherwise good text. People repeat themselves too, though:
 "no, no", "very very", "no, no, no" are speech. The line drawn here, on the words' texts
-(lower case, letters and digits: ``normalise``):
+(lower case, letters, digits and apostrophes: ``normalise``):
 
 * one word said ``word_repeats`` (4) or more times in a row is a loop;
 * a phrase of two or three words ``short_repeats`` (3) or more times in a row is a loop;
@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
+
+from app.core.agreement import normalise
 
 _T = TypeVar("_T")
 
@@ -58,14 +60,10 @@ class Loop:
         return self.start + self.size * self.copies
 
 
-def _key(text: str) -> str:
-    return "".join(c for c in text.lower() if c.isalnum())
-
-
 def find_loop(texts: Sequence[str], rules: LoopRules = LoopRules()) -> Loop | None:
     """The first loop in ``texts`` (words as written), or None. At one start, the shortest
     phrase that loops wins ("the the the the" is one word four times, not a phrase twice)."""
-    keys = [_key(t) for t in texts]
+    keys = [normalise(t) for t in texts]
     for start in range(len(keys)):
         for size in range(1, min(rules.max_phrase, (len(keys) - start) // 2) + 1):
             phrase = keys[start:start + size]

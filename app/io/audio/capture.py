@@ -152,14 +152,9 @@ class PyAudioCapture:
             self._earlier_dropped = self._earlier_delivered = self.reopens = self.gap_ms = 0
             self._pump = None
             watch = await self._watch_source()
-            opening = asyncio.ensure_future(asyncio.to_thread(
-                open_input_stream, self.device, self._make_callback,
-                prefer_wire_format=self._prefer_wire_format))
             try:
-                # Shielded: a cancelled start must still close what the thread opens.
-                opened = await asyncio.shield(opening)
+                opened = await self._open_stream()
             except BaseException:
-                opening.add_done_callback(self._close_orphan)
                 if watch is not None:
                     watch.close()
                 raise
@@ -296,7 +291,7 @@ class PyAudioCapture:
                     break
                 await asyncio.sleep(delay)  # the back-off: a starved server catches up
                 try:
-                    reopened = await self._open_stream()
+                    reopened = await self._open_stream(self._open_timeout_s)
                 except AudioError as exc:
                     log.info("reopening the capture failed: %s", exc.message)
                     continue
@@ -328,13 +323,15 @@ class PyAudioCapture:
             return False
         return True
 
-    async def _open_stream(self) -> OpenedStream:
-        """Open the device (worker thread, bounded by ``open_timeout_s``)."""
+    async def _open_stream(self, timeout_s: float | None = None) -> OpenedStream:
+        """Open the device on a worker thread, waiting at most ``timeout_s`` (None: as long
+        as it takes). Shielded: a cancelled or timed-out open still closes what the thread
+        opens."""
         opening = asyncio.ensure_future(asyncio.to_thread(
             open_input_stream, self.device, self._make_callback,
             prefer_wire_format=self._prefer_wire_format))
         try:
-            return await asyncio.wait_for(asyncio.shield(opening), self._open_timeout_s)
+            return await asyncio.wait_for(asyncio.shield(opening), timeout_s)
         except BaseException:
             opening.add_done_callback(self._close_orphan)
             raise

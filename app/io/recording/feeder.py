@@ -45,7 +45,7 @@ class AudioFeeder:
         self._session_sent = 0  # bytes handed to the current engine
         self._session_began = clock()
         self._paced = True
-        self._idle = False  # the task waits for a push (it is not mid-way through sending)
+        self._idle = asyncio.Event()  # the task waits for a push (not mid-way through sending)
         self._wake = asyncio.Event()
         self._caught_up = asyncio.Event()
         self._room = asyncio.Event()
@@ -76,7 +76,7 @@ class AudioFeeder:
 
     def push(self, pcm: bytes) -> None:
         """One frame from the source (event loop thread). Never blocks."""
-        caught_up = self._idle and self._sent == self._held.end_byte
+        caught_up = self._idle.is_set() and self._sent == self._held.end_byte
         self._held.append(pcm)
         if caught_up and self._send_live():
             return
@@ -142,6 +142,10 @@ class AudioFeeder:
             self._room.clear()
             await self._room.wait()
 
+    async def wait_idle(self) -> None:
+        """Return once the feeder's task waits for new audio: it has sent all it could."""
+        await self._idle.wait()
+
     async def wait_caught_up(self) -> None:
         """Return once the current engine has had every frame pushed so far."""
         while self.behind_ms > 0 or self._engine is None:
@@ -151,13 +155,13 @@ class AudioFeeder:
     async def run(self) -> None:
         try:
             while True:
-                self._idle = True
+                self._idle.set()
                 await self._wake.wait()
-                self._idle = False
+                self._idle.clear()
                 self._wake.clear()
                 await self._send_available()
         finally:
-            self._idle = False
+            self._idle.clear()
 
     async def _send_available(self) -> None:
         held = self._held

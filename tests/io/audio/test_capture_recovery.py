@@ -114,9 +114,13 @@ def restart(server: PulseServer) -> None:
     microphone, as a desktop's sound server restarting (or crashing and being respawned)."""
     pid = server_pid(server)
     os.kill(pid, signal.SIGKILL)
+    # pulseaudio will not start while the old pid still exists, and it exists until init
+    # reaps it: nothing signals that to a process that is not its parent (a pidfd only says
+    # it exited), so this checks /proc, with a deadline.
     deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)  # the kill takes effect asynchronously; a live pid blocks the start
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline, f"the sound server (pid {pid}) outlived SIGKILL"
+        time.sleep(0.01)
     server.start()
     server.set_default_source(server.load_sink("vrestart").monitor)
 

@@ -29,7 +29,7 @@ HANG_GUARD_S = 30.0
 async def _keep_streaming(session: StreamingSession) -> None:
     while session.state.is_active:
         session.send_audio(speech(50))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # audio paced in real time, as a microphone delivers it
 
 
 async def test_a_server_that_stops_answering_ends_the_session_plainly() -> None:

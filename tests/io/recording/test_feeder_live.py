@@ -20,6 +20,7 @@ class Engine:
         self.chunks: list[bytes] = []
         self.full = False
         self.room = asyncio.Event()
+        self.waiting_for_room = asyncio.Event()  # someone is held back by the full queue
 
     def send_audio(self, pcm: bytes) -> None:
         self.chunks.append(pcm)
@@ -29,6 +30,7 @@ class Engine:
 
     async def room_for_audio(self, max_queued_ms: int) -> None:
         while self.queued_ms() >= max_queued_ms:
+            self.waiting_for_room.set()
             await self.room.wait()
 
     @property
@@ -40,9 +42,9 @@ def frame(n: int, ms: int = 50) -> bytes:
     return bytes([n % 251]) * (ms * BYTES_PER_MS)
 
 
-async def settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)  # let the feeder's task reach its wait
+async def idle(feeder: AudioFeeder) -> None:
+    """Wait (a hang guard only) until the feeder's task waits for new audio."""
+    await asyncio.wait_for(feeder.wait_idle(), 5)
 
 
 async def test_live_audio_goes_out_from_push_itself() -> None:
@@ -51,7 +53,7 @@ async def test_live_audio_goes_out_from_push_itself() -> None:
     feeder.attach(engine)  # type: ignore[arg-type]  # the parts of the port the feeder uses
     runner = asyncio.create_task(feeder.run())
     try:
-        await settle()
+        await idle(feeder)
         for n in range(4):
             feeder.push(frame(n))
             assert engine.received == b"".join(frame(i) for i in range(n + 1))  # no await
@@ -67,12 +69,12 @@ async def test_a_full_engine_makes_live_audio_wait_in_order() -> None:
     feeder.attach(engine)  # type: ignore[arg-type]
     runner = asyncio.create_task(feeder.run())
     try:
-        await settle()
+        await idle(feeder)
         feeder.push(frame(0))
         engine.full = True
         for n in range(1, 5):
             feeder.push(frame(n))
-        await settle()
+        await asyncio.wait_for(engine.waiting_for_room.wait(), 5)  # the task is held back
         assert engine.received == frame(0) and feeder.behind_ms == 200  # held, not dropped
         engine.full = False
         engine.room.set()
@@ -90,7 +92,7 @@ async def test_a_new_session_hears_the_held_audio_before_the_newest_frame() -> N
     feeder.attach(first)  # type: ignore[arg-type]
     runner = asyncio.create_task(feeder.run())
     try:
-        await settle()
+        await idle(feeder)
         for n in range(3):
             feeder.push(frame(n))
         feeder.detach()  # the connection dropped; no turn finished, so all of it is held

@@ -10,8 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.config import StreamingParams, endpoints_for
+from app.core.errors import LiveTranscriberError
 from app.core.ports import EventSink, TranscriptionEngine
-from app.core.recording import EngineFactory, NoticeKind, RecorderState
+from app.core.recording import EngineFactory, NoticeKind, RecorderState, RecordingNotice
 from app.core.transcript import TranscriptModel
 from app.io.cloud.session import StreamingSession
 from app.io.recording.recorder import Recorder
@@ -43,6 +44,20 @@ def cloud_at(url: str, sessions: list[StreamingSession]) -> EngineFactory:
     return build
 
 
+async def play_then_stop(recorder: Recorder, listener: RecordingLog, wav: Path,
+                         engine: EngineFactory, timeout_s: float = 90
+                         ) -> tuple[list[RecordingNotice], LiveTranscriberError | None]:
+    """Play ``wav`` into a recording (in real time), then press Stop: what the person was
+    told while it played, and how the recording ended."""
+    stop = asyncio.Event()
+    source = CodedFile(wav)
+    task = asyncio.create_task(recorder.record(source, engine, stop))
+    await source.finished.wait()
+    told_while_recording = list(listener.notices)
+    stop.set()
+    return told_while_recording, await asyncio.wait_for(task, timeout_s)
+
+
 async def test_a_link_slower_than_real_time_loses_no_word(tmp_path: Path) -> None:
     wav = write_coded_speech_wav(tmp_path / "coded.wav", SENTENCES)
     sessions: list[StreamingSession] = []
@@ -71,13 +86,8 @@ async def test_audio_a_slow_link_could_not_keep_is_said_to_be_lost_when_found(
         model, listener = TranscriptModel(), RecordingLog()
         recorder = Recorder(model, listener, options=replace(QUICK, max_held_ms=4000,
                                                              catch_up_timeout_s=10.0))
-        stop = asyncio.Event()
-        source = CodedFile(wav)
-        task = asyncio.create_task(recorder.record(source, cloud_at(url, sessions), stop))
-        await source.finished.wait()
-        told_while_recording = [n for n in listener.notices if n.kind is NoticeKind.AUDIO_LOST]
-        stop.set()
-        error = await asyncio.wait_for(task, 90)
+        told, error = await play_then_stop(recorder, listener, wav, cloud_at(url, sessions))
+        told_while_recording = [n for n in told if n.kind is NoticeKind.AUDIO_LOST]
     assert recorder.reconnects >= 1 and recorder.lost_ms > 0
     [lost] = told_while_recording
     assert "not transcribed" in lost.text and "too slow" in lost.text
@@ -122,13 +132,8 @@ async def test_a_link_falling_behind_is_said_while_recording_and_nothing_is_lost
         model, listener = TranscriptModel(), RecordingLog()
         recorder = Recorder(model, listener, options=replace(QUICK, uplink_poll_s=0.25,
                                                              catch_up_timeout_s=60.0))
-        stop = asyncio.Event()
-        source = CodedFile(wav)
-        task = asyncio.create_task(recorder.record(source, cloud_at(url, sessions), stop))
-        await source.finished.wait()
-        told_while_recording = list(listener.notices)
-        stop.set()
-        error = await asyncio.wait_for(task, 120)
+        told_while_recording, error = await play_then_stop(
+            recorder, listener, wav, cloud_at(url, sessions), timeout_s=120)
     assert error is None, error
     assert [n.kind for n in told_while_recording] == [NoticeKind.BEHIND], told_while_recording
     assert told_while_recording[0].text.startswith("The connection to AssemblyAI is slow: ")
