@@ -165,6 +165,11 @@ class ConnectionFailedError(LiveTranscriberError):
     default_retryable = True
 
 
+class SlowLinkError(ConnectionFailedError):
+    """The connection works but carries audio slower than it is spoken: in Automatic mode the
+    offline engine takes over at once instead of the words coming later and later."""
+
+
 class AudioError(LiveTranscriberError):
     """The microphone could not be opened or stopped delivering audio."""
 

@@ -37,6 +37,7 @@ from app.core.errors import (
     ServerError,
     SessionExpiredError,
     SessionLostError,
+    SlowLinkError,
 )
 from app.core.journal import UnfinishedRecording
 from app.core.ports import KeyCheck, KeyStatus
@@ -333,6 +334,31 @@ def uplink_notice(waiting_ms: int, carried_ms: int, over_ms: int,
         return RecordingNotice(NoticeKind.CAUGHT_UP,
                                "The connection has caught up: words come as you speak again.")
     return None
+
+
+def uplink_too_slow(waiting_ms: int, carried_ms: int, over_ms: int, limit_ms: int
+                    ) -> SlowLinkError | None:
+    """Whether a live cloud recording should stop waiting for its link (Automatic mode only:
+    the offline engine can take over): ``limit_ms`` of audio or more waiting to be sent while
+    the link carried less than real time lately — the same wait an outage gets before the
+    fallback. A catch-up after a reconnect carries more than real time and is left alone."""
+    if waiting_ms < limit_ms or carried_ms >= UPLINK_SLOW * over_ms:
+        return None
+    return SlowLinkError(
+        f"The connection to AssemblyAI is too slow to keep up: {waiting_ms / 1000:.0f} s of "
+        "audio was waiting to be sent.",
+        remedy="Check your connection; in Settings, Cloud waits for the late words instead of "
+        "continuing offline.")
+
+
+def fallback_text(error: LiveTranscriberError) -> str:
+    """What the person reads when Automatic mode continues a recording offline."""
+    if isinstance(error, SlowLinkError):
+        reason = error.message
+    else:
+        reason = f"The cloud could not be reached ({error.message.rstrip('.')})."
+    return (f"{reason} Continuing on this computer with the offline engine; nothing said "
+            "meanwhile is lost.")
 
 
 def audio_lost_text(lost_ms: int, max_held_ms: int) -> str:

@@ -22,6 +22,7 @@ from app.core.errors import (
     ClientMessageError,
     LiveTranscriberError,
     SessionLostError,
+    SlowLinkError,
 )
 
 
@@ -96,7 +97,10 @@ class ReconnectPlanner:
             return ReconnectPlan(Decision.GIVE_UP)
         outage = self.outage_s(now)
         s = self.settings
-        if self.can_fall_back and outage >= s.fall_back_after_s:
+        if self.can_fall_back and (outage >= s.fall_back_after_s
+                                   or isinstance(error, SlowLinkError)):
+            # A link too slow to keep up is not an outage that ends by waiting: a new
+            # session on it would fall behind again while the offline engine keeps up.
             return ReconnectPlan(Decision.FALL_BACK)
         if outage >= s.give_up_after_s:
             return ReconnectPlan(Decision.GIVE_UP)

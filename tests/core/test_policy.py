@@ -283,3 +283,32 @@ def test_a_slow_uplink_is_said_once_and_its_catching_up_too(
         assert notice is not None and notice.text == (
             "The connection to AssemblyAI is slow: 5 s of audio is waiting to be sent. "
             "Nothing is lost; the words will come late.")
+
+
+@pytest.mark.parametrize(("waiting", "carried", "too_slow"), [
+    (12_000, 1200, True),  # 12 s waiting, the link at 0.4x real time
+    (9_000, 1200, False),  # slow, but less waiting than an outage is given
+    (30_000, 3600, False),  # a catch-up after a reconnect: more than real time goes
+    (10_000, 2600, True),  # just under 0.9x: it never catches up
+])
+def test_automatic_stops_waiting_for_a_link_that_cannot_keep_up(
+        waiting: int, carried: int, too_slow: bool) -> None:
+    error = policy.uplink_too_slow(waiting, carried, 3000, limit_ms=10_000)
+    assert (error is not None) is too_slow
+    if error is not None:
+        assert error.retryable
+        assert error.message.startswith(
+            f"The connection to AssemblyAI is too slow to keep up: {waiting // 1000} s of audio")
+
+
+def test_the_fallback_says_why_in_one_plain_sentence() -> None:
+    from app.core.errors import SlowLinkError
+
+    slow = policy.fallback_text(SlowLinkError(
+        "The connection to AssemblyAI is too slow to keep up: 12 s of audio was waiting."))
+    assert slow == ("The connection to AssemblyAI is too slow to keep up: 12 s of audio was "
+                    "waiting. Continuing on this computer with the offline engine; nothing "
+                    "said meanwhile is lost.")
+    down = policy.fallback_text(ConnectionFailedError("AssemblyAI stopped answering."))
+    assert down.startswith("The cloud could not be reached (AssemblyAI stopped answering). "
+                           "Continuing on this computer")

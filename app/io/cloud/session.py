@@ -210,6 +210,7 @@ class StreamingSession(EngineLifecycle):
         if self.state.is_final or self.state is SessionState.IDLE:
             if self.state is SessionState.IDLE:
                 self._machine.handle(SessionEvent.FAIL)
+            await self._join_tasks()  # a failed session's tasks end with its connection
             return
         if self.state is SessionState.STOPPING:
             await self._closed.wait()
@@ -431,6 +432,15 @@ class StreamingSession(EngineLifecycle):
             await pong
             self._heard += 1
 
+    def abandon(self, error: LiveTranscriberError) -> None:
+        """End the session now with ``error``, without sending what is queued or waiting for
+        the last words: its owner holds that audio and another engine will hear it (Automatic
+        mode on a link too slow to keep up). The owner sees :class:`SessionFailed`; its
+        :meth:`stop` then releases the tasks."""
+        self._fail(error)
+        if self._ws is not None:
+            self._ws.transport.abort()  # the backlog in the socket is not worth sending
+
     def queued_ms(self) -> int:
         return len(self._queue) * WIRE_FRAME_MS
 
@@ -446,6 +456,9 @@ class StreamingSession(EngineLifecycle):
         ws = self._ws
         if ws is not None:
             await ws.close(1000)
+        await self._join_tasks()
+
+    async def _join_tasks(self) -> None:
         for task in (self._watchdog, self._writer, self._reader):
             if task is not None and not task.done():
                 task.cancel()

@@ -201,10 +201,7 @@ class Recorder(StopPhase):
                 self._factory, self._fallback = factory, fallback
                 planner = ReconnectPlanner(self._options.reconnect)
                 planner.begin(time.monotonic())
-                self._notice(NoticeKind.FALLBACK,
-                             f"The cloud could not be reached ({error.message.rstrip('.')}); "
-                             "continuing on this computer with the offline engine. Nothing "
-                             "said meanwhile is lost.")
+                self._notice(NoticeKind.FALLBACK, policy.fallback_text(error))
                 continue
             self._notice(NoticeKind.RECONNECTING,
                          f"{error.message} Reconnecting in {plan.delay_s:.0f} s… "
@@ -251,12 +248,15 @@ class Recorder(StopPhase):
     async def _watch_uplink(self, engine: TranscriptionEngine, source: AudioSource) -> None:
         """While this session lasts (never returns): tell the person when a live recording's
         audio piles up on its way to a cloud session (a slow uplink: words come late, none is
-        lost while the held audio lasts), and when it has caught up. A file that is not
-        played in real time runs ahead of any link on purpose; the offline engine says when
-        it falls behind by itself."""
+        lost while the held audio lasts), and when it has caught up. In Automatic mode, once
+        as much audio waits as an outage is given before the fallback, the session is
+        abandoned (:class:`SlowLinkError`) and the offline engine hears the held audio. A file
+        that is not played in real time runs ahead of any link on purpose; the offline engine
+        says when it falls behind by itself."""
         queued_ms = getattr(engine, "queued_ms", None)  # the cloud session's own queue
+        abandon = getattr(engine, "abandon", None)
         live = not source.ends_by_itself or getattr(source, "realtime", False)
-        if queued_ms is None or not live:
+        if queued_ms is None or abandon is None or not live:
             await asyncio.get_running_loop().create_future()  # cancelled with the session
             return
         behind = False
@@ -268,8 +268,15 @@ class Recorder(StopPhase):
             if len(window) < _UPLINK_WINDOW:
                 continue  # not yet a whole window to tell the link's pace from
             (began, first), (now, last) = window[0], window[-1]
-            notice = policy.uplink_notice(self._feeder.behind_ms + queued_ms(), last - first,
-                                          round((now - began) * 1000), behind)
+            waiting, carried, over = (self._feeder.behind_ms + queued_ms(), last - first,
+                                      round((now - began) * 1000))
+            limit_ms = round(self._options.reconnect.fall_back_after_s * 1000)
+            too_slow = policy.uplink_too_slow(waiting, carried, over, limit_ms)
+            if too_slow is not None and self._fallback is not None:
+                log.info("abandoning a session on a slow link: %d ms waiting", waiting)
+                abandon(too_slow)  # its SessionFailed ends this session's wait
+                continue
+            notice = policy.uplink_notice(waiting, carried, over, behind)
             if notice is not None:
                 behind = notice.kind is NoticeKind.BEHIND
                 self._notice(notice.kind, notice.text)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.core.config import StreamingParams, endpoints_for
-from app.core.errors import LiveTranscriberError
+from app.core.errors import LiveTranscriberError, SlowLinkError
 from app.core.ports import EventSink, TranscriptionEngine
 from app.core.recording import EngineFactory, NoticeKind, RecorderState, RecordingNotice
 from app.core.transcript import TranscriptModel
@@ -24,6 +24,7 @@ from tests.io.recording.test_reconnect import (
     QUICK,
     SENTENCES,
     CodedFile,
+    cloud,
     coded_config,
     record_to_end,
     words_of,
@@ -45,13 +46,14 @@ def cloud_at(url: str, sessions: list[StreamingSession]) -> EngineFactory:
 
 
 async def play_then_stop(recorder: Recorder, listener: RecordingLog, wav: Path,
-                         engine: EngineFactory, timeout_s: float = 90
+                         engine: EngineFactory, timeout_s: float = 90,
+                         fallback: EngineFactory | None = None,
                          ) -> tuple[list[RecordingNotice], LiveTranscriberError | None]:
     """Play ``wav`` into a recording (in real time), then press Stop: what the person was
     told while it played, and how the recording ended."""
     stop = asyncio.Event()
     source = CodedFile(wav)
-    task = asyncio.create_task(recorder.record(source, engine, stop))
+    task = asyncio.create_task(recorder.record(source, engine, stop, fallback))
     await source.finished.wait()
     told_while_recording = list(listener.notices)
     stop.set()
@@ -140,3 +142,31 @@ async def test_a_link_falling_behind_is_said_while_recording_and_nothing_is_lost
     assert "Nothing is lost" in told_while_recording[0].text
     assert words_of(model) == coded_words(sentences)
     assert recorder.lost_ms == 0  # (Stop may reopen the session to replay the held tail)
+
+
+async def test_automatic_continues_offline_when_the_link_cannot_keep_up(
+    tmp_path: Path,
+) -> None:
+    """Automatic mode on a link carrying 0.4x real time: once as much audio waits as an
+    outage is given (here 1.5 s), the cloud session is abandoned and the fallback engine (a
+    second, healthy service, so its words can be counted the same way) hears the held audio
+    from the last finished turn: the words come in time again, every one once, and the
+    person is told why in one sentence. Cloud mode waits instead (the tests above)."""
+    sentences = [[61 + 4 * s + w for w in range(4)] for s in range(4)]
+    wav = write_coded_speech_wav(tmp_path / "coded-long.wav", sentences)
+    sessions: list[StreamingSession] = []
+    async with run_emulator(coded_config()) as emu, run_emulator(coded_config()) as spare, \
+            throttled_link(emu.url, bytes_per_s=0.4 * REAL_TIME) as url:
+        model, listener = TranscriptModel(), RecordingLog()
+        recorder = Recorder(model, listener, options=replace(QUICK, uplink_poll_s=0.25))
+        told_while_recording, error = await play_then_stop(
+            recorder, listener, wav, cloud_at(url, sessions), fallback=cloud(spare))
+        spare_sessions = spare.sessions_started
+    assert error is None, error
+    assert words_of(model) == coded_words(sentences)
+    assert spare_sessions == 1 and len(sessions) == 1
+    [fallback] = [n for n in told_while_recording if n.kind is NoticeKind.FALLBACK]
+    assert fallback.text.startswith("The connection to AssemblyAI is too slow to keep up: ")
+    assert "offline engine" in fallback.text
+    assert recorder.lost_ms == 0
+    assert isinstance(sessions[0].error, SlowLinkError)
