@@ -34,13 +34,12 @@ from typing import BinaryIO, Final
 from app.core import prerecorded
 from app.core.errors import (
     AudioError,
-    ConnectionFailedError,
     LiveTranscriberError,
     error_for_http_status,
-    redact,
 )
 from app.core.messages import Turn
 from app.core.prerecorded import JobStatus, TranscriptJob
+from app.io.cloud.reach import host_of, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -186,11 +185,7 @@ class PrerecordedClient:
             raise prerecorded.not_the_api(
                 self._base, closed=isinstance(exc, http.client.RemoteDisconnected)) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ConnectionFailedError(
-                "AssemblyAI could not be reached.",
-                remedy="Check your internet connection and try again.",
-                detail=redact(str(reason), [self._key])) from None
+            raise unreachable(exc, host_of(self._base), (self._key,)) from None
 
     def _refused(self, exc: urllib.error.HTTPError) -> LiveTranscriberError:
         try:

@@ -54,6 +54,7 @@ from app.core.errors import (
 )
 from app.core.ports import EventSink
 from app.core.session import SessionEvent, SessionState
+from app.io.cloud.reach import host_of, unreachable
 from app.io.cloud.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
 from app.io.lifecycle import EngineLifecycle
 
@@ -284,10 +285,8 @@ class StreamingSession(EngineLifecycle):
             ) from None
         except (OSError, TimeoutError) as exc:
             log.info("streaming endpoint unreachable: %s", type(exc).__name__)
-            raise ConnectionFailedError(
-                "Could not reach AssemblyAI.",
-                remedy="Check your internet connection, or use the Offline engine.",
-            ) from None
+            raise unreachable(exc, host_of(self._endpoints.websocket_url),
+                              self._secrets) from None
 
     # --- the two tasks -------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from app.core.errors import (
     error_for_http_status,
 )
 from app.core.ports import KeyCheck, KeyStatus
+from app.io.cloud.reach import host_of, unreachable
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,7 @@ async def fetch_temporary_token(
         raise error_for_http_status(exc.code, text, secrets=secrets) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         log.info("token endpoint unreachable: %s", type(exc).__name__)
-        raise ConnectionFailedError(
-            "Could not reach AssemblyAI.",
-            remedy="Check your internet connection, or use the Offline engine.",
-        ) from None
+        raise unreachable(exc, host_of(token_url), secrets) from None
     try:
         payload = json.loads(body.decode("utf-8"))
         token = payload["token"]
