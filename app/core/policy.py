@@ -124,8 +124,9 @@ def status_after_start(engine: EngineChoice, current: AuthStatus, *,
 def status_after_fallback() -> AuthStatus:
     """Automatic switched this recording to the offline engine: nothing leaves the computer."""
     return AuthStatus(AuthState.OFFLINE, "Offline fallback",
-                      "AssemblyAI could not be reached; this recording continues on this "
-                      "computer.", "The next recording tries the cloud again.")
+                      "AssemblyAI could not be reached, or the connection was too slow to "
+                      "keep up; this recording continues on this computer.",
+                      "The next recording tries the cloud again.")
 
 
 def status_after_error(error: LiveTranscriberError, engine: EngineChoice,

@@ -312,3 +312,11 @@ def test_the_fallback_says_why_in_one_plain_sentence() -> None:
     down = policy.fallback_text(ConnectionFailedError("AssemblyAI stopped answering."))
     assert down.startswith("The cloud could not be reached (AssemblyAI stopped answering). "
                            "Continuing on this computer")
+
+
+def test_the_indicator_after_a_fallback_says_nothing_leaves_the_computer() -> None:
+    from app.core.auth import AuthState
+
+    status = policy.status_after_fallback()
+    assert status.state is AuthState.OFFLINE
+    assert "too slow" in status.cause and "could not be reached" in status.cause
