@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 _BUFFER = 8192  # bytes: SO_RCVBUF of the proxy's client side, and one paced read
+_SEGMENT = 1460  # bytes: the largest TCP segment on an Ethernet path
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                 bytes_per_s: float | None) -> None:
     try:
-        while data := await reader.read(_BUFFER if bytes_per_s else 65536):
+        while data := await reader.read(_SEGMENT if bytes_per_s else 65536):
             writer.write(data)
             await writer.drain()
             if bytes_per_s:
@@ -59,7 +60,13 @@ async def throttled_link(url: str, *, bytes_per_s: float) -> AsyncIterator[str]:
         client_writer.close()
         upstream_writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, limit=_BUFFER)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Segments of an internet path, not loopback's 64 KiB: with those, the proxy's small
+    # receive window opens in steps of whole seconds (the receiver waits for a segment's worth
+    # of room), where a real slow link acknowledges a little all the time.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, _SEGMENT)
+    listener.bind(("127.0.0.1", 0))
+    server = await asyncio.start_server(handle, sock=listener, limit=_BUFFER)
     port = server.sockets[0].getsockname()[1]
     try:
         yield f"{target.scheme}://127.0.0.1:{port}"

@@ -28,7 +28,6 @@ import asyncio
 import collections
 import contextlib
 import logging
-import socket
 from dataclasses import dataclass
 from typing import Final
 
@@ -56,6 +55,7 @@ from app.core.ports import EventSink
 from app.core.session import SessionEvent, SessionState
 from app.io.cloud.reach import host_of, unreachable
 from app.io.cloud.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
+from app.io.cloud.uplink import UplinkProgress, bound_send_buffers
 from app.io.lifecycle import EngineLifecycle
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,13 @@ class StreamingOptions:
     # (20 s + 20 s, then the close timeout, and stuck behind a full send buffer) would take
     # 45 s or more. A live service answers a ping within its round trip plus the audio queued
     # ahead of it (the writer keeps at most ~2 s queued; ~1 s more in the socket buffers), so
-    # 6 s of silence is a dead link, noticed 6-8 s after its last answer.
+    # 6 s of silence is a dead link, noticed 6-8 s after its last answer. On a link slower
+    # than real time the ping also waits behind the audio ahead of it: while audio keeps
+    # leaving, the link is alive, and silence ends the session only after
+    # ``slow_silence_timeout``.
     ping_interval: float = 2.0
     silence_timeout: float = 6.0
+    slow_silence_timeout: float = 20.0
 
 
 class _SecretFilter(logging.Filter):
@@ -107,19 +111,6 @@ class _SecretFilter(logging.Filter):
 _WS_LOG = logging.getLogger("app.io.cloud.session.websocket")
 _WS_SECRETS = _SecretFilter()
 _WS_LOG.addFilter(_WS_SECRETS)
-
-
-# The kernel's send buffer grows to megabytes (minutes of audio) on a slow uplink: audio in it
-# looks sent, is no longer held for a replay's sake in a way the app can measure, and a ping or
-# Terminate queues behind all of it. Bounded to ~2 s of audio (Linux doubles the value), the
-# backlog stays in the app: the feeder holds it, counts it and says so (app/io/recording).
-SEND_BUFFER_BYTES: Final = 32 * 1024
-
-
-def _bound_send_buffer(ws: ClientConnection) -> None:
-    sock = ws.transport.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
 
 
 class StreamingSession(EngineLifecycle):
@@ -271,7 +262,7 @@ class StreamingSession(EngineLifecycle):
                 compression=None,
                 ping_interval=None,  # _watch_silence pings, and notices silence sooner
             )
-            _bound_send_buffer(ws)
+            bound_send_buffers(ws)
             return ws
         except InvalidStatus as exc:
             body = bytes(exc.response.body or b"")
@@ -390,6 +381,13 @@ class StreamingSession(EngineLifecycle):
         a loop that was starved (a loaded machine: the answers are waiting unread in the
         socket) is not taken for a silent service. Pings go from their own task: on a dead
         link a ping can wait forever for room in the send buffer, and the count goes on.
+
+        A tick in which audio waited to go out and the other end acknowledged some of it
+        (app/io/cloud/uplink.py) is a slow link, not a dead one: there silence is allowed up
+        to ``slow_silence_timeout``. A ping waits behind that audio, so its answer is late,
+        not missing (the recorder says the link is slow, and Automatic mode goes offline);
+        ending the session would only reconnect into the same link and send the held audio
+        again.
         """
         ws = self._ws
         assert ws is not None
@@ -397,6 +395,7 @@ class StreamingSession(EngineLifecycle):
         loop = asyncio.get_running_loop()
         pinger: asyncio.Task[None] | None = None
         heard, silent_s, tick = self._heard, 0.0, loop.time()
+        uplink = UplinkProgress(ws, window_s=2 * options.ping_interval, now=tick)
         try:
             while not self._closed.is_set():
                 if pinger is None or pinger.done():
@@ -411,10 +410,12 @@ class StreamingSession(EngineLifecycle):
                     heard, silent_s = self._heard, 0.0
                     continue
                 silent_s += step
-                if silent_s >= options.silence_timeout:
+                slow = uplink.draining(queued=bool(self._queue), now=now)
+                limit = options.slow_silence_timeout if slow else options.silence_timeout
+                if silent_s >= limit:
                     self._fail(ConnectionFailedError(
                         f"AssemblyAI stopped answering: nothing came back for "
-                        f"{options.silence_timeout:.0f} s, not even a reply to a ping.",
+                        f"{silent_s:.0f} s, not even a reply to a ping.",
                         remedy="It reconnects by itself; check your internet connection if "
                         "it keeps happening."))
                     ws.transport.abort()  # a dead link: no closing handshake to wait for

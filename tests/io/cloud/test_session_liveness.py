@@ -14,9 +14,11 @@ import time
 import pytest
 
 from app.core import errors as e
+from app.core.config import StreamingParams, endpoints_for
 from app.core.session import SessionState
 from app.io.cloud.session import StreamingOptions, StreamingSession
-from tests.emulator import run_emulator
+from tests.emulator import CodedRecognizer, run_emulator
+from tests.emulator.throttle import throttled_link
 from tests.io.cloud.test_session import KEY, SessionEvents, config, session_for, speech, stream
 
 # Only the timeouts of the test module; the liveness settings are the defaults the app uses.
@@ -81,3 +83,29 @@ async def test_a_starved_event_loop_is_not_taken_for_a_dead_link() -> None:
         await session.stop()
     assert rec.failures() == []
     assert session.state is SessionState.CLOSED
+
+
+async def test_a_slow_but_moving_uplink_is_not_taken_for_a_dead_link() -> None:
+    """The uplink carries a quarter of real time and the person is silent, so the service has
+    nothing to say, and the pings wait behind the audio in the send buffers for longer than
+    the silence limit. The audio still leaves (the link is alive, only slow: the recorder
+    says so and, in Automatic mode, goes offline): the session must not end as "stopped
+    answering" and reconnect into the same slow link, over and over."""
+    options = StreamingOptions(connect_timeout=5, begin_timeout=2, terminate_timeout=3,
+                               ping_interval=1.0, silence_timeout=3.0)
+    coded = config(recognizer_factory=lambda params: CodedRecognizer(params.sample_rate))
+    async with run_emulator(coded) as emu, \
+            throttled_link(emu.url, bytes_per_s=0.25 * 32_000) as url:
+        rec = SessionEvents()
+        session = StreamingSession(endpoints_for(override=url), KEY,
+                                   StreamingParams(format_turns=False), rec, options=options)
+        await session.start()
+        for _ in range(80):  # 8 s of silence in real time: 6 s of it is still waiting
+            session.send_audio(bytes(3200))
+            await asyncio.sleep(0.1)  # noqa: ASYNC110 -- real-time pacing, as a microphone
+        failures = rec.failures()
+        sent_while_silent = session.sent_frames
+        session.abandon(e.ConnectionFailedError("the test is over"))
+        await session.stop()
+    assert failures == [], failures
+    assert sent_while_silent >= 10  # the audio kept leaving, slowly
