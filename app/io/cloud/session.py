@@ -382,12 +382,13 @@ class StreamingSession(EngineLifecycle):
         socket) is not taken for a silent service. Pings go from their own task: on a dead
         link a ping can wait forever for room in the send buffer, and the count goes on.
 
-        A tick in which audio waited to go out and the other end acknowledged some of it
-        (app/io/cloud/uplink.py) is a slow link, not a dead one: there silence is allowed up
-        to ``slow_silence_timeout``. A ping waits behind that audio, so its answer is late,
-        not missing (the recorder says the link is slow, and Automatic mode goes offline);
-        ending the session would only reconnect into the same link and send the held audio
-        again.
+        On a link slower than real time a ping waits behind the audio written before it, so
+        its answer is late, not missing: the limit grows by the time that audio takes to be
+        acknowledged at the link's recent pace (app/io/cloud/uplink.py), up to
+        ``slow_silence_timeout``. Ending the session there would only reconnect into the same
+        link and send the held audio again (the recorder says the link is slow, and Automatic
+        mode goes offline). A dead route acknowledges nothing, and a hung server's socket
+        takes everything at once, so neither gets more than ``silence_timeout``.
         """
         ws = self._ws
         assert ws is not None
@@ -410,8 +411,10 @@ class StreamingSession(EngineLifecycle):
                     heard, silent_s = self._heard, 0.0
                     continue
                 silent_s += step
-                slow = uplink.draining(queued=bool(self._queue), now=now)
-                limit = options.slow_silence_timeout if slow else options.silence_timeout
+                # A ping waits behind the audio already written (this session's own queue is
+                # not ahead of it): on a slow link its answer is that much later.
+                late_s = uplink.answer_delay_s(now)
+                limit = min(options.slow_silence_timeout, options.silence_timeout + late_s)
                 if silent_s >= limit:
                     self._fail(ConnectionFailedError(
                         f"AssemblyAI stopped answering: nothing came back for "

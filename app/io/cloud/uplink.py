@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections import deque
 from typing import Final
 
 from websockets.asyncio.client import ClientConnection
@@ -29,12 +30,12 @@ from app.core.audio import WIRE_FRAME_BYTES
 SEND_BUFFER_BYTES: Final = 32 * 1024
 WRITE_BUFFER_BYTES: Final = 2 * WIRE_FRAME_BYTES
 
-# struct tcp_info (linux/tcp.h, stable since 4.6): u64 tcpi_bytes_acked at 120, u32
-# tcpi_notsent_bytes at 144.
+# struct tcp_info (linux/tcp.h, stable since 4.6): u32 tcpi_snd_mss at 16, u32 tcpi_unacked
+# (segments in flight) at 24, u64 tcpi_bytes_acked at 120, u32 tcpi_notsent_bytes at 144.
 _TCP_INFO: Final = getattr(socket, "TCP_INFO", None)
 _TCP_INFO_BYTES: Final = 148
-_BYTES_ACKED: Final = struct.Struct("=Q")
-_NOTSENT: Final = struct.Struct("=I")
+_U32: Final = struct.Struct("=I")
+_U64: Final = struct.Struct("=Q")
 
 
 def bound_send_buffers(ws: ClientConnection) -> None:
@@ -45,8 +46,8 @@ def bound_send_buffers(ws: ClientConnection) -> None:
 
 
 def tcp_progress(sock: socket.socket | None) -> tuple[int, int] | None:
-    """(bytes the other end has acknowledged, bytes the kernel has not sent yet), or None
-    where the system does not say."""
+    """(bytes the other end has acknowledged, bytes still ahead of anything written now: not
+    yet sent, or sent and not yet acknowledged), or None where the system does not say."""
     if sock is None or _TCP_INFO is None:
         return None
     try:
@@ -55,31 +56,41 @@ def tcp_progress(sock: socket.socket | None) -> tuple[int, int] | None:
         return None
     if len(info) < _TCP_INFO_BYTES:
         return None
-    return _BYTES_ACKED.unpack_from(info, 120)[0], _NOTSENT.unpack_from(info, 144)[0]
+    in_flight = _U32.unpack_from(info, 24)[0] * _U32.unpack_from(info, 16)[0]
+    return _U64.unpack_from(info, 120)[0], _U32.unpack_from(info, 144)[0] + in_flight
 
 
 class UplinkProgress:
-    """Asked once per liveness tick: does audio that waits to go out keep leaving?
+    """Asked once per liveness tick: how long may the service's answer to a ping take, given
+    the audio ahead of it on this link? (A ping waits behind every byte written before it.)
 
-    Acknowledgements come in bursts on a slow link (a congested queue drains in runs), so
-    "keeps leaving" means: some were acknowledged within the last ``window_s``."""
+    The link's pace is what the other end acknowledged over the last ``window_s``
+    (acknowledgements come in bursts on a congested link); the audio ahead is what the kernel
+    has not had acknowledged plus the connection's own buffer. A link that acknowledged
+    nothing over the window gives no allowance: dead, or a server whose receive buffer is
+    full. A hung server whose socket still takes everything has almost nothing ahead at a
+    fast pace, so no allowance either."""
 
     def __init__(self, ws: ClientConnection, window_s: float, now: float) -> None:
         self._ws = ws
         self._window_s = window_s
         self._sock: socket.socket | None = ws.transport.get_extra_info("socket")
         first = tcp_progress(self._sock)
-        self._acked = first[0] if first is not None else 0
-        self._moved_at = now
+        self._samples: deque[tuple[float, int]] = deque(
+            [(now, first[0])] if first is not None else [])
 
-    def draining(self, queued: bool, now: float) -> bool:
-        """True when bytes wait to be sent (in the app's queue, the connection's buffer or
-        the kernel) and the other end acknowledged more within the window."""
+    def answer_delay_s(self, now: float) -> float:
+        """Seconds the audio ahead of a ping now takes to be acknowledged at the link's
+        recent pace; 0 where unknown or the link did not move."""
         progress = tcp_progress(self._sock)
         if progress is None:
-            return False
-        acked, notsent = progress
-        if acked > self._acked:
-            self._acked, self._moved_at = acked, now
-        waiting = queued or notsent > 0 or self._ws.transport.get_write_buffer_size() > 0
-        return waiting and now - self._moved_at <= self._window_s
+            return 0.0
+        acked, ahead = progress
+        self._samples.append((now, acked))
+        while len(self._samples) > 2 and self._samples[1][0] <= now - self._window_s:
+            self._samples.popleft()
+        (since, acked_then) = self._samples[0]
+        if acked <= acked_then or now <= since:
+            return 0.0
+        pace = (acked - acked_then) / (now - since)  # bytes per second
+        return (ahead + self._ws.transport.get_write_buffer_size()) / pace
