@@ -9,6 +9,7 @@ import pytest
 
 from app.core.audio import FRAME_BYTES, FRAME_SAMPLES
 from app.core.signal import Level
+from app.io.audio.level import level_of
 from app.io.audio.pump import AudioPump
 from app.io.audio.resample import StreamResampler
 
@@ -181,3 +182,34 @@ async def test_put_and_drain_converts_at_once_within_the_per_pass_bound() -> Non
     assert len(out.frames) == 4  # one bounded pass: two of the four queued chunks
     await drained(pump)
     assert [np.frombuffer(f, dtype="<i2")[0] for f in out.frames[2:]] == [0, 1, 2, 9]
+
+
+async def test_a_level_found_beforehand_is_reported_as_it_is() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, out.level)
+    data = tone(440, 16_000, 0.1).tobytes()
+    given = Level(rms_dbfs=-12.5, peak_dbfs=-3.0)  # not data's level: it must pass unchanged
+    pump.put_and_drain(data, given)
+    pump.put_and_drain(data)  # none given: metered here
+    assert out.levels == [given, level_of(data)]
+    assert b"".join(out.frames) == data + data
+
+
+async def test_put_and_drain_with_nothing_queued_matches_put_then_drain() -> None:
+    data = tone(300, 16_000, 0.37).tobytes()
+    direct, queued = Collector(), Collector()
+    fast = AudioPump(direct.frame, direct.level)
+    slow = AudioPump(queued.frame, queued.level)
+    for start in range(0, len(data), 3_000):
+        fast.put_and_drain(data[start : start + 3_000])
+        slow.put(data[start : start + 3_000])
+        await drained(slow)
+    fast.flush()
+    slow.flush()
+    assert direct.frames == queued.frames and direct.levels == queued.levels
+    assert (fast.chunks_received, fast.frames_delivered) == (slow.chunks_received,
+                                                             slow.frames_delivered)
+    with pytest.raises(ValueError):
+        fast.put_and_drain(b"\0")  # half a sample
+    fast.put_and_drain(data[:3_200])  # after flush: counted as dropped, not delivered
+    assert fast.dropped_frames == 1_600 and len(direct.frames) == len(queued.frames)
