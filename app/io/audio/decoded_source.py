@@ -8,8 +8,9 @@ so does cutting the block into the pieces the loop hands out and metering them
 (:func:`read_pieces`); the loop only hands each piece over, so it never blocks.
 
 Pacing as for the WAV source: ``realtime=True`` delivers 100 ms (``WAKE_MS``) per 100 ms of
-loop time (each deadline computed from the start, so no drift); ``realtime=False`` goes as fast as ``room``
-(the consumer's back-pressure) allows, so nothing is dropped however slow the engine is.
+loop time (each deadline computed from the start, so no drift); ``realtime=False`` goes as
+fast as ``room`` (the consumer's back-pressure) allows, so nothing is dropped however slow the
+engine is.
 
 ``position_ms``/``duration_ms`` say how far through the file's own timeline the delivered audio
 is, for a progress bar and a time-left estimate; ``on_progress`` is called as it advances.

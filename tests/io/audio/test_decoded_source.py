@@ -14,6 +14,7 @@ import pytest
 
 from app.core.audio import FRAME_BYTES, WAKE_MS
 from app.core.errors import AudioError
+from app.core.signal import Level
 from app.core.sources import AudioSource
 from app.io.audio.decoded_source import DecodedFileSource, read_pieces
 from app.io.audio.decoder import open_media_file
@@ -164,7 +165,8 @@ async def test_the_meter_reads_each_piece_as_handed_over(tmp_path: Path) -> None
         media.close()
     assert len({len(piece) for piece in handed}) > 1  # irregular pieces at the blocks' ends
     # Through the source: one reading per piece that completed a frame, the piece's own.
-    expected, pending = [], 0
+    expected: list[Level] = []
+    pending = 0
     for piece in handed:
         pending += len(piece)
         if pending >= FRAME_BYTES:
@@ -172,7 +174,7 @@ async def test_the_meter_reads_each_piece_as_handed_over(tmp_path: Path) -> None
         pending %= FRAME_BYTES
     if pending:  # the end: the last part frame, padded, metered as it goes
         expected.append(level_of(b"".join(handed)[-pending:].ljust(FRAME_BYTES, b"\0")))
-    out, levels = Collector(), []
+    out, levels = Collector(), list[Level]()
     source = DecodedFileSource(path, on_frame=out.frame, on_level=levels.append,
                                realtime=False)
     await play_to_end(source)
