@@ -33,7 +33,7 @@ from app.io.audio.playback import FilePlayback
 from app.io.audio.pump import AudioPump
 
 if TYPE_CHECKING:
-    from app.io.audio.decoder import DecodedFile
+    from app.io.audio.media_file import MediaFile
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class DecodedFileSource(FilePlayback):
         super().__init__(path, on_frame=on_frame, on_level=on_level, on_error=on_error,
                          realtime=realtime, room=room)
         self._on_progress = on_progress
-        self._file: DecodedFile | None = None
+        self._file: MediaFile | None = None
         self._position_ms = 0
         self._completed = False
 
@@ -104,7 +104,7 @@ class DecodedFileSource(FilePlayback):
         self._task = asyncio.create_task(self._play(self._file, self._pump),
                                          name="decoded-file-source")
 
-    async def _play(self, media: DecodedFile, pump: AudioPump) -> None:
+    async def _play(self, media: MediaFile, pump: AudioPump) -> None:
         loop = asyncio.get_running_loop()
         pieces: list[tuple[bytes, Level]] = []
         index, sent, tick = 0, 0, 0
@@ -144,7 +144,7 @@ class DecodedFileSource(FilePlayback):
             self._on_progress(self._position_ms, self.duration_ms)
 
 
-def read_pieces(media: DecodedFile, tick: int, sent: int) -> list[tuple[bytes, Level]]:
+def read_pieces(media: MediaFile, tick: int, sent: int) -> list[tuple[bytes, Level]]:
     """The next block of ``media`` (reader thread), cut into the pieces the paced loop hands
     over after ``tick`` periods and ``sent`` bytes, each with its level: metered here, for the
     whole block in one pass, rather than once per piece on the loop's thread (where each
