@@ -3,7 +3,8 @@
 The same :class:`AudioSource` port as :class:`app.io.audio.file_source.WavFileSource` (frames,
 levels and errors through the same callbacks and :class:`AudioPump`), but decoded with PyAV
 (:mod:`app.io.audio.decoder`), so MP3, FLAC, OGG/Opus, M4A/AAC, the audio track of a video and
-WAV of any sample format all work. Decoding runs in a worker thread one block at a time, and
+WAV of any sample format all work (a WAV already in the wire format is read as it is:
+:mod:`app.io.audio.plain_wav`). Decoding runs in a worker thread one block at a time, and
 so does cutting the block into the pieces the loop hands out and metering them
 (:func:`read_pieces`); the loop only hands each piece over, so it never blocks.
 

@@ -102,8 +102,8 @@ class AudioPump:
         reader): it saves the loop an iteration (a ``select`` call) per hand-off.
 
         ``level``: the level of ``data``, already found by the caller (a file's reader thread
-        meters a whole block at once); it is reported instead of metering again when this
-        pass delivers ``data`` alone."""
+        meters a whole block at once); reported for this pass instead of metering its frames
+        again, unless older chunks were still queued (then the whole pass is metered)."""
         if self._queue or self._flushed:
             self.put(data)
             handle = self._drain_scheduled
