@@ -170,11 +170,11 @@ def run(smoke: bool = False, seconds: float | None = None, runs: int | None = No
         "the ALSA->PulseAudio thread (~0.1 %), which the SDK pays as well, and the level "
         "meter on the loop thread (~0.15 %: microphone audio arrives 100 ms at a time, so it "
         "cannot be metered a block at once). The bare client at 100 ms messages alone is "
-        "~0.35-0.4 % (0.45x the SDK in the same run): <= 0.5x the SDK would leave the whole "
-        "app path (capture or decoding, meter, held audio, transcript model, autosave) ~0.05 "
-        "% of a core, so it stays out of reach at 100 ms hand-offs. Measured once before "
-        "with WAKE_MS = 200 (200 ms buffers and messages): app file 0.50 %, app mic 0.77 %, "
-        "i.e. ~0.5-0.6x the SDK, for 100 ms more latency: not taken.",
+        "~0.35-0.4 % (0.38-0.47x the SDK in the runs of this session): <= 0.5x the SDK "
+        "would leave the whole app path (capture or decoding, meter, held audio, transcript "
+        "model, autosave) ~0.05 % of a core, so it stays out of reach at 100 ms hand-offs. "
+        "Measured once before with WAKE_MS = 200 (200 ms buffers and messages): app file "
+        "0.50 %, app mic 0.77 %, i.e. ~0.5-0.6x the SDK, for 100 ms more latency: not taken.",
     ]
     return {
         "name": "cpu",
