@@ -3,7 +3,9 @@
 The only module that imports ``av``. PyAV ships FFmpeg's decoders in its wheel (it is already
 installed for the offline engine), so WAV of any sample format, FLAC, OGG/Opus/Vorbis, MP3,
 M4A/AAC and the audio track of MP4/MKV/WebM all go through one path: demux the first audio
-stream, decode, and let FFmpeg's resampler convert to the wire format (downmix included).
+stream, decode, and let FFmpeg's resampler convert to the wire format (downmix included). The
+one exception is a WAV already in the wire format: :func:`open_media_file` hands it to
+:mod:`app.io.audio.plain_wav`, which reads the same bytes without decoding.
 
 Everything here blocks: :class:`DecodedFile` is driven from a worker thread, one call at a
 time, by :class:`app.io.audio.decoded_source.DecodedFileSource`.
