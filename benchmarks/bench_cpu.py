@@ -162,7 +162,10 @@ def run(smoke: bool = False, seconds: float | None = None, runs: int | None = No
         "every 0.5 s from a worker thread; the feeder skips the pacing sum while it cannot "
         "delay anything. Measured against main before it, interleaved, 2 rounds, load "
         "1.0-2.1: app file 0.70 -> 0.58 %, app mic 1.00 -> 0.87 %; app/SDK 0.81 -> 0.69 "
-        "(file), 1.02 -> 0.88 (mic).",
+        "(file), 1.02 -> 0.88 (mic). Across the two full runs of this session the ratio was "
+        "0.64-0.71 (file) and 0.87-0.95 (mic): the SDK's own figure moves by ~10 % between "
+        "runs. PyAV is now imported with the first file, not at start-up (app.wiring loaded it "
+        "for every start): app mic peak RSS 98 -> 82 MB.",
         "Where the rest goes (app file, 30 s windows): main thread ~0.5 % at ~13 wake-ups/s, "
         "about a third of its samples in websockets' send (framing, masking, the socket "
         "write) and a fifth in the hand-off (pump, feeder, held audio, session queue); the "
