@@ -24,7 +24,6 @@ from app.core.speakers import SourcePair
 from app.core.transcript import TranscriptModel, TranscriptTurn
 from app.io.audio.capture import PyAudioCapture
 from app.io.audio.decoded_source import DecodedFileSource, ProgressSink
-from app.io.audio.decoder import open_media_file
 from app.io.audio.file_source import WavFileSource
 from app.io.audio.mixed_source import MixedSource
 from app.io.audio.voice_taps import VoiceTaps
@@ -84,6 +83,9 @@ def media_file(path: Path, *, realtime: bool = True,
 
 def probe_media_file(path: Path) -> None:
     """Raise the file's :class:`AudioError` now if it cannot be transcribed (blocking)."""
+    # PyAV (~20 MB resident) loads with the first file, not with every start of the app.
+    from app.io.audio.decoder import open_media_file
+
     open_media_file(path).close()
 
 

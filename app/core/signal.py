@@ -140,3 +140,22 @@ def frames_due(tick: int, sample_rate: int, ms: int = FRAME_MS) -> int:
     (22 050 Hz is 1102.5 frames per 50 ms) never drift.
     """
     return tick * sample_rate * ms // 1000
+
+
+def piece_sizes(length: int, tick: int, sent: int, sample_rate: int, ms: int = FRAME_MS,
+                bytes_per_frame: int = SAMPLE_WIDTH) -> list[int]:
+    """How a reader paced at one piece per ``ms`` cuts a block of ``length`` bytes that begins
+    after ``tick`` periods, when ``sent`` bytes have gone: each piece is what the whole
+    stream should have delivered by the end of its period (:func:`frames_due`) less what has
+    gone, and the block's end cuts the last one short (the next block makes up for it).
+    A period that is owed nothing gets an empty piece, so every size stands for one period."""
+    sizes: list[int] = []
+    offset = 0
+    while offset < length:
+        tick += 1
+        owed = frames_due(tick, sample_rate, ms) * bytes_per_frame - sent
+        size = max(0, min(owed, length - offset))
+        sizes.append(size)
+        offset += size
+        sent += size
+    return sizes

@@ -12,6 +12,7 @@ from app.core.signal import (
     frames_due,
     frames_per_buffer,
     level_dbfs,
+    piece_sizes,
     to_s16,
 )
 
@@ -130,3 +131,48 @@ def test_frames_due_never_drifts_on_uneven_rates() -> None:
     assert set(steps) == {1102, 1103}
     assert frames_due(20, 22_050) == 22_050  # one second in 20 periods, exactly
     assert frames_due(0, 44_100) == 0
+
+
+def _paced_loop_cuts(blocks: list[int], rate: int, ms: int, width: int) -> list[int]:
+    """What the paced reader's loop did before the cutting moved to its reader thread: one
+    slice per period of the current block, wanting what the stream owes by then."""
+    sizes: list[int] = []
+    sent = tick = 0
+    for length in blocks:
+        offset = 0
+        while offset < length:
+            tick += 1
+            want = frames_due(tick, rate, ms) * width - sent
+            size = len(bytes(length)[offset : offset + want])
+            offset += size
+            sent += size
+            sizes.append(size)
+    return sizes
+
+
+@pytest.mark.parametrize(("rate", "ms", "width"), [
+    (16_000, 100, 2), (22_050, 50, 2), (44_100, 100, 4), (8_000, 100, 2), (11_025, 100, 2),
+])
+def test_piece_sizes_cut_each_block_as_the_paced_loop_does(rate: int, ms: int,
+                                                           width: int) -> None:
+    # Uneven blocks (a decoder overshoots the second it was asked for), a short last one.
+    blocks = [32_768 * width // 2, 33_000 * width // 2, 3_202 * width // 2, 500 * width // 2]
+    cut: list[int] = []
+    sent = tick = 0
+    for length in blocks:
+        sizes = piece_sizes(length, tick, sent, rate, ms, width)
+        assert sum(sizes) == length
+        cut += sizes
+        tick += len(sizes)
+        sent += length
+    assert cut == _paced_loop_cuts(blocks, rate, ms, width)
+
+
+def test_piece_sizes_follow_the_clock_not_the_block() -> None:
+    assert piece_sizes(0, 0, 0, 16_000, 100) == []
+    # Exactly on the 100 ms grid: whole pieces; the block's end cuts one short.
+    assert piece_sizes(8_000, 0, 0, 16_000, 100) == [3_200, 3_200, 1_600]
+    # The next block's first piece makes up for the short one, then it is back on the grid.
+    assert piece_sizes(8_000, 3, 8_000, 16_000, 100) == [4_800, 3_200]
+    # A stream that is ahead of its clock gets empty pieces until the clock catches up.
+    assert piece_sizes(3_200, 0, 6_400, 16_000, 100) == [0, 0, 3_200]

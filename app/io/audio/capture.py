@@ -243,27 +243,19 @@ class PyAudioCapture:
         pump, watch = self._pump, self._source_watch
         assert pump is not None
         seen, last_audio = pump.chunks_received, loop.time()
-        probe: asyncio.Future[bool] | None = None
-        try:
-            while True:
-                await asyncio.sleep(self._watch_interval_s)
-                now = loop.time()
-                if pump.chunks_received != seen:
-                    seen, last_audio = pump.chunks_received, now
-                if probe is not None and probe.done():
-                    if not probe.result():
-                        return "the sound server no longer has it"
-                    probe = None
-                if not is_stream_active(opened):
-                    return "the audio system stopped the stream"
-                if now - last_audio >= self._stall_timeout_s:
-                    return f"no audio for {now - last_audio:.1f} s"
-                # One probe in flight at most: a frozen server must not block the other checks.
-                if watch is not None and probe is None:
-                    probe = asyncio.ensure_future(asyncio.to_thread(watch.is_present))
-        finally:
-            if probe is not None:
-                probe.cancel()
+        while True:
+            await asyncio.sleep(self._watch_interval_s)
+            now = loop.time()
+            if pump.chunks_received != seen:
+                seen, last_audio = pump.chunks_received, now
+            # What the server told the watch's thread: reading it never blocks, so a frozen
+            # server cannot hold up the other checks.
+            if watch is not None and not watch.is_present():
+                return "the sound server no longer has it"
+            if not is_stream_active(opened):
+                return "the audio system stopped the stream"
+            if now - last_audio >= self._stall_timeout_s:
+                return f"no audio for {now - last_audio:.1f} s"
 
     async def _reopen(self, opened: OpenedStream, reason: str) -> OpenedStream | None:
         """Close the stalled stream and open the same device again, after each back-off in

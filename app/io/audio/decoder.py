@@ -3,7 +3,9 @@
 The only module that imports ``av``. PyAV ships FFmpeg's decoders in its wheel (it is already
 installed for the offline engine), so WAV of any sample format, FLAC, OGG/Opus/Vorbis, MP3,
 M4A/AAC and the audio track of MP4/MKV/WebM all go through one path: demux the first audio
-stream, decode, and let FFmpeg's resampler convert to the wire format (downmix included).
+stream, decode, and let FFmpeg's resampler convert to the wire format (downmix included). The
+one exception is a WAV already in the wire format: :func:`open_media_file` hands it to
+:mod:`app.io.audio.plain_wav`, which reads the same bytes without decoding.
 
 Everything here blocks: :class:`DecodedFile` is driven from a worker thread, one call at a
 time, by :class:`app.io.audio.decoded_source.DecodedFileSource`.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -25,7 +26,8 @@ import av.error
 
 from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH
 from app.core.errors import AudioError
-from app.core.sources import format_clock
+from app.io.audio.media_file import Identity, MediaFile
+from app.io.audio.plain_wav import open_plain_wav
 
 log = logging.getLogger(__name__)
 
@@ -34,57 +36,29 @@ _GAP_TOLERANCE_MS: Final = 20
 # At most this much silence is inserted for one gap, so a broken timestamp cannot produce
 # hours of nothing.
 _MAX_GAP_MS: Final = 10 * 60 * 1000
-# A file that ends this much before the length its header gives (at least _SHORT_MIN_MS, or
-# this fraction of it: a length estimated from the bit rate can be somewhat off) was cut short.
-_SHORT_MIN_MS: Final = 3000
-_SHORT_FRACTION: Final = 0.1
 _FIRST_FRAME_BYTES: Final = 4096  # enough to hold an MP3's first frame and its header
 _REMEDY_CHOOSE: Final = "Choose an audio or video file (WAV, FLAC, MP3, OGG, M4A, MP4, MKV, WebM)."
 
 
-@dataclass(frozen=True)
-class _Identity:
-    """What the file looked like when it was opened, to tell "it changed" from "it ended"."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-
-
-def _identity(path: Path) -> _Identity | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return _Identity(st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-class DecodedFile:
+class DecodedFile(MediaFile):
     """An open media file read as 16 kHz mono s16le, block by block (blocking calls)."""
 
     def __init__(self, path: Path, container: av.container.InputContainer,
-                 stream: av.AudioStream, identity: _Identity) -> None:
-        self.path = path
-        self._container = container
-        self._stream = stream
-        self._identity = identity
-        self._frames = container.decode(stream)
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        self._in_samples = 0  # samples produced so far (wire rate), silence for gaps included
-        self._ended = False
-        self.codec = stream.codec_context.name
-        self.duration_ms = _duration_ms(container, stream)
+                 stream: av.AudioStream, identity: Identity) -> None:
         # An MP3's length is only an estimate from its bit rate unless its first frame says
         # how many frames it has (a Xing, Info or VBRI header): a VBR file without one can
         # be far off, and must not be called cut short for that.
-        self._length_is_known = container.format.name != "mp3" or _has_frame_count(path)
+        super().__init__(path, identity, _duration_ms(container, stream),
+                         length_is_known=container.format.name != "mp3"
+                         or _has_frame_count(path))
+        self._container = container
+        self._stream = stream
+        self._frames = container.decode(stream)
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        self._ended = False
+        self.codec = stream.codec_context.name
         self.source_rate = stream.rate
         self.source_channels = stream.channels
-
-    @property
-    def position_ms(self) -> int:
-        """How much of the file's timeline has been read so far."""
-        return self._in_samples * 1000 // SAMPLE_RATE
 
     def read(self, min_ms: int) -> bytes:
         """At least ``min_ms`` of audio (less only at the end); ``b""`` once the file is done.
@@ -99,8 +73,7 @@ class DecodedFile:
             if frame is None:
                 self._ended = True
                 out += self._convert(None)
-                self._check_unchanged()
-                self._check_whole()
+                self._check_end()
             else:
                 out += self._silence_before(frame)
                 out += self._convert(frame)
@@ -127,47 +100,8 @@ class DecodedFile:
         self._in_samples += samples
         return bytes(samples * SAMPLE_WIDTH)
 
-    def _check_unchanged(self) -> None:
-        """A file that is cut short or rewritten while read looks like a file that ends
-        early: say so rather than pass half a file off as the whole."""
-        now = _identity(self.path)
-        if now == self._identity:
-            return
-        # Deleted but still open (POSIX) reads to the end: only a short read lost anything.
-        if self.duration_ms is None or self.position_ms + 1000 < self.duration_ms:
-            raise self._moved_under_us(now)
 
-    def _check_whole(self) -> None:
-        """Some formats (MP3 above all) simply stop where a file was cut off, an unfinished
-        download or copy, with no decoding error: compare with the length the header gave."""
-        if self.duration_ms is None or not self._length_is_known:
-            return
-        missing = self.duration_ms - self.position_ms
-        if missing > max(_SHORT_MIN_MS, self.duration_ms * _SHORT_FRACTION):
-            raise AudioError(
-                f"{self.path.name} ends at {format_clock(self.position_ms)}, but it says it is "
-                f"{format_clock(self.duration_ms)} long: the file looks cut short.",
-                remedy="The words up to there are kept. If it was downloaded or copied, get "
-                       "the whole file again and open it.")
-
-    def _failed(self, exc: BaseException) -> AudioError:
-        now = _identity(self.path)
-        if now != self._identity:
-            return self._moved_under_us(now, detail=str(exc))
-        return AudioError(f"{self.path.name} is damaged: it could not be decoded past "
-                          f"{format_clock(self.position_ms)}.",
-                          remedy="Check the file and try again.", detail=str(exc))
-
-    def _moved_under_us(self, now: _Identity | None, detail: str = "") -> AudioError:
-        what = "was removed" if now is None else "changed"
-        return AudioError(
-            f"{self.path.name} {what} while it was being read, after "
-            f"{format_clock(self.position_ms)}.",
-            remedy="Keep the file in place until it has been transcribed, then try again.",
-            detail=detail)
-
-
-def open_media_file(path: Path) -> DecodedFile:
+def open_media_file(path: Path) -> MediaFile:
     """Open ``path`` and pick its first audio stream; raises :class:`AudioError` with the
     reason when the file cannot be used (blocking)."""
     name = path.name
@@ -182,7 +116,10 @@ def open_media_file(path: Path) -> DecodedFile:
         raise AudioError(f"{name} is a folder, not a file.", remedy=_REMEDY_CHOOSE)
     if st.st_size == 0:
         raise AudioError(f"{name} is empty (0 bytes).", remedy=_REMEDY_CHOOSE)
-    identity = _Identity(st.st_size, st.st_mtime_ns, st.st_ino)
+    identity = Identity(st.st_size, st.st_mtime_ns, st.st_ino)
+    plain = open_plain_wav(path, identity)  # a WAV already in the wire format: no decoding
+    if plain is not None:
+        return plain
     try:
         container = av.open(str(path), "r")
     except PermissionError as exc:

@@ -14,7 +14,7 @@ import asyncio
 from collections import deque
 
 from app.core.audio import SAMPLE_RATE, SAMPLE_WIDTH, FrameChunker, duration_ms
-from app.core.signal import downmix_s16
+from app.core.signal import Level, downmix_s16
 from app.core.sources import FrameSink, LevelSink
 from app.io.audio.level import level_of
 from app.io.audio.resample import StreamResampler
@@ -96,15 +96,26 @@ class AudioPump:
             loop = self._loop or asyncio.get_running_loop()
             self._drain_scheduled = loop.call_soon(self._drain)
 
-    def put_and_drain(self, data: bytes) -> None:
+    def put_and_drain(self, data: bytes, level: Level | None = None) -> None:
         """``put``, then one bounded drain pass at once, for a caller that already runs as its
         own loop callback (the capture's ``call_soon_threadsafe`` hand-off, a paced file
-        reader): it saves the loop an iteration (a ``select`` call) per hand-off."""
-        self.put(data)
-        handle = self._drain_scheduled
-        if handle is not None:
-            handle.cancel()
-            self._drain()
+        reader): it saves the loop an iteration (a ``select`` call) per hand-off.
+
+        ``level``: the level of ``data``, already found by the caller (a file's reader thread
+        meters a whole block at once); reported for this pass instead of metering its frames
+        again, unless older chunks were still queued (then the whole pass is metered)."""
+        if self._queue or self._flushed:
+            self.put(data)
+            handle = self._drain_scheduled
+            if handle is not None:
+                handle.cancel()
+                self._drain()
+            return
+        # Nothing waits: this chunk alone is the pass, with no queue, handle or join.
+        if len(data) % self._bytes_per_frame:
+            raise ValueError("chunks must hold whole sample frames (one sample per channel)")
+        self.chunks_received += 1
+        self._deliver(self._chunker.push(self._convert(data)), level)
 
     def flush(self) -> None:
         """Convert and deliver everything queued, then the resampler's tail and the last
@@ -141,7 +152,7 @@ class AudioPump:
     def _convert(self, chunk: bytes) -> bytes:
         return self._resampler.process(downmix_s16(chunk, self.channels))
 
-    def _deliver(self, frames: list[bytes]) -> None:
+    def _deliver(self, frames: list[bytes], level: Level | None = None) -> None:
         if not frames:
             return
         on_frame = self._on_frame
@@ -149,8 +160,10 @@ class AudioPump:
             self.frames_delivered += 1
             on_frame(frame)
         if self._on_level is not None:
-            # One reading per pass: ~20 Hz when keeping up, one summary after a backlog.
-            self._on_level(level_of(b"".join(frames) if len(frames) > 1 else frames[0]))
+            # One reading per pass: ~10 Hz when keeping up, one summary after a backlog.
+            if level is None:
+                level = level_of(b"".join(frames) if len(frames) > 1 else frames[0])
+            self._on_level(level)
 
     def __repr__(self) -> str:
         return (f"AudioPump({self.in_rate} Hz x{self.channels}, queued "

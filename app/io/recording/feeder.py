@@ -41,6 +41,7 @@ class AudioFeeder:
         self._throughput = throughput
         self._clock = clock
         self._engine: TranscriptionEngine | None = None
+        self._engine_queued_ms: Callable[[], int] | None = None
         self._sent = 0  # recording byte position handed to the current engine
         self._session_sent = 0  # bytes handed to the current engine
         self._session_began = clock()
@@ -85,15 +86,17 @@ class AudioFeeder:
 
     def _send_live(self) -> bool:
         """Send the newest audio now if nothing need wait for it; False: leave it to the task."""
-        engine, held = self._engine, self._held
-        queued_ms = getattr(engine, "queued_ms", None)  # an engine that cannot say must wait
+        engine, held, queued_ms = self._engine, self._held, self._engine_queued_ms
         if (engine is None or queued_ms is None or not engine.state.is_active
                 or self._sent < held.start_byte or queued_ms() >= self._max_queued_ms):
             return False
-        if self._paced and pace_delay_s(self._session_sent // BYTES_PER_MS,
-                                        self._clock() - self._session_began,
-                                        throughput=self._throughput,
-                                        max_ahead_ms=self._max_ahead_ms) > 0:
+        # The pacing rule only ever delays a session sent more than max_ahead_ms in all, so
+        # the sum (and the clock read) is skipped until then: this runs on every hand-off.
+        if (self._paced and self._session_sent // BYTES_PER_MS >= self._max_ahead_ms
+                and pace_delay_s(self._session_sent // BYTES_PER_MS,
+                                 self._clock() - self._session_began,
+                                 throughput=self._throughput,
+                                 max_ahead_ms=self._max_ahead_ms) > 0):
             return False
         chunk = held.read(self._sent, self._chunk_bytes)
         if self._sent + len(chunk) != held.end_byte:
@@ -110,6 +113,8 @@ class AudioFeeder:
         self._count_lost(self._held.start_byte, self._held.acked_byte)  # a replay's hole
         offset_ms = self._held.begin_session()
         self._engine = engine
+        # An engine that cannot say how much it has queued gets its audio from the task.
+        self._engine_queued_ms = getattr(engine, "queued_ms", None)
         self._paced = getattr(engine, "follows_service_pace", True)
         self._sent = self._held.start_byte
         self._session_sent = 0
@@ -119,6 +124,7 @@ class AudioFeeder:
 
     def detach(self) -> None:
         self._engine = None
+        self._engine_queued_ms = None
 
     def acknowledge(self, session_ms: int) -> None:
         """The current engine finished everything before ``session_ms`` (its own time)."""

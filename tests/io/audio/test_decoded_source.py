@@ -14,8 +14,11 @@ import pytest
 
 from app.core.audio import FRAME_BYTES, WAKE_MS
 from app.core.errors import AudioError
+from app.core.signal import Level
 from app.core.sources import AudioSource
-from app.io.audio.decoded_source import DecodedFileSource
+from app.io.audio.decoded_source import DecodedFileSource, read_pieces
+from app.io.audio.decoder import open_media_file
+from app.io.audio.level import level_of
 from tests.support.media import (
     FLAC,
     M4A,
@@ -144,6 +147,39 @@ async def test_back_pressure_is_awaited_before_every_piece(tmp_path: Path) -> No
     source = source_for(HELLO, out, room=room)
     await play_to_end(source)
     assert calls >= source.position_ms // WAKE_MS
+
+
+async def test_the_meter_reads_each_piece_as_handed_over(tmp_path: Path) -> None:
+    # The reader thread meters a whole block at once; the levels must be those of the very
+    # pieces the loop then hands over (here an MP3: its blocks overshoot the second asked).
+    pcm, rate = read_wav_s16(HELLO)
+    path = encode(pcm, rate, tmp_path / "hello.mp3", MP3)
+    handed: list[bytes] = []
+    media = open_media_file(path)
+    try:
+        while pieces := read_pieces(media, len(handed), sum(map(len, handed))):
+            for piece, level in pieces:
+                assert level == level_of(piece)
+                handed.append(piece)
+    finally:
+        media.close()
+    assert len({len(piece) for piece in handed}) > 1  # irregular pieces at the blocks' ends
+    # Through the source: one reading per piece that completed a frame, the piece's own.
+    expected: list[Level] = []
+    pending = 0
+    for piece in handed:
+        pending += len(piece)
+        if pending >= FRAME_BYTES:
+            expected.append(level_of(piece))
+        pending %= FRAME_BYTES
+    if pending:  # the end: the last part frame, padded, metered as it goes
+        expected.append(level_of(b"".join(handed)[-pending:].ljust(FRAME_BYTES, b"\0")))
+    out, levels = Collector(), list[Level]()
+    source = DecodedFileSource(path, on_frame=out.frame, on_level=levels.append,
+                               realtime=False)
+    await play_to_end(source)
+    assert levels == expected
+    assert b"".join(out.frames).startswith(b"".join(handed))
 
 
 # --- bad input: one plain sentence each, raised by start() before anything is delivered ------

@@ -9,6 +9,7 @@ import pytest
 
 from app.core.audio import FRAME_BYTES, FRAME_SAMPLES
 from app.core.signal import Level
+from app.io.audio.level import level_of
 from app.io.audio.pump import AudioPump
 from app.io.audio.resample import StreamResampler
 
@@ -181,3 +182,45 @@ async def test_put_and_drain_converts_at_once_within_the_per_pass_bound() -> Non
     assert len(out.frames) == 4  # one bounded pass: two of the four queued chunks
     await drained(pump)
     assert [np.frombuffer(f, dtype="<i2")[0] for f in out.frames[2:]] == [0, 1, 2, 9]
+
+
+async def test_a_level_found_beforehand_is_reported_as_it_is() -> None:
+    out = Collector()
+    pump = AudioPump(out.frame, out.level)
+    data = tone(440, 16_000, 0.1).tobytes()
+    given = Level(rms_dbfs=-12.5, peak_dbfs=-3.0)  # not data's level: it must pass unchanged
+    pump.put_and_drain(data, given)
+    pump.put_and_drain(data)  # none given: metered here
+    assert out.levels == [given, level_of(data)]
+    assert b"".join(out.frames) == data + data
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(16_000, 1), (44_100, 2)])
+async def test_put_and_drain_with_nothing_queued_matches_put_then_drain(rate: int,
+                                                                     channels: int) -> None:
+    data = np.repeat(tone(300, rate, 0.37), channels).tobytes()  # interleaved, as a device
+    chunk = 1_500 * 2 * channels
+    direct, queued = Collector(), Collector()
+    fast = AudioPump(direct.frame, direct.level, in_rate=rate, channels=channels)
+    slow = AudioPump(queued.frame, queued.level, in_rate=rate, channels=channels)
+    for start in range(0, len(data), chunk):
+        fast.put_and_drain(data[start : start + chunk])
+        slow.put(data[start : start + chunk])
+        await drained(slow)
+    fast.flush()
+    slow.flush()
+    assert [len(f) for f in direct.frames] == [len(f) for f in queued.frames]
+    assert len(direct.levels) == len(queued.levels)
+    if rate == 16_000:  # no resampling: bit-exact
+        assert direct.frames == queued.frames and direct.levels == queued.levels
+    else:  # soxr dithers its int16 output: the last bit or two differ from run to run
+        diff = direct.pcm.astype(int) - queued.pcm.astype(int)
+        assert np.abs(diff).max() <= 2
+        for a, b in zip(direct.levels, queued.levels, strict=True):
+            assert a.rms_dbfs == pytest.approx(b.rms_dbfs, abs=0.01)
+    assert (fast.chunks_received, fast.frames_delivered) == (slow.chunks_received,
+                                                             slow.frames_delivered)
+    with pytest.raises(ValueError):
+        fast.put_and_drain(b"\0")  # half a sample
+    fast.put_and_drain(data[:chunk])  # after flush: counted as dropped, not delivered
+    assert fast.dropped_frames == 1_500 and len(direct.frames) == len(queued.frames)
