@@ -36,7 +36,7 @@ from app.core.agreement import (
 )
 from app.core.audio import SAMPLE_RATE as WIRE_SAMPLE_RATE
 from app.core.errors import OfflineModelError
-from app.core.repetition import TRIM_RULES, find_loop, trim_loops
+from app.core.repetition import TRIM_RULES, find_loop, stutters, trim_loops
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,8 @@ class WhisperRecogniser:
 
     def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions,
                      ) -> tuple[Decoded, bool]:
-        """One decode; and whether a segment was dropped as a loop (its compression ratio)."""
+        """One decode; and whether it began to loop (a segment dropped for its compression
+        ratio, or a sign written twice in a row: ``stutters``)."""
         audio_s = audio.size / SAMPLE_RATE
         segments, info = self._model.transcribe(
             audio, language=opts.language, task=opts.task, beam_size=opts.beam_size,
@@ -288,6 +289,7 @@ class WhisperRecogniser:
             pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
                                  round(float(word.end) * 1000), float(word.probability))
                        for word in segment.words or ()]
+        looped = looped or stutters([p.text for p in pieces])  # " $" " $" " 4": a loop begins
         words = join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
         if not self.spec.multilingual:
             return Decoded(words), looped
