@@ -18,6 +18,7 @@ from typing import Literal
 from app.core.agreement import TimedWord
 
 _STRETCH_SLACK_MS = 40  # a first word "at the start" of the audio (Whisper's 20 ms steps)
+_MATCH_SLACK_MS = 200  # how far two decodes' times of one word may differ
 
 
 def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord], *,
@@ -92,7 +93,12 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
             and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
         return list(lead), "heard"
     for back in range(2, min(reach, len(ended)) + 1):
-        matches = [index for index, word in enumerate(lead) if word.key == ended[-back].key]
+        # The same word where the ended turn had it: over before the ended word after it
+        # began (give or take the two decodes' timing), not a new word that happens to be
+        # the same ("by the fire," then "The letter": not that "the").
+        follows = ended[-back + 1].start_ms + _MATCH_SLACK_MS
+        matches = [index for index, word in enumerate(lead)
+                   if word.key == ended[-back].key and word.end_ms <= follows]
         if matches:
             lead = lead[matches[-1] + 1:]
             break

@@ -90,3 +90,21 @@ def test_a_repeat_said_right_after_a_cut_is_kept() -> None:
                            ended)) == "no, No, thanks."
     # Without "no." in the lead, a "No," just after the cut is the ended turn's word, late.
     assert texts(after_cut(decode[2:], 900, ended)) == "thanks."
+
+
+def test_a_new_word_like_one_before_the_cut_is_not_taken_for_it() -> None:
+    # "... by the fire," ended the turn; the next decode timed "The" of "The letter" just
+    # before the cut. It is not the "the" of "by the fire" (that one was over before "fire"
+    # began): the sentence keeps its first word (bench_offline, book-slt, in two real-time
+    # runs: "... by the fire, letter had arrived").
+    ended = [TimedWord("reading", 9000, 9400), TimedWord("by", 9400, 9600),
+             TimedWord("the", 9600, 9700), TimedWord("fire,", 9700, 10100)]
+    for the in ((10000, 10250), (10150, 10290)):
+        decoded = [TimedWord("The", *the), TimedWord("letter", 10400, 10700),
+                   TimedWord("had", 10700, 10900)]
+        assert texts(after_cut(decoded, 10300, ended, lead_start_ms=9300)) == "The letter had"
+    # The same word heard where the ended turn had it still marks what is the ended turn's
+    # (its last word re-worded: "fire," heard as "fir").
+    decoded = [TimedWord("the", 9580, 9690), TimedWord("fir", 9700, 10050),
+               TimedWord("The", 10350, 10450), TimedWord("letter", 10450, 10700)]
+    assert texts(after_cut(decoded, 10300, ended, lead_start_ms=9300)) == "The letter"
