@@ -29,6 +29,15 @@ taken from the loop's clock (as a microphone delivers them), with 1 s of silence
   p50 and worst;
 * CPU core-seconds per audio second; peak RSS of the process.
 
+``--replay MS [MS ...]`` instead streams each clip straight through
+:class:`app.io.offline.transcriber.OfflineTranscriber` in pieces of MS ms with no clock (the
+decodes fall at the same places on every run, as in ``tests/io/offline/test_real_speech.py``)
+and prints the errors of the streamed finals and of the one-shot decode, clip by clip, with the
+words where they differ: the same figure on every run, for telling a change from the noise of
+real-time runs, in which the decode schedule follows the machine's load (measured: book-slt
+11 and 13 errors, book-espeak 9 and 12, in two runs whose code differed only in a rule that
+did not fire on those clips).
+
 ``--busy`` pins this process to one core and runs a CPU hog on the same core (the machine of
 someone compiling while recording). ``--minutes N`` instead streams one recording of N minutes
 (the clips over and over, one engine) and reports the lag minute by minute: it must not grow;
@@ -359,6 +368,54 @@ async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
 Source = tuple[str, bytes, str]  # name, 16 kHz mono s16le PCM, reference text
 
 
+def replay(recogniser: WhisperRecogniser, audio: Sequence[Source], pieces_ms: Sequence[int],
+           ) -> dict[str, Any]:
+    """Each clip through the transcriber in fixed pieces, no clock (see the module's note)."""
+    from app.io.offline.transcriber import OfflineTranscriber
+
+    rows: list[dict[str, Any]] = []
+    for name, pcm, reference in audio:
+        one_shot = " ".join(w.text for w in recogniser.transcribe(_audio(pcm)))
+        padded = bytes(LEAD_MS * 32) + pcm + bytes(TRAIL_MS * 32)
+        for piece_ms in pieces_ms:
+            transcriber = OfflineTranscriber(recogniser)
+            turns: list[Turn] = []
+            for offset in range(0, len(padded), piece_ms * 32):
+                turns += transcriber.push(padded[offset:offset + piece_ms * 32])
+            finals = [t.transcript for t in turns + transcriber.finish()
+                      if t.end_of_turn and t.transcript]
+            streamed = " ".join(finals)
+            rows.append({"clip": name, "piece_ms": piece_ms, "words": len(words_of(reference)),
+                         "reference": reference, "streamed": streamed,
+                         "errors_streamed": word_errors(reference, streamed),
+                         "errors_one_shot": word_errors(reference, one_shot),
+                         "wer_streamed_wn": whisper_wer([reference], [streamed]),
+                         "wer_one_shot_wn": whisper_wer([reference], [one_shot]),
+                         "decodes": transcriber.stats.decodes + transcriber.stats.final_decodes,
+                         "finals": finals, "one_shot": one_shot})
+            row = rows[-1]
+            print(f"{name:15} {piece_ms:5d} ms: errors streamed {row['errors_streamed']:3d}, "
+                  f"one-shot {row['errors_one_shot']:3d} of {row['words']} words; Whisper's "
+                  f"normaliser: WER {row['wer_streamed_wn']:.3f} / {row['wer_one_shot_wn']:.3f}",
+                  flush=True)
+            print("    " + "\n    ".join(finals))
+    runs = len(pieces_ms)
+    streamed_errors = sum(r["errors_streamed"] for r in rows) / runs
+    one_shot_errors = sum(r["errors_one_shot"] for r in rows) / runs
+    total = {"errors_streamed_per_run": streamed_errors, "errors_one_shot": one_shot_errors,
+             "words": sum(r["words"] for r in rows) / runs,
+             "ratio": _ratio(streamed_errors, one_shot_errors)}
+    references = [r["reference"] for r in rows]
+    total["wer_streamed_wn"] = whisper_wer(references, [r["streamed"] for r in rows])
+    total["wer_one_shot_wn"] = whisper_wer(references, [r["one_shot"] for r in rows])
+    total["ratio_wn"] = _ratio(total["wer_streamed_wn"], total["wer_one_shot_wn"])
+    print(f"all, {runs} run(s): errors streamed {streamed_errors:.1f} per run, one-shot "
+          f"{one_shot_errors:.0f}, of {total['words']:.0f} words: ratio {total['ratio']:.3f}; "
+          f"Whisper's normaliser: WER {total['wer_streamed_wn']:.3f} / "
+          f"{total['wer_one_shot_wn']:.3f}, ratio {total['ratio_wn']:.3f}")
+    return {"pieces_ms": list(pieces_ms), "total": total, "rows": rows}
+
+
 def sources(clips: Sequence[Clip], smoke: bool) -> list[Source]:
     if smoke:
         fixture = load_fixture(SMOKE_FIXTURE)
@@ -367,11 +424,17 @@ def sources(clips: Sequence[Clip], smoke: bool) -> list[Source]:
 
 
 async def main(clips: Sequence[Clip], busy: bool, minutes: float, smoke: bool = False,
-               out: Path | None = None) -> Path:
+               out: Path | None = None, replay_ms: Sequence[int] = ()) -> Path:
     loader = WhisperModelLoader()
     recogniser = await loader.load()
     audio = sources(clips, smoke)
     load_before = os.getloadavg()
+    if replay_ms:
+        replayed = replay(recogniser, audio, replay_ms)
+        out = out or RESULTS / f"offline-replay-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps(replayed, indent=1))
+        print(f"written {out}")
+        return out
     runs: list[ClipRun] = []
     session: dict[str, object] = {}
     with busy_core(busy):
@@ -482,6 +545,8 @@ if __name__ == "__main__":
     parser.add_argument("--smoke", action="store_true",
                         help="the 'meeting' test fixture only (seconds; no flite needed)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--replay", type=int, nargs="+", default=[], metavar="MS",
+                        help="no clock: the transcriber alone, audio in pieces of MS ms")
     args = parser.parse_args()
     chosen = [c for c in CLIPS if c.name in args.clips]
-    asyncio.run(main(chosen, args.busy, args.minutes, args.smoke, args.json))
+    asyncio.run(main(chosen, args.busy, args.minutes, args.smoke, args.json, args.replay))

@@ -29,3 +29,16 @@ def test_words_heard_wrong_still_count() -> None:
     assert whisper_wer([REFERENCE], [heard]) == pytest.approx(3 / 29)
     assert whisper_wer([REFERENCE], [""]) == 1.0
     assert whisper_wer([REFERENCE, "a b"], [REFERENCE, "a c"]) == pytest.approx(1 / 31)
+
+
+def test_the_replay_gives_the_same_figures_on_every_run() -> None:
+    """``--replay``: the transcriber alone, fixed pieces, no clock (the smoke fixture)."""
+    from app.io.offline.model import WhisperModelLoader
+    from benchmarks.bench_offline import replay, sources
+
+    recogniser = WhisperModelLoader().load_blocking()
+    first, again = (replay(recogniser, sources([], smoke=True), [250]) for _ in range(2))
+    assert first["total"] == again["total"]
+    (row,) = first["rows"]
+    assert row["clip"] == "fixture-meeting" and row["piece_ms"] == 250 and row["finals"]
+    assert first["total"]["errors_streamed_per_run"] <= 2, row["finals"]
