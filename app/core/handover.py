@@ -6,6 +6,11 @@ leaves out the words of that lead that the ended turn already has, so no word is
 doubled at the cut; :func:`as_heard_again` reads where sentences end from the newest decode,
 so a turn is never cut at a full stop Whisper wrote only because a shorter buffer ended there.
 
+A turn that begins shortly after the one before ended at a pause hears the end of the turns
+before it again (``TurnRules.context_ms``), with those final words as the decoder's prefix, as
+a one-shot decode of the recording would have heard them: :func:`context_words` picks those
+words and :func:`after_prefix` drops them from the decode again.
+
 Pure: words with times in, words out.
 """
 
@@ -15,7 +20,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Literal
 
-from app.core.agreement import TimedWord
+from app.core.agreement import TimedWord, normalise
 
 _STRETCH_SLACK_MS = 40  # a first word "at the start" of the audio (Whisper's 20 ms steps)
 _MATCH_SLACK_MS = 200  # how far two decodes' times of one word may differ
@@ -136,3 +141,36 @@ def _unlike(heard: Sequence[TimedWord], ended: Sequence[TimedWord]) -> bool:
     is not "fire,"): under half their letters in common."""
     return difflib.SequenceMatcher(None, " ".join(w.key for w in heard),
                                    " ".join(w.key for w in ended)).ratio() < 0.5
+
+
+def context_words(finished: Sequence[TimedWord], before_ms: int, context_ms: int,
+                  max_gap_ms: int) -> list[TimedWord]:
+    """The last of the ``finished`` words (final, in order, stream clock) that lie within
+    ``context_ms`` before ``before_ms``: the already-final speech a decode from ``before_ms``
+    on hears again as context. None when a word reaches past ``before_ms`` (its audio is not
+    all before it), or when the last one ended more than ``max_gap_ms`` before it (the speaker
+    paused: the turn is not the same stretch of speech)."""
+    if context_ms <= 0 or not finished or not 0 <= before_ms - finished[-1].end_ms <= max_gap_ms:
+        return []
+    start = len(finished)
+    while start > 0 and finished[start - 1].start_ms >= before_ms - context_ms:
+        start -= 1
+    return list(finished[start:])
+
+
+def after_prefix(words: Sequence[TimedWord], prefix: Sequence[str]) -> list[TimedWord]:
+    """``words`` (a decode given ``prefix``, the texts of the words its audio begins with)
+    without those words: Whisper writes a prefix out again, then goes on. Compared by their
+    keys, so a changed case or mark does not matter; should the decode not begin with the
+    prefix after all, only its first words that match are dropped."""
+    keys = [key for key in (normalise(text) for text in prefix) if key]
+    index = 0
+    for key in keys:
+        while index < len(words) and not words[index].key:
+            index += 1  # a lone mark
+        if index >= len(words) or words[index].key != key:
+            break
+        index += 1
+    while 0 < index < len(words) and not words[index].key:
+        index += 1  # the prefix's own closing mark
+    return list(words[index:])

@@ -4,7 +4,7 @@ the lead words a cut turn already has, and where sentences end."""
 from __future__ import annotations
 
 from app.core.agreement import TimedWord, TurnRules, split_point
-from app.core.handover import after_cut, as_heard_again
+from app.core.handover import after_cut, after_prefix, as_heard_again, context_words
 from tests.core.test_agreement import texts, words
 
 RULES = TurnRules()
@@ -95,8 +95,9 @@ def test_a_repeat_said_right_after_a_cut_is_kept() -> None:
 def test_a_new_word_like_one_before_the_cut_is_not_taken_for_it() -> None:
     # "... by the fire," ended the turn; the next decode timed "The" of "The letter" just
     # before the cut. It is not the "the" of "by the fire" (that one was over before "fire"
-    # began): the sentence keeps its first word (bench_offline, book-slt, in two real-time
-    # runs: "... by the fire, letter had arrived").
+    # began): the sentence keeps its first word. (Real-time runs of bench_offline's book-slt
+    # lost this "The" three times out of four, once with this rule in place: that loss has
+    # another cause too, not found; no fixed-piece replay reproduced it.)
     ended = [TimedWord("reading", 9000, 9400), TimedWord("by", 9400, 9600),
              TimedWord("the", 9600, 9700), TimedWord("fire,", 9700, 10100)]
     for the in ((10000, 10250), (10150, 10290)):
@@ -108,3 +109,32 @@ def test_a_new_word_like_one_before_the_cut_is_not_taken_for_it() -> None:
     decoded = [TimedWord("the", 9580, 9690), TimedWord("fir", 9700, 10050),
                TimedWord("The", 10350, 10450), TimedWord("letter", 10450, 10700)]
     assert texts(after_cut(decoded, 10300, ended, lead_start_ms=9300)) == "The letter"
+
+
+def test_the_context_of_a_turn_is_the_final_speech_just_before_it() -> None:
+    # Words of 250 ms every 300 ms from 0 ("man." ends at 3250); the next turn begins at 3500.
+    finished = words("to do for them. he was not an ill-disposed young man.", step=300)
+    assert texts(context_words(finished, 3500, 1300, 1000)) == "ill-disposed young man."
+    assert texts(context_words(finished, 3500, 3500, 1000)) == texts(finished)
+    # A word must lie all in the window: "not" starts 50 ms too early.
+    assert texts(context_words(finished, 3500, 1650, 1000)) == "an ill-disposed young man."
+    assert context_words(finished, 3500, 0, 1000) == []  # context off
+    assert context_words(finished, 4300, 3000, 1000) == []  # a pause longer than the gap
+    assert texts(context_words(finished, 4250, 1600, 1000)) == "young man."
+    assert context_words([], 3500, 3000, 1000) == []
+    # A final word that reaches past the turn's start: its audio is in the turn's buffer.
+    assert context_words(finished, 3200, 3000, 1000) == []
+
+
+def test_the_prefix_words_a_decode_writes_out_again_are_dropped() -> None:
+    decoded = words("for them. He was not an ill-disposed young man.")
+    assert texts(after_prefix(decoded, ["for", "them."])) == \
+        "He was not an ill-disposed young man."
+    # Case and marks do not matter; a lone mark in between or after is skipped.
+    decoded = [*words("For them", start=0), TimedWord(".", 600, 650), *words("He was", 700)]
+    assert texts(after_prefix(decoded, ["for", "them."])) == "He was"
+    # A decode that does not begin with the prefix loses only the words that match.
+    assert texts(after_prefix(words("for him he was"), ["for", "them."])) == "him he was"
+    assert texts(after_prefix(words("he was"), ["for", "them."])) == "he was"
+    assert texts(after_prefix(words("for them."), ["for", "them."])) == ""
+    assert texts(after_prefix(words("he was"), [])) == "he was"
