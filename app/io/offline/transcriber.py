@@ -68,6 +68,8 @@ _PROMPT_CHARS = 300
 # Speech the final decode left out after its last word that is worth a decode of its own.
 _REST_MS = 2000
 _FINISHED_WORDS = 64  # final words kept for the context of the next turn's decodes
+# Speech that ends this close after a cut is the lead's (the detector's end, give or take).
+_LEAD_ONLY_SLACK_MS = 150
 
 
 @dataclass
@@ -149,7 +151,7 @@ class OfflineTranscriber:
             if step.action is Action.DISCARD and step.at_ms > 0:
                 self._trim(step.at_ms * _PER_MS)
             elif step.action is Action.FINALISE:
-                turns += self._finalise(step.at_ms)
+                turns += self._finalise(step.at_ms, lead_only=self._lead_only(step.at_ms))
             elif step.action is Action.DECODE and not flush:
                 return turns + self._decode_partial(spans)
             else:
@@ -279,11 +281,23 @@ class OfflineTranscriber:
 
     # --- ending turns ------------------------------------------------------------------------
 
-    def _finalise(self, at_ms: int) -> list[Turn]:
-        """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio."""
+    def _lead_only(self, at_ms: int) -> bool:
+        """Whether the utterance that ends the turn at ``at_ms`` (buffer time: the end of its
+        speech plus ``pad_ms``) is only the lead: the speaker paused right after the cut, and
+        the speech in the buffer is the ended turn's, heard again."""
+        if self._lead is None or at_ms >= self.buffered_ms:
+            return False
+        speech_end_ms = self._origin // _PER_MS + at_ms - self.rules.pad_ms
+        return speech_end_ms <= self._lead[0] + _LEAD_ONLY_SLACK_MS
+
+    def _finalise(self, at_ms: int, *, lead_only: bool = False) -> list[Turn]:
+        """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio.
+        ``lead_only``: that audio is the lead alone, and the turn has no words of its own."""
         cut = min(at_ms * _PER_MS, self._audio.size)
         end_ms = (self._origin + cut) // _PER_MS
-        words = self._second_pass(cut)
+        # Whisper may write a word for the end of a lead word it hears without its start
+        # ("Just." for the "-sposed" of "ill-disposed."): a turn of its own, made up.
+        words = [] if lead_only else self._second_pass(cut)
         # Committed words the detector now places after the end (it re-reads the whole buffer
         # each time) stay on screen: they open the next turn, whose final decodes them again.
         carried = [w for w in self._agreement.committed if w.start_ms >= end_ms]
