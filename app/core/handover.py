@@ -46,7 +46,8 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     lead = 0
     while lead < len(words) and words[lead].end_ms <= cut_ms:
         lead += 1
-    new, how = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms)
+    new, how = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms,
+                            following=words[lead] if lead < len(words) else None)
     if how == "twice":
         # The decode placed the ended turn's last word before the cut: the same words again
         # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
@@ -71,7 +72,8 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
 
 
 def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: int,
-                 stretched_from: int | None, *, reach: int = 3,
+                 stretched_from: int | None, *, following: TimedWord | None = None,
+                 reach: int = 3,
                  ) -> tuple[list[TimedWord], Literal["twice", "skipped", "heard"]]:
     """The words of ``lead`` that the ended turn does not have, and how they were told
     apart: "twice" (the lead holds the ended turn's last word, so the same words right after
@@ -95,7 +97,8 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
         return [], "heard"
     if (stretched_from is not None
             and lead[0].start_ms - stretched_from <= _STRETCH_SLACK_MS
-            and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
+            and (2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from
+                 or _runs_over_the_cut(lead, following, cut_ms))):
         return list(lead), "heard"
     for back in range(2, min(reach, len(ended)) + 1):
         # The same word where the ended turn had it: over before the ended word after it
@@ -115,6 +118,16 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
                 return list(lead[size:]), "skipped"
         return list(lead), "skipped"
     return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms], "heard"
+
+
+def _runs_over_the_cut(lead: Sequence[TimedWord], following: TimedWord | None,
+                       cut_ms: int) -> bool:
+    """Whisper skipped the lead words the prompt has and timed the new words from the audio's
+    start on: one lead word, and the word after it follows with no gap and runs over the cut
+    ("the" 9680-10160 ms, "letter" 10160-11080 ms, the cut at 10680)."""
+    return (len(lead) == 1 and following is not None
+            and following.start_ms - lead[0].end_ms <= _STRETCH_SLACK_MS
+            and following.end_ms > cut_ms)
 
 
 def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,

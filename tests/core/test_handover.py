@@ -138,3 +138,26 @@ def test_the_prefix_words_a_decode_writes_out_again_are_dropped() -> None:
     assert texts(after_prefix(words("he was"), ["for", "them."])) == "he was"
     assert texts(after_prefix(words("for them."), ["for", "them."])) == ""
     assert texts(after_prefix(words("he was"), [])) == "he was"
+
+
+
+def test_new_words_timed_from_the_lead_start_on_are_new() -> None:
+    # Measured (a real-time run of bench_offline's book-slt): the turn ended at "by the fire,"
+    # (cut at 10680 ms, lead from 9680); Whisper skipped the lead's words and timed "the"
+    # from the audio's start, "letter" right after it, over the cut. Both are new: it used to
+    # take "the" for the ended turn's "the" ("fire, letter had arrived").
+    ended = [TimedWord("redding", 9570, 9870), TimedWord("by", 9870, 10070),
+             TimedWord("the", 10070, 10290), TimedWord("fire,", 10290, 10550)]
+    decoded = [TimedWord("the", 9680, 10160), TimedWord("letter", 10160, 11080),
+               TimedWord("had", 11080, 11380)]
+    assert texts(after_cut(decoded, 10680, ended, lead_start_ms=9680)) == "the letter had"
+    # The same on real speech: "... than he was." then "He might even" ("He" 21474-21914 ms,
+    # "might" 21914-23114, the cut at 22474): it lost its "He".
+    ended = [TimedWord("than", 21334, 21654), TimedWord("he", 21654, 21814),
+             TimedWord("was.", 21814, 22214)]
+    decoded = [TimedWord("He", 21474, 21914), TimedWord("might", 21914, 23114)]
+    assert texts(after_cut(decoded, 22474, ended, lead_start_ms=21474)) == "He might"
+    # A lone lead word with a gap after it stays the lead's (the short-first-word case above).
+    fire = [TimedWord("the", 10070, 10290), TimedWord("fire,", 10290, 10550)]
+    decoded = [TimedWord("the", 9680, 10160), TimedWord("letter", 10700, 11080)]
+    assert texts(after_cut(decoded, 10680, fire, lead_start_ms=9680)) == "letter"
