@@ -13,7 +13,11 @@ taken from the loop's clock (as a microphone delivers them), with 1 s of silence
 * WER of the streamed finals and of one one-shot decode of the same audio with the same model
   and decode parameters, and their ratio (target <= 1.1); and the WER of a one-shot decode
   with Whisper's own 30 s encoder window (the engine encodes the speech plus 3 s), so a
-  shorter window that heard worse would show;
+  shorter window that heard worse would show. Each WER twice: with this project's word
+  normalisation (``tests/support/speech.py``: lower case, letters, digits and apostrophes, so
+  "well-run" is one word and "well run" two, "9" is not "nine", "neighbours" not
+  "neighbors"), and with Whisper's own English normaliser (:func:`whisper_wer`), which counts
+  none of those spellings as an error but every word heard wrong;
 * partial latency: speech onset (Silero VAD on the clip) -> the first partial Turn (target
   <= 1.5 s); per turn as well: the turn's first word -> its first partial (worst);
 * final latency: the end of speech (Silero VAD on the clip) -> the clip's last final Turn
@@ -24,6 +28,15 @@ taken from the loop's clock (as a microphone delivers them), with 1 s of silence
 * lag: the audio handed in that the recogniser had not looked at, after each decoder step;
   p50 and worst;
 * CPU core-seconds per audio second; peak RSS of the process.
+
+``--replay MS [MS ...]`` instead streams each clip straight through
+:class:`app.io.offline.transcriber.OfflineTranscriber` in pieces of MS ms with no clock (the
+decodes fall at the same places on every run, as in ``tests/io/offline/test_real_speech.py``)
+and prints the errors of the streamed finals and of the one-shot decode, clip by clip, with the
+words where they differ: the same figure on every run, for telling a change from the noise of
+real-time runs, in which the decode schedule follows the machine's load (measured: book-slt
+11 and 13 errors, book-espeak 9 and 12, in two runs whose code differed only in a rule that
+did not fire on those clips).
 
 ``--busy`` pins this process to one core and runs a CPU hog on the same core (the machine of
 someone compiling while recording). ``--minutes N`` instead streams one recording of N minutes
@@ -60,7 +73,7 @@ from app.core.ports import EngineEvent, PaceChanged
 from app.io.offline.engine import OfflineEngine
 from app.io.offline.model import WhisperModelLoader, WhisperRecogniser
 from benchmarks.offline_clips import CLIPS, Clip, available, synthesise
-from tests.support.speech import load_fixture, word_error_rate
+from tests.support.speech import load_fixture, word_error_rate, word_errors, words_of
 
 FRAME_BYTES = 1600  # 50 ms
 LEAD_MS = 1000
@@ -71,6 +84,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SMOKE_FIXTURE = "meeting"  # tests/fixtures: two sentences, flite, 3.5 s
 
 
+def whisper_wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    """Corpus WER after Whisper's own English text normaliser (OpenAI's
+    ``EnglishTextNormalizer``, as the ``whisper-normalizer`` package ships it), the one
+    Whisper's published WERs use: hyphens and punctuation become word breaks ("well-run,
+    up-to-date" is "well run up to date"), numbers are standardised ("seven" is "7"), British
+    spellings are American ones ("neighbours"), titles are spelt out ("Mr." is "mister").
+    Reference and hypothesis go through the same function; a word heard wrong ("old-sposed"
+    for "ill-disposed") stays an error."""
+    from whisper_normalizer.english import (  # type: ignore[import-untyped, unused-ignore]
+        EnglishTextNormalizer,
+    )
+    normalise = EnglishTextNormalizer()
+    pairs = [(normalise(r), normalise(h)) for r, h in zip(references, hypotheses, strict=True)]
+    total = sum(len(words_of(r)) for r, _ in pairs)
+    return sum(word_errors(r, h) for r, h in pairs) / total if total else 0.0
+
+
 @dataclass(frozen=True)
 class ClipRun:
     name: str
@@ -78,6 +108,9 @@ class ClipRun:
     wer_streamed: float
     wer_one_shot: float
     wer_one_shot_30s: float
+    # The same, after Whisper's English normaliser (whisper_wer)
+    wer_streamed_wn: float
+    wer_one_shot_wn: float
     partial_latency_s: float
     worst_turn_partial_s: float
     final_latency_s: float
@@ -151,6 +184,8 @@ async def stream_live(recogniser: WhisperRecogniser, name: str, pcm: bytes,
         wer_streamed=word_error_rate([reference], [streamed]),
         wer_one_shot=word_error_rate([reference], [one_shot]),
         wer_one_shot_30s=word_error_rate([reference], [one_shot_30s]),
+        wer_streamed_wn=whisper_wer([reference], [streamed]),
+        wer_one_shot_wn=whisper_wer([reference], [one_shot]),
         partial_latency_s=first_partial - (wall0 + onset_ms / 1000),
         worst_turn_partial_s=max(turn_partials, default=0.0),
         final_latency_s=last_at - (wall0 + end_ms / 1000),
@@ -203,7 +238,7 @@ def busy_core(enabled: bool) -> Iterator[None]:
 
 def report(runs: Sequence[ClipRun]) -> dict[str, float]:
     head = (f"{'clip':15} {'audio s':>7} {'WER str':>7} {'WER 1sh':>7} {'1sh 30s':>7} "
-            f"{'ratio':>5} "
+            f"{'ratio':>5} {'str wn':>6} {'1sh wn':>6} "
             f"{'partial':>7} {'turn p.':>7} {'final':>5} {'turn s':>6} {'delay50':>7} "
             f"{'delaymx':>7} {'lag50':>6} {'lagmax':>6} {'cpu/s':>5} {'finals':>6} {'dec':>4} "
             f"{'2nd':>3} {'loop':>4}")
@@ -211,7 +246,8 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
     print("-" * len(head))
     for r in runs:
         print(f"{r.name:15} {r.audio_s:7.1f} {r.wer_streamed:7.3f} {r.wer_one_shot:7.3f} "
-              f"{r.wer_one_shot_30s:7.3f} {r.ratio:5.2f} {r.partial_latency_s:7.2f} "
+              f"{r.wer_one_shot_30s:7.3f} {r.ratio:5.2f} {r.wer_streamed_wn:6.3f} "
+              f"{r.wer_one_shot_wn:6.3f} {r.partial_latency_s:7.2f} "
               f"{r.worst_turn_partial_s:7.2f} "
               f"{r.final_latency_s:5.2f} {r.last_turn_s:6.1f} "
               f"{r.final_delay_p50_s:7.2f} {r.final_delay_max_s:7.2f} "
@@ -222,6 +258,8 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
         "wer_streamed": word_error_rate(refs, [r.streamed for r in runs]),
         "wer_one_shot": word_error_rate(refs, [r.one_shot for r in runs]),
         "wer_one_shot_30s": word_error_rate(refs, [r.one_shot_30s for r in runs]),
+        "wer_streamed_wn": whisper_wer(refs, [r.streamed for r in runs]),
+        "wer_one_shot_wn": whisper_wer(refs, [r.one_shot for r in runs]),
         "partial_latency_max_s": max(r.partial_latency_s for r in runs),
         "final_latency_max_s": max(r.final_latency_s for r in runs),
         "final_delay_max_s": max(r.final_delay_max_s for r in runs),
@@ -232,12 +270,14 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
         "dropped_ms": sum(r.dropped_ms for r in runs),
         "loops": sum(r.loops for r in runs),
     }
-    total["ratio"] = (total["wer_streamed"] / total["wer_one_shot"] if total["wer_one_shot"]
-                      else math.inf if total["wer_streamed"] else 1.0)
+    total["ratio"] = _ratio(total["wer_streamed"], total["wer_one_shot"])
+    total["ratio_wn"] = _ratio(total["wer_streamed_wn"], total["wer_one_shot_wn"])
     print("-" * len(head))
     print(f"all: WER streamed {total['wer_streamed']:.3f}, one-shot {total['wer_one_shot']:.3f}"
           f" (with Whisper's 30 s window {total['wer_one_shot_30s']:.3f}),"
-          f" ratio {total['ratio']:.2f} (target <= 1.1); worst partial latency "
+          f" ratio {total['ratio']:.2f} (target <= 1.1); with Whisper's normaliser: streamed"
+          f" {total['wer_streamed_wn']:.3f}, one-shot {total['wer_one_shot_wn']:.3f}, ratio"
+          f" {total['ratio_wn']:.2f}; worst partial latency "
           f"{total['partial_latency_max_s']:.2f} s (target <= 1.5); worst final latency "
           f"{total['final_latency_max_s']:.2f} s after the end of speech (target <= 2.0), "
           f"worst final delay mid-speech {total['final_delay_max_s']:.2f} s; worst lag "
@@ -250,6 +290,10 @@ def report(runs: Sequence[ClipRun]) -> dict[str, float]:
         if r.streamed != r.one_shot:
             print(f"  {r.name}:\n    streamed '{r.streamed}'\n    one-shot '{r.one_shot}'")
     return total
+
+
+def _ratio(streamed: float, one_shot: float) -> float:
+    return streamed / one_shot if one_shot else math.inf if streamed else 1.0
 
 
 @dataclass(frozen=True)
@@ -324,6 +368,54 @@ async def long_session(recogniser: WhisperRecogniser, clips: Sequence[Clip],
 Source = tuple[str, bytes, str]  # name, 16 kHz mono s16le PCM, reference text
 
 
+def replay(recogniser: WhisperRecogniser, audio: Sequence[Source], pieces_ms: Sequence[int],
+           ) -> dict[str, Any]:
+    """Each clip through the transcriber in fixed pieces, no clock (see the module's note)."""
+    from app.io.offline.transcriber import OfflineTranscriber
+
+    rows: list[dict[str, Any]] = []
+    for name, pcm, reference in audio:
+        one_shot = " ".join(w.text for w in recogniser.transcribe(_audio(pcm)))
+        padded = bytes(LEAD_MS * 32) + pcm + bytes(TRAIL_MS * 32)
+        for piece_ms in pieces_ms:
+            transcriber = OfflineTranscriber(recogniser)
+            turns: list[Turn] = []
+            for offset in range(0, len(padded), piece_ms * 32):
+                turns += transcriber.push(padded[offset:offset + piece_ms * 32])
+            finals = [t.transcript for t in turns + transcriber.finish()
+                      if t.end_of_turn and t.transcript]
+            streamed = " ".join(finals)
+            rows.append({"clip": name, "piece_ms": piece_ms, "words": len(words_of(reference)),
+                         "reference": reference, "streamed": streamed,
+                         "errors_streamed": word_errors(reference, streamed),
+                         "errors_one_shot": word_errors(reference, one_shot),
+                         "wer_streamed_wn": whisper_wer([reference], [streamed]),
+                         "wer_one_shot_wn": whisper_wer([reference], [one_shot]),
+                         "decodes": transcriber.stats.decodes + transcriber.stats.final_decodes,
+                         "finals": finals, "one_shot": one_shot})
+            row = rows[-1]
+            print(f"{name:15} {piece_ms:5d} ms: errors streamed {row['errors_streamed']:3d}, "
+                  f"one-shot {row['errors_one_shot']:3d} of {row['words']} words; Whisper's "
+                  f"normaliser: WER {row['wer_streamed_wn']:.3f} / {row['wer_one_shot_wn']:.3f}",
+                  flush=True)
+            print("    " + "\n    ".join(finals))
+    runs = len(pieces_ms)
+    streamed_errors = sum(r["errors_streamed"] for r in rows) / runs
+    one_shot_errors = sum(r["errors_one_shot"] for r in rows) / runs
+    total = {"errors_streamed_per_run": streamed_errors, "errors_one_shot": one_shot_errors,
+             "words": sum(r["words"] for r in rows) / runs,
+             "ratio": _ratio(streamed_errors, one_shot_errors)}
+    references = [r["reference"] for r in rows]
+    total["wer_streamed_wn"] = whisper_wer(references, [r["streamed"] for r in rows])
+    total["wer_one_shot_wn"] = whisper_wer(references, [r["one_shot"] for r in rows])
+    total["ratio_wn"] = _ratio(total["wer_streamed_wn"], total["wer_one_shot_wn"])
+    print(f"all, {runs} run(s): errors streamed {streamed_errors:.1f} per run, one-shot "
+          f"{one_shot_errors:.0f}, of {total['words']:.0f} words: ratio {total['ratio']:.3f}; "
+          f"Whisper's normaliser: WER {total['wer_streamed_wn']:.3f} / "
+          f"{total['wer_one_shot_wn']:.3f}, ratio {total['ratio_wn']:.3f}")
+    return {"pieces_ms": list(pieces_ms), "total": total, "rows": rows}
+
+
 def sources(clips: Sequence[Clip], smoke: bool) -> list[Source]:
     if smoke:
         fixture = load_fixture(SMOKE_FIXTURE)
@@ -332,11 +424,17 @@ def sources(clips: Sequence[Clip], smoke: bool) -> list[Source]:
 
 
 async def main(clips: Sequence[Clip], busy: bool, minutes: float, smoke: bool = False,
-               out: Path | None = None) -> Path:
+               out: Path | None = None, replay_ms: Sequence[int] = ()) -> Path:
     loader = WhisperModelLoader()
     recogniser = await loader.load()
     audio = sources(clips, smoke)
     load_before = os.getloadavg()
+    if replay_ms:
+        replayed = replay(recogniser, audio, replay_ms)
+        out = out or RESULTS / f"offline-replay-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps(replayed, indent=1))
+        print(f"written {out}")
+        return out
     runs: list[ClipRun] = []
     session: dict[str, object] = {}
     with busy_core(busy):
@@ -388,6 +486,8 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "WER streamed": round(r["wer_streamed"], 3),
         "WER one-shot": round(r["wer_one_shot"], 3),
         "WER one-shot 30 s": round(r["wer_one_shot_30s"], 3),
+        "WER streamed, Whisper norm.": round(r["wer_streamed_wn"], 3),
+        "WER one-shot, Whisper norm.": round(r["wer_one_shot_wn"], 3),
         "first partial s": round(max(0.0, r["partial_latency_s"]), 2),
         "final after speech s": round(max(0.0, r["final_latency_s"]), 2),
         "final delay max s": round(max(0.0, r["final_delay_max_s"]), 2),
@@ -406,6 +506,8 @@ def run(smoke: bool = False) -> dict[str, Any]:
             "WER streamed / one-shot": _figure(total["ratio"]),
             "WER streamed": round(total["wer_streamed"], 3),
             "WER one-shot, Whisper's 30 s window": round(total["wer_one_shot_30s"], 3),
+            "WER streamed / one-shot, Whisper's normaliser": _figure(total["ratio_wn"]),
+            "WER streamed, Whisper's normaliser": round(total["wer_streamed_wn"], 3),
             "first partial s (worst)": round(max(0.0, total["partial_latency_max_s"]), 2),
             "final after end of speech s (worst)": round(max(0.0, total["final_latency_max_s"]), 2),
             "lag max ms": total["lag_max_ms"],
@@ -418,6 +520,12 @@ def run(smoke: bool = False) -> dict[str, Any]:
             "the finals against a one-shot decode of the same audio (same options), and "
             "against one with Whisper's own 30 s encoder window. Latencies on the audio's "
             "clock: speech onset -> first partial, end of speech -> last final.",
+            "Two word normalisations, both reported: this project's (letters, digits and "
+            "apostrophes: 'well-run' is one word, 'well run' two; '9' is not 'nine'), and "
+            "Whisper's own English normaliser (whisper-normalizer's EnglishTextNormalizer, "
+            "the one Whisper's published WERs use: hyphens are word breaks, numbers and "
+            "British spellings standardised), applied to the reference and the hypothesis "
+            "alike, so only words heard wrong count.",
             *(["Smoke: the 'meeting' test fixture only."] if smoke else []),
         ],
         "plots": [{"x": "clip", "y": ["WER streamed", "WER one-shot", "WER one-shot 30 s"],
@@ -437,6 +545,8 @@ if __name__ == "__main__":
     parser.add_argument("--smoke", action="store_true",
                         help="the 'meeting' test fixture only (seconds; no flite needed)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--replay", type=int, nargs="+", default=[], metavar="MS",
+                        help="no clock: the transcriber alone, audio in pieces of MS ms")
     args = parser.parse_args()
     chosen = [c for c in CLIPS if c.name in args.clips]
-    asyncio.run(main(chosen, args.busy, args.minutes, args.smoke, args.json))
+    asyncio.run(main(chosen, args.busy, args.minutes, args.smoke, args.json, args.replay))

@@ -277,6 +277,13 @@ class TurnRules:
     # its last pause (fewer, longer turns: each final costs a decode of at least 10 s).
     max_turn_ms: int = 15_000
     lead_ms: int = 1_000  # audio before a cut that the next turn's decodes hear again
+    # After a turn that ended at a pause: the final speech of up to this much audio before
+    # the next turn, which its decodes hear again with those words as the decoder's prefix
+    # (``app/core/handover.py``: a word is heard better after the ones before it). 0: none.
+    # Only when the next turn begins at most context_gap_ms after it (the same stretch of
+    # speech; after a longer pause the turn is decoded on its own, as before).
+    context_ms: int = 3_000
+    context_gap_ms: int = 1_000
 
     def __post_init__(self) -> None:
         if not 0 < self.pause_ms <= self.end_silence_ms:
@@ -287,8 +294,8 @@ class TurnRules:
             raise ValueError("max_turn_ms must be positive and at most hard_max_turn_ms")
         if not 0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.hard_max_turn_ms:
             raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
-        if self.lead_ms < 0:
-            raise ValueError("lead_ms must not be negative")
+        if min(self.lead_ms, self.context_ms, self.context_gap_ms) < 0:
+            raise ValueError("lead_ms, context_ms and context_gap_ms must not be negative")
         if not 0 < self.cut_pause_ms:
             raise ValueError("cut_pause_ms must be positive")
 

@@ -6,6 +6,11 @@ leaves out the words of that lead that the ended turn already has, so no word is
 doubled at the cut; :func:`as_heard_again` reads where sentences end from the newest decode,
 so a turn is never cut at a full stop Whisper wrote only because a shorter buffer ended there.
 
+A turn that begins shortly after the one before ended at a pause hears the end of the turns
+before it again (``TurnRules.context_ms``), with those final words as the decoder's prefix, as
+a one-shot decode of the recording would have heard them: :func:`context_words` picks those
+words and :func:`after_prefix` drops them from the decode again.
+
 Pure: words with times in, words out.
 """
 
@@ -15,9 +20,10 @@ import difflib
 from collections.abc import Sequence
 from typing import Literal
 
-from app.core.agreement import TimedWord
+from app.core.agreement import TimedWord, normalise
 
 _STRETCH_SLACK_MS = 40  # a first word "at the start" of the audio (Whisper's 20 ms steps)
+_MATCH_SLACK_MS = 200  # how far two decodes' times of one word may differ
 
 
 def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord], *,
@@ -40,7 +46,8 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
     lead = 0
     while lead < len(words) and words[lead].end_ms <= cut_ms:
         lead += 1
-    new, how = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms)
+    new, how = _new_in_lead(words[:lead], ended, cut_ms, lead_start_ms,
+                            following=words[lead] if lead < len(words) else None)
     if how == "twice":
         # The decode placed the ended turn's last word before the cut: the same words again
         # after it were said again ("No." at the end of one turn, "No, ..." opening the next).
@@ -65,7 +72,8 @@ def after_cut(words: Sequence[TimedWord], cut_ms: int, ended: Sequence[TimedWord
 
 
 def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: int,
-                 stretched_from: int | None, *, reach: int = 3,
+                 stretched_from: int | None, *, following: TimedWord | None = None,
+                 reach: int = 3,
                  ) -> tuple[list[TimedWord], Literal["twice", "skipped", "heard"]]:
     """The words of ``lead`` that the ended turn does not have, and how they were told
     apart: "twice" (the lead holds the ended turn's last word, so the same words right after
@@ -89,10 +97,16 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
         return [], "heard"
     if (stretched_from is not None
             and lead[0].start_ms - stretched_from <= _STRETCH_SLACK_MS
-            and 2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from):
+            and (2 * (lead[0].end_ms - lead[0].start_ms) > cut_ms - stretched_from
+                 or _runs_over_the_cut(lead, following, cut_ms))):
         return list(lead), "heard"
     for back in range(2, min(reach, len(ended)) + 1):
-        matches = [index for index, word in enumerate(lead) if word.key == ended[-back].key]
+        # The same word where the ended turn had it: over before the ended word after it
+        # began (give or take the two decodes' timing), not a new word that happens to be
+        # the same ("by the fire," then "The letter": not that "the").
+        follows = ended[-back + 1].start_ms + _MATCH_SLACK_MS
+        matches = [index for index, word in enumerate(lead)
+                   if word.key == ended[-back].key and word.end_ms <= follows]
         if matches:
             lead = lead[matches[-1] + 1:]
             break
@@ -104,6 +118,16 @@ def _new_in_lead(lead: Sequence[TimedWord], ended: Sequence[TimedWord], cut_ms: 
                 return list(lead[size:]), "skipped"
         return list(lead), "skipped"
     return [w for w in lead if (w.start_ms + w.end_ms) // 2 >= ended[-1].end_ms], "heard"
+
+
+def _runs_over_the_cut(lead: Sequence[TimedWord], following: TimedWord | None,
+                       cut_ms: int) -> bool:
+    """Whisper skipped the lead words the prompt has and timed the new words from the audio's
+    start on: one lead word, and the word after it follows with no gap and runs over the cut
+    ("the" 9680-10160 ms, "letter" 10160-11080 ms, the cut at 10680)."""
+    return (len(lead) == 1 and following is not None
+            and following.start_ms - lead[0].end_ms <= _STRETCH_SLACK_MS
+            and following.end_ms > cut_ms)
 
 
 def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,
@@ -130,3 +154,36 @@ def _unlike(heard: Sequence[TimedWord], ended: Sequence[TimedWord]) -> bool:
     is not "fire,"): under half their letters in common."""
     return difflib.SequenceMatcher(None, " ".join(w.key for w in heard),
                                    " ".join(w.key for w in ended)).ratio() < 0.5
+
+
+def context_words(finished: Sequence[TimedWord], before_ms: int, context_ms: int,
+                  max_gap_ms: int) -> list[TimedWord]:
+    """The last of the ``finished`` words (final, in order, stream clock) that lie within
+    ``context_ms`` before ``before_ms``: the already-final speech a decode from ``before_ms``
+    on hears again as context. None when a word reaches past ``before_ms`` (its audio is not
+    all before it), or when the last one ended more than ``max_gap_ms`` before it (the speaker
+    paused: the turn is not the same stretch of speech)."""
+    if context_ms <= 0 or not finished or not 0 <= before_ms - finished[-1].end_ms <= max_gap_ms:
+        return []
+    start = len(finished)
+    while start > 0 and finished[start - 1].start_ms >= before_ms - context_ms:
+        start -= 1
+    return list(finished[start:])
+
+
+def after_prefix(words: Sequence[TimedWord], prefix: Sequence[str]) -> list[TimedWord]:
+    """``words`` (a decode given ``prefix``, the texts of the words its audio begins with)
+    without those words: Whisper writes a prefix out again, then goes on. Compared by their
+    keys, so a changed case or mark does not matter; should the decode not begin with the
+    prefix after all, only its first words that match are dropped."""
+    keys = [key for key in (normalise(text) for text in prefix) if key]
+    index = 0
+    for key in keys:
+        while index < len(words) and not words[index].key:
+            index += 1  # a lone mark
+        if index >= len(words) or words[index].key != key:
+            break
+        index += 1
+    while 0 < index < len(words) and not words[index].key:
+        index += 1  # the prefix's own closing mark
+    return list(words[index:])

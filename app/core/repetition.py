@@ -15,6 +15,11 @@ one, nor a loop inside a segment of otherwise good text. People repeat themselve
 :func:`find_loop` finds the first such run; :func:`trim_loops` keeps one copy of each run's
 phrase and drops the copies. The recogniser decodes again on a loop by these rules, and trims by
 the stricter ``TRIM_RULES`` (a sentence said twice in a row is rare, but it is speech).
+
+:func:`stutters` looks at the decoder's word pieces instead: the same lone sign twice in a row
+(" $" " $" " 4") is no word anyone says but the first steps of a loop on that token, and the
+number after it is usually wrong ("tickets cost $ $ $ 4 adults" for "$18 for adults"): such a
+decode is decoded again too.
 """
 
 from __future__ import annotations
@@ -75,6 +80,20 @@ def find_loop(texts: Sequence[str], rules: LoopRules = LoopRules()) -> Loop | No
             if copies >= rules.repeats_needed(size):
                 return Loop(start, size, copies)
     return None
+
+
+def stutters(pieces: Sequence[str]) -> bool:
+    """Whether the decoder wrote one sign (a piece with no letter, digit or punctuation
+    mark: "$", "%", "&") twice in a row: the start of a loop on that token."""
+    signs = [p.strip() if _is_sign(p.strip()) else None for p in pieces]
+    return any(a is not None and a == b for a, b in zip(signs, signs[1:], strict=False))
+
+
+def _is_sign(text: str) -> bool:
+    return bool(text) and not any(c.isalnum() or c in _MARKS for c in text)
+
+
+_MARKS = frozenset(".,!?;:'\"-()[]")
 
 
 def trim_loops(items: Sequence[_T], texts: Sequence[str],

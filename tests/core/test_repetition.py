@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.repetition import TRIM_RULES, Loop, LoopRules, find_loop, trim_loops
+from app.core.repetition import TRIM_RULES, Loop, LoopRules, find_loop, stutters, trim_loops
 
 
 @pytest.mark.parametrize(("text", "loop"), [
@@ -66,3 +66,19 @@ def test_trimming_keeps_one_copy_of_each_loop(text: str, kept: str) -> None:
 def test_trimming_keeps_the_items_that_go_with_the_words() -> None:
     items = [(w, i) for i, w in enumerate("x x x x y".split())]
     assert trim_loops(items, [w for w, _ in items]) == [("x", 0), ("y", 4)]
+
+
+@pytest.mark.parametrize(("pieces", "stutter"), [
+    # The decoder's word pieces, leading spaces as it writes them.
+    ([" tickets", " cost", " $", " $", " 14", " for"], True),
+    ([" $", " $", " $", " 4"], True),
+    ([" 50", "%", "%"], True),
+    ([" costs", " $", "18", " and", " $", "9"], False),  # one sign per number
+    ([" $", " 18", " or", " €", " 20"], False),  # two signs, each once
+    ([" wait", ".", ".", "."], False),  # marks: an ellipsis
+    ([" well", "-", "-", "run"], False),
+    ([" no", " no", " no"], False),  # words: find_loop's business
+    ([], False),
+])
+def test_a_sign_twice_in_a_row_is_a_stutter(pieces: list[str], stutter: bool) -> None:
+    assert stutters(pieces) is stutter

@@ -36,7 +36,8 @@ from app.core.agreement import (
 )
 from app.core.audio import SAMPLE_RATE as WIRE_SAMPLE_RATE
 from app.core.errors import OfflineModelError
-from app.core.repetition import TRIM_RULES, find_loop, trim_loops
+from app.core.handover import after_prefix
+from app.core.repetition import TRIM_RULES, find_loop, stutters, trim_loops
 
 log = logging.getLogger(__name__)
 
@@ -242,12 +243,23 @@ class WhisperRecogniser:
         return self.decode(audio, prompt, options).words
 
     def decode(self, audio: Audio, prompt: str = "",
-               options: DecodeOptions | None = None) -> Decoded:
-        """:meth:`transcribe`, plus the language the model heard (or was told)."""
+               options: DecodeOptions | None = None, prefix: Sequence[str] = ()) -> Decoded:
+        """:meth:`transcribe`, plus the language the model heard (or was told).
+
+        ``prefix``: the words ``audio`` begins with, already known (Whisper's ``prefix``: the
+        decoder writes them and goes on from there, so the words after them are decoded
+        with the sound and the text before them, as in a one-shot decode); they are not in
+        the result, whose times still count from the first sample of ``audio``.
+        """
         if audio.size == 0:
             return Decoded([])
         opts = (options or self.options).for_model(self.spec)
-        decoded, looped = self._decode_once(audio, prompt, opts)
+        decoded = self._decode_checked(audio, prompt, opts, " ".join(prefix))
+        return replace(decoded, words=after_prefix(decoded.words, prefix)) if prefix else decoded
+
+    def _decode_checked(self, audio: Audio, prompt: str, opts: DecodeOptions,
+                        prefix: str) -> Decoded:
+        decoded, looped = self._decode_once(audio, prompt, opts, prefix)
         if not looped and find_loop([w.text for w in decoded.words]) is None:
             return decoded
         # A decode loop ("the the the the", a clause twice; or one so long that its segment,
@@ -258,21 +270,22 @@ class WhisperRecogniser:
         self.loops += 1
         log.debug("decode loop in %r; decoding again with a 30 s window",
                   " ".join(w.text for w in decoded.words)[-200:])
-        again, _ = self._decode_once(audio, prompt, replace(opts, window_pad_s=None))
+        again, _ = self._decode_once(audio, prompt, replace(opts, window_pad_s=None), prefix)
         words = again.words
         if find_loop([w.text for w in words], TRIM_RULES) is not None:
             self.loops_trimmed += 1
             words = trim_loops(words, [w.text for w in words], TRIM_RULES)
         return replace(again, words=words)
 
-    def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions,
+    def _decode_once(self, audio: Audio, prompt: str, opts: DecodeOptions, prefix: str = "",
                      ) -> tuple[Decoded, bool]:
-        """One decode; and whether a segment was dropped as a loop (its compression ratio)."""
+        """One decode; and whether it began to loop (a segment dropped for its compression
+        ratio, or a sign written twice in a row: ``stutters``)."""
         audio_s = audio.size / SAMPLE_RATE
         segments, info = self._model.transcribe(
             audio, language=opts.language, task=opts.task, beam_size=opts.beam_size,
             temperature=opts.temperature, condition_on_previous_text=False,
-            initial_prompt=prompt or None,
+            initial_prompt=prompt or None, prefix=prefix or None,
             without_timestamps=False, word_timestamps=True, vad_filter=False,
             max_new_tokens=opts.max_new_tokens(min(audio_s, _WHISPER_WINDOW_S)),
             encoder_window_s=opts.encoder_window_s(audio_s))
@@ -288,6 +301,7 @@ class WhisperRecogniser:
             pieces += [TimedWord(str(word.word), round(float(word.start) * 1000),
                                  round(float(word.end) * 1000), float(word.probability))
                        for word in segment.words or ()]
+        looped = looped or stutters([p.text for p in pieces])  # " $" " $" " 4": a loop begins
         words = join_pieces(pieces)  # "cold" + "-hearted": one word, as the tokenizer wrote it
         if not self.spec.multilingual:
             return Decoded(words), looped

@@ -15,6 +15,13 @@ follows its sentence closely instead of waiting for a pause. The next turn keeps
 of the audio before the cut, so its decodes hear the end of the sentence before as context;
 the words of that lead are the ended turn's already and are left out (``after_cut``).
 
+A turn that begins less than ``context_gap_ms`` after the turn before ended at a pause (the
+speaker only drew breath) hears the last ``context_ms`` of final speech before it again, once it
+shows words: that audio goes before the buffer, its final words are Whisper's ``prefix`` (the
+decoder writes them and goes on), and they are dropped from the result (``after_prefix``). A
+word is then heard after the words before it, as a one-shot decode of the recording hears it
+(on real speech, "ill-disposed" instead of "old-sposed" at the start of such a turn).
+
 Two passes: the partial words come from LocalAgreement-2, which commits a word once two decodes
 of a growing buffer agree on it, so a word cut in half at the end of one buffer ("ill" before
 "-disposed" arrived) can be committed wrongly. The final Turn therefore never keeps them: it is
@@ -48,7 +55,7 @@ from app.core.agreement import (
     plan_step,
     split_point,
 )
-from app.core.handover import after_cut, as_heard_again
+from app.core.handover import after_cut, as_heard_again, context_words
 from app.core.messages import Turn
 from app.core.pace import PACES, Pace
 from app.io.offline.model import SAMPLE_RATE, Audio, DecodeOptions, WhisperRecogniser
@@ -60,6 +67,9 @@ _MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or st
 _PROMPT_CHARS = 300
 # Speech the final decode left out after its last word that is worth a decode of its own.
 _REST_MS = 2000
+_FINISHED_WORDS = 64  # final words kept for the context of the next turn's decodes
+# Speech that ends this close after a cut is the lead's (the detector's end, give or take).
+_LEAD_ONLY_SLACK_MS = 150
 
 
 @dataclass
@@ -90,6 +100,10 @@ class OfflineTranscriber:
         self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
         self._context = ""  # the finished turns' text, the prompt of the next decodes
+        # The last final words (stream clock) and the audio before the buffer that they may
+        # lie in: the context a turn after a pause hears again (TurnRules.context_ms).
+        self._finished: list[TimedWord] = []
+        self._past: Audio = np.zeros(0, dtype=np.float32)
         # After a turn was cut mid-speech: where (stream ms) and its final words. The buffer
         # then begins lead_ms before the cut, and the words heard there are not this turn's.
         self._lead: tuple[int, tuple[TimedWord, ...]] | None = None
@@ -137,7 +151,7 @@ class OfflineTranscriber:
             if step.action is Action.DISCARD and step.at_ms > 0:
                 self._trim(step.at_ms * _PER_MS)
             elif step.action is Action.FINALISE:
-                turns += self._finalise(step.at_ms)
+                turns += self._finalise(step.at_ms, lead_only=self._lead_only(step.at_ms))
             elif step.action is Action.DECODE and not flush:
                 return turns + self._decode_partial(spans)
             else:
@@ -170,7 +184,11 @@ class OfflineTranscriber:
     def _decode(self, samples: int) -> list[TimedWord]:
         """Decode the first ``samples`` of the buffer; words on the stream's clock."""
         started = time.perf_counter()
-        decoded = self._recogniser.decode(self._audio[:samples], self._context, self.options)
+        audio, start, prompt, prefix = self._with_context(self._audio[:samples])
+        if prefix:
+            decoded = self._recogniser.decode(audio, prompt, self.options, prefix=prefix)
+        else:
+            decoded = self._recogniser.decode(audio, prompt, self.options)
         words = decoded.words
         self._language = (None if decoded.language is None
                           else (decoded.language, decoded.language_probability or 0.0))
@@ -178,9 +196,38 @@ class OfflineTranscriber:
         self.stats.decodes += 1
         self.stats.decode_seconds += elapsed
         self.stats.longest_decode = max(self.stats.longest_decode, elapsed)
-        offset = self._origin // _PER_MS
+        offset = start // _PER_MS
         return self._after_lead([TimedWord(w.text, w.start_ms + offset, w.end_ms + offset,
                                            w.confidence) for w in words])
+
+    def _with_context(self, audio: Audio) -> tuple[Audio, int, str, tuple[str, ...]]:
+        """What to decode for ``audio`` (the buffer's first samples): the audio with the
+        final speech just before it when the turn began after a pause (``context_ms``), the
+        stream sample it begins at, the prompt, and the words it begins with (the prefix)."""
+        words = self._context_words()
+        if not words:
+            return audio, self._origin, self._context, ()
+        start = words[0].start_ms * _PER_MS
+        heard_from = self._origin - self._past.size
+        audio = np.concatenate((self._past[start - heard_from:], audio))
+        return (audio, start, " ".join(self._context.split()[:-len(words)]),
+                tuple(w.text for w in words))
+
+    def _context_words(self) -> list[TimedWord]:
+        """The final words just before the buffer that the turn's decodes hear again (none
+        after a cut: the lead is the context there, ``after_cut``; nor while the turn shows
+        no word: after the prefix, a breath or a click is not judged by Whisper's no-speech
+        check, as the prefix is speech)."""
+        if self._lead is not None or not self._turn_open:
+            return []
+        heard_from = self._origin - self._past.size
+        words = [w for w in context_words(self._finished, self._origin // _PER_MS,
+                                          self.rules.context_ms, self.rules.context_gap_ms)
+                 if w.start_ms * _PER_MS >= heard_from]
+        texts = self._context.split()
+        if not words or texts[-len(words):] != [w.text for w in words]:
+            return []  # the prompt does not end with them: decode as before
+        return words
 
     def _after_lead(self, words: list[TimedWord]) -> list[TimedWord]:
         """``words`` (stream clock) without those of the lead, which the turn before has."""
@@ -234,11 +281,23 @@ class OfflineTranscriber:
 
     # --- ending turns ------------------------------------------------------------------------
 
-    def _finalise(self, at_ms: int) -> list[Turn]:
-        """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio."""
+    def _lead_only(self, at_ms: int) -> bool:
+        """Whether the utterance that ends the turn at ``at_ms`` (buffer time: the end of its
+        speech plus ``pad_ms``) is only the lead: the speaker paused right after the cut, and
+        the speech in the buffer is the ended turn's, heard again."""
+        if self._lead is None or at_ms >= self.buffered_ms:
+            return False
+        speech_end_ms = self._origin // _PER_MS + at_ms - self.rules.pad_ms
+        return speech_end_ms <= self._lead[0] + _LEAD_ONLY_SLACK_MS
+
+    def _finalise(self, at_ms: int, *, lead_only: bool = False) -> list[Turn]:
+        """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio.
+        ``lead_only``: that audio is the lead alone, and the turn has no words of its own."""
         cut = min(at_ms * _PER_MS, self._audio.size)
         end_ms = (self._origin + cut) // _PER_MS
-        words = self._second_pass(cut)
+        # Whisper may write a word for the end of a lead word it hears without its start
+        # ("Just." for the "-sposed" of "ill-disposed."): a turn of its own, made up.
+        words = [] if lead_only else self._second_pass(cut)
         # Committed words the detector now places after the end (it re-reads the whole buffer
         # each time) stay on screen: they open the next turn, whose final decodes them again.
         carried = [w for w in self._agreement.committed if w.start_ms >= end_ms]
@@ -316,6 +375,8 @@ class OfflineTranscriber:
         if turns:
             self._order += 1
             self._context = (self._context + " " + turns[0].transcript).strip()[-_PROMPT_CHARS:]
+            self._finished = [*self._finished, *(TimedWord(w.text, w.start, w.end)
+                                                 for w in turns[0].words)][-_FINISHED_WORDS:]
         self._agreement = following
         self._shown = None
         self._hypothesis = []  # decoded from the old turn's start with the old prompt
@@ -330,6 +391,9 @@ class OfflineTranscriber:
         """Drop the first ``samples`` of the buffer."""
         samples = min(samples, self._audio.size)
         if samples > 0:
+            if self.rules.context_ms:
+                kept = self.rules.context_ms * _PER_MS
+                self._past = np.concatenate((self._past[-kept:], self._audio[:samples]))[-kept:]
             self._audio = self._audio[samples:]
             self._origin += samples
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,8 +129,8 @@ class DecodeLog(WhisperRecogniser):
                                        min_speech_ms=min_speech_ms)
 
     def decode(self, audio: np.ndarray, prompt: str = "",
-               options: DecodeOptions | None = None) -> Decoded:
-        decoded = self._real.decode(audio, prompt, options)
+               options: DecodeOptions | None = None, prefix: Sequence[str] = ()) -> Decoded:
+        decoded = self._real.decode(audio, prompt, options, prefix)
         self.decodes.append(Decode(audio.size / 16_000, prompt, decoded.words))
         return decoded
 
@@ -330,7 +330,7 @@ async def test_a_damaged_model_is_refused_and_nothing_is_loaded(
 
 class FailingRecogniser(DecodeLog):
     def decode(self, audio: np.ndarray, prompt: str = "",
-               options: DecodeOptions | None = None) -> Decoded:
+               options: DecodeOptions | None = None, prefix: Sequence[str] = ()) -> Decoded:
         raise RuntimeError("CTranslate2 ran out of memory")
 
 
@@ -359,10 +359,10 @@ class StuckRecogniser(FailingRecogniser):
         self.go_on = threading.Event()
 
     def decode(self, audio: np.ndarray, prompt: str = "",
-               options: DecodeOptions | None = None) -> Decoded:
+               options: DecodeOptions | None = None, prefix: Sequence[str] = ()) -> Decoded:
         self.entered.set()
         self.go_on.wait(30)
-        return self._real.decode(audio, prompt, options)
+        return self._real.decode(audio, prompt, options, prefix)
 
 
 @pytest.fixture

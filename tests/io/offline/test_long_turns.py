@@ -8,6 +8,8 @@ real decodes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -33,8 +35,8 @@ class Unpunctuated(WhisperRecogniser):
                                        min_speech_ms=min_speech_ms)
 
     def decode(self, audio: np.ndarray, prompt: str = "",
-               options: DecodeOptions | None = None) -> Decoded:
-        decoded = self._real.decode(audio, prompt, options)
+               options: DecodeOptions | None = None, prefix: Sequence[str] = ()) -> Decoded:
+        decoded = self._real.decode(audio, prompt, options, prefix)
         words = [TimedWord(w.text.rstrip(".,;:?!"), w.start_ms, w.end_ms, w.confidence)
                  for w in decoded.words]
         return Decoded([w for w in words if w.text], decoded.language,

@@ -51,3 +51,25 @@ def test_no_word_is_lost_where_a_turn_hands_over(finals: list[Turn]) -> None:
         assert opening in said, said
     fixture = load_fixture("austen")
     assert word_error_rate([fixture.reference], [" ".join(t.transcript for t in finals)]) <= 0.1
+
+
+def test_a_turn_after_a_pause_hears_the_speech_before_it(finals: list[Turn]) -> None:
+    """"He was not an ill-disposed young man." begins half a second after the sentence before
+    it ended, so without context its decodes hear it alone, and tiny.en wrote "old-sposed"
+    (and again in "... is to be ill-disposed.") in every fixed-piece replay (250, 400 and
+    500 ms pieces). With the last 3 s of final speech before the turn heard again, its words
+    as the decoder's prefix (``TurnRules.context_ms``), as a one-shot decode hears them, both
+    read right."""
+    said = [normalise(w) for t in finals for w in t.transcript.split()]
+    assert said.count("illdisposed") == 2, [t.transcript for t in finals]
+    assert "oldsposed" not in said
+
+
+def test_no_turn_is_made_of_the_lead_alone(finals: list[Turn]) -> None:
+    """After "... is to be ill-disposed." (a turn cut at its sentence end) the reader pauses:
+    the next turn's buffer held only the lead, the end of that sentence heard again, and
+    Whisper wrote "Just." for the end of "-disposed", a turn of its own (measured with 250 ms
+    pieces). Every word of the finals is one the reader said."""
+    said = {normalise(w) for w in load_fixture("austen").reference.split()}
+    written = [normalise(w) for t in finals for w in t.transcript.split()]
+    assert [w for w in written if w not in said] == [], [t.transcript for t in finals]
