@@ -57,7 +57,7 @@ def unreachable(exc: BaseException, host: str, secrets: tuple[str, ...] = ()
             f"The address {host} could not be looked up: this computer seems to be offline, "
             "or its name service (DNS) is not answering.",
             remedy=_OFFLINE, detail=detail)
-    if isinstance(cause, TimeoutError | socket.timeout):
+    if isinstance(cause, TimeoutError):  # socket.timeout is the same class
         return ConnectionFailedError(
             f"{host} did not answer in time.", remedy=_OFFLINE, detail=detail)
     if _refused(cause):
