@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -104,15 +103,11 @@ class PulseSourceWatch:
     def close(self) -> None:
         """End the watch (within ~1 s at worst, normally milliseconds). Blocks: call it from a
         worker thread. Safe to call twice."""
+        from app.io.devices.pulse import stop_event_listen  # with pulsectl, as connect's import
+
         self._stop.set()
-        deadline = time.monotonic() + _STOP_TIMEOUT_S
-        # event_listen_stop is lost if it lands between two event_listen calls (pulsectl
-        # resets the flag on entry), so repeat it until the thread has really left the loop.
-        while self.thread.is_alive() and time.monotonic() < deadline:
-            with self._pulse_lock:
-                if not self._closed:
-                    self._pulse.event_listen_stop()
-            self.thread.join(0.02)
+        stop_event_listen(self.thread, self._pulse, self._pulse_lock, lambda: self._closed,
+                          _STOP_TIMEOUT_S)
         if self.thread.is_alive():
             log.warning("the watch on source %s did not stop within %.1f s", self.name,
                         _STOP_TIMEOUT_S)

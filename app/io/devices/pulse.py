@@ -43,6 +43,20 @@ SETTLE_MAX_ROUNDS: Final = 20  # never defer a notification by more than ~1 s of
 STOP_TIMEOUT_S: Final = 1.0
 WATCHER_THREAD_NAME: Final = "pulse-device-watcher"
 
+
+def stop_event_listen(thread: threading.Thread, pulse: Any, lock: threading.Lock,
+                      closed: Callable[[], bool], timeout: float) -> None:
+    """Wake ``thread``, blocked in pulsectl's ``event_listen`` on ``pulse``, until it has left
+    the loop or ``timeout`` has passed. ``event_listen_stop`` is lost if it lands between two
+    ``event_listen`` calls (pulsectl resets the flag on entry), so it is repeated; ``lock``
+    and ``closed`` keep it off a connection the thread has already closed."""
+    deadline = time.monotonic() + timeout
+    while thread.is_alive() and time.monotonic() < deadline:
+        with lock:
+            if not closed():
+                pulse.event_listen_stop()
+        thread.join(0.02)
+
 _PA_INVALID_INDEX: Final = 0xFFFFFFFF
 
 
@@ -260,12 +274,6 @@ class _SourceWatcher(WatcherThread):
     def stop(self, timeout: float) -> None:
         if self._stopping_from_own_thread() or self.thread is None:
             return  # from on_change: the loop sees _stop as soon as the callback returns
-        deadline = time.monotonic() + timeout
-        # event_listen_stop is lost if it lands between two event_listen calls (pulsectl resets
-        # the flag on entry), so repeat it until the thread has really left the loop.
-        while self.thread.is_alive() and time.monotonic() < deadline:
-            with self._pulse_lock:
-                if not self._closed:
-                    self._pulse.event_listen_stop()
-            self.thread.join(0.02)
+        stop_event_listen(self.thread, self._pulse, self._pulse_lock, lambda: self._closed,
+                          timeout)
         self._warn_if_alive(timeout)
