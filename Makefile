@@ -56,5 +56,5 @@ selftest: setup
 # `make bench ARGS=--smoke` runs the short versions; ARGS="--only launch,soak" picks some.
 .PHONY: bench
 bench: setup-test
-	$(VENV)/bin/pip install -q -c requirements/constraints.txt -e ".[dev,bench]"
+	$(VENV)/bin/pip install -q -c requirements/constraints.txt -e ".[dev,bench,package]"
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks.run_all $(ARGS)

@@ -1,8 +1,12 @@
 """Size of the one-folder bundle and what takes the space, before and after the cuts.
 
-Run: ``.venv/bin/python -m benchmarks.bench_bundle [--bundle DIR] [--before DIR] [--no-save]``
-(build the bundle first with ``make package``: this measures, it never builds, as a build takes
-minutes of both cores).
+Run: ``.venv/bin/python -m benchmarks.bench_bundle [--bundle DIR] [--before DIR] [--no-build]
+[--no-save]``, or ``make bench`` with the others. ``dist/live-transcriber`` is (re)built first
+when it is missing or older than a file it is built from (the app, its resources, the packaging
+folder, pyproject.toml), as ``make package`` builds it (PyInstaller, about a minute of both
+cores), so the figures always describe the code checked out; ``--no-build`` only measures. The
+bundle's ``--self-test`` then runs (from a clean folder, as a user's install would), since a
+cut that removed something the app needs must show up here, not only in the size.
 
 Each file of ``dist/live-transcriber`` is counted once, by its size (``du -b``), under the part
 of the app it belongs to: CTranslate2 is ``ctranslate2/`` and the libraries its wheel vendors
@@ -18,6 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -25,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = ROOT / "dist" / "live-transcriber"
+# What the bundle is built from: a change to any of these makes dist/ stale.
+SOURCES = ("app", "resources", "packaging", "pyproject.toml")
 RESULTS = Path(__file__).resolve().parent / "results"
 MIB = 2**20
 
@@ -94,16 +103,71 @@ def biggest_files(bundle: Path, count: int = 12) -> list[tuple[str, float]]:
     return [(name, round(size / MIB, 1)) for size, name in sorted(files, reverse=True)[:count]]
 
 
-def run(smoke: bool, bundle: Path = BUNDLE, before: Path | None = None) -> dict[str, object]:
-    """The table: one row per part, MiB before and after; the headline is the total after."""
+def stale(bundle: Path, root: Path = ROOT) -> str | None:
+    """Why ``bundle`` must be built again (it is missing, or a source file is newer than its
+    executable), or None when it is up to date."""
+    executable = bundle / "live-transcriber"
+    if not executable.is_file():
+        return "there is no bundle yet"
+    built = executable.stat().st_mtime
+    for name in SOURCES:
+        top = root / name
+        for path in (top.rglob("*") if top.is_dir() else [top]):
+            if path.is_file() and "__pycache__" not in path.parts and path.stat().st_mtime > built:
+                return f"{path.relative_to(root)} changed after the bundle was built"
+    return None
+
+
+def build(notes: list[str]) -> None:
+    """Build dist/live-transcriber as ``make package`` does (tests/packaging/bundle.py)."""
+    from tests.packaging.bundle import build_bundle, pyinstaller_available
+
+    if not pyinstaller_available():
+        raise RuntimeError("PyInstaller is not installed: pip install -e '.[package]' "
+                           "(make bench installs it)")
+    built = build_bundle(ROOT)
+    notes.append(f"built {built.folder.relative_to(ROOT)} with PyInstaller in "
+                 f"{built.build_seconds:.0f} s")
+
+
+def self_test(bundle: Path) -> tuple[bool, str]:
+    """The bundle's ``--self-test`` from an empty folder, in this session (its display, sound
+    server and keyring) but with no source tree or venv on its path: whether it passed, and
+    its report's last lines."""
+    with tempfile.TemporaryDirectory(prefix="bench-bundle-") as folder:
+        env = {name: value for name, value in os.environ.items()
+               if name not in ("PYTHONPATH", "VIRTUAL_ENV", "PATH")}
+        env["PATH"] = os.pathsep.join(
+            p for p in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+            if p and not Path(p).resolve().is_relative_to(ROOT))
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        done = subprocess.run([str(bundle / "live-transcriber"), "--self-test"], cwd=folder,
+                              env=env, capture_output=True, text=True, timeout=300,
+                              check=False)
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    return done.returncode == 0, " | ".join(lines[-12:])
+
+
+def run(smoke: bool, bundle: Path = BUNDLE, before: Path | None = None,
+        build_stale: bool | None = None) -> dict[str, object]:
+    """The table: one row per part, MiB before and after; the headline is the total after.
+    ``build_stale`` (default: only for dist/live-transcriber) builds the bundle first when
+    ``stale`` says so."""
     result: dict[str, object] = {"name": "bundle", "rows": [], "headline": {}, "notes": []}
     if smoke:
-        result["notes"] = ["smoke run: the bundle is not measured (make package builds it, "
-                           "then run this benchmark without --smoke)"]
+        result["notes"] = ["smoke run: the bundle is not built or measured (run this "
+                           "benchmark without --smoke, or make package)"]
         return result
-    if not (bundle / "live-transcriber").is_file():
+    notes: list[str] = []
+    reason = stale(bundle)
+    if reason is not None and (bundle == BUNDLE if build_stale is None else build_stale):
+        notes.append(f"building: {reason}")
+        build(notes)
+    elif reason is not None and not (bundle / "live-transcriber").is_file():
         result["notes"] = [f"no bundle at {bundle}: build it with `make package` first"]
         return result
+    elif reason is not None:
+        notes.append(f"measured as it is, though {reason}")
     after = {part: size / MIB for part, size in breakdown(bundle).items()}
     earlier = ({part: size / MIB for part, size in breakdown(before).items()}
                if before is not None else dict(BEFORE))
@@ -111,12 +175,18 @@ def run(smoke: bool, bundle: Path = BUNDLE, before: Path | None = None) -> dict[
     result["rows"] = [{"part": part, "mib_before": round(earlier.get(part, 0.0), 1),
                        "mib_after": round(after.get(part, 0.0), 1)} for part in order]
     total, total_before = sum(after.values()), sum(earlier.values())
+    passed, report = self_test(bundle)
     result["headline"] = {"total_mib": round(total, 1),
                           "total_mib_before": round(total_before, 1),
-                          "saved_percent": round(100 * (1 - total / total_before), 1)}
+                          "saved_percent": round(100 * (1 - total / total_before), 1),
+                          "self_test_passed": int(passed)}
+    result["plots"] = [{"x": "part", "y": ["mib_before", "mib_after"], "kind": "bar",
+                        "title": "One-folder bundle by part", "ylabel": "MiB"}]
     source = f"the bundle at {before}" if before is not None else "main at 4e94393"
-    result["notes"] = [f"measured {bundle}; before: {source}",
-                       f"biggest files after: {biggest_files(bundle)}"]
+    shown = bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle
+    result["notes"] = [*notes, f"measured {shown}; before: {source}",
+                       f"biggest files after: {biggest_files(bundle)}",
+                       f"--self-test {'passed' if passed else 'FAILED'}: {report}"]
     return result
 
 
@@ -141,9 +211,11 @@ def main() -> None:
     parser.add_argument("--bundle", type=Path, default=BUNDLE, help="the bundle to measure")
     parser.add_argument("--before", type=Path, help="a bundle to compare with (else BEFORE)")
     parser.add_argument("--smoke", action="store_true", help="CI: measure nothing")
+    parser.add_argument("--no-build", action="store_true",
+                        help="measure the bundle as it is, even when it is missing or stale")
     parser.add_argument("--no-save", action="store_true", help="print only (make package)")
     args = parser.parse_args()
-    result = run(args.smoke, args.bundle, args.before)
+    result = run(args.smoke, args.bundle, args.before, build_stale=False if args.no_build else None)
     print_table(result)
     if result["rows"] and not args.no_save:
         RESULTS.mkdir(exist_ok=True)

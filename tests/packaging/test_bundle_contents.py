@@ -135,3 +135,28 @@ def test_bundle_benchmark_smoke_and_missing_bundle_give_a_note_and_no_table(
     assert smoke["notes"] and "smoke" in str(smoke["notes"])
     missing = run(smoke=False, bundle=tmp_path / "dist" / "live-transcriber")
     assert missing["rows"] == [] and "make package" in str(missing["notes"])
+
+
+def test_bundle_benchmark_rebuilds_only_a_bundle_older_than_its_sources(tmp_path: Path) -> None:
+    import os
+
+    from benchmarks.bench_bundle import stale
+
+    root, bundle = tmp_path / "repo", tmp_path / "repo" / "dist" / "live-transcriber"
+    (root / "app" / "__pycache__").mkdir(parents=True)
+    (root / "packaging").mkdir()
+    source, spec = root / "app" / "main.py", root / "packaging" / "live-transcriber.spec"
+    cache = root / "app" / "__pycache__" / "main.cpython-311.pyc"
+    for path in (source, spec, cache, root / "pyproject.toml"):
+        path.write_text("x")
+        os.utime(path, (1000, 1000))
+    assert stale(bundle, root) == "there is no bundle yet"
+    bundle.mkdir(parents=True)
+    (bundle / "live-transcriber").write_text("binary")
+    os.utime(bundle / "live-transcriber", (2000, 2000))
+    assert stale(bundle, root) is None
+    os.utime(cache, (3000, 3000))  # compiled caches are not sources
+    assert stale(bundle, root) is None
+    os.utime(spec, (3000, 3000))
+    assert stale(bundle, root) == ("packaging/live-transcriber.spec changed after the bundle "
+                                   "was built")
