@@ -40,10 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check-mic", action="store_true", help="record a few seconds, report")
     p.add_argument("--seconds", type=float, default=5.0, help="with --check-mic: how long")
     p.add_argument("--save-wav", type=Path, help="with --check-mic: keep the recording")
-    p.add_argument("--engine", choices=["cloud", "offline"],
-                   help="speech engine (default: the one chosen in Settings; Automatic, "
-                   "unless changed: the cloud with a key, going offline when the cloud "
-                   "cannot be reached or keep up; offline without a key)")
+    p.add_argument("--engine", choices=[choice.value for choice in EngineChoice],
+                   help="speech engine (default: the one chosen in Settings, which is auto "
+                   "unless changed). auto: the cloud with a key, going offline when the "
+                   "cloud cannot be reached or keep up; offline without a key")
     p.add_argument("--recover", action="store_true",
                    help="print the newest recording that did not end cleanly (after a crash)")
     p.add_argument("--format", choices=[f.value for f in Format], default="txt",

@@ -372,16 +372,42 @@ def test_headless_file_in_the_cloud_with_a_bad_key_exits_1_and_keeps_nothing(
     assert not transcripts.exists() or not any(transcripts.iterdir())
 
 
+def save_engine(tmp_path: Path, engine: str) -> None:
+    """The engine chosen in Settings, as the Settings dialog stores it (app/ui/preferences.py)."""
+    ini = tmp_path / "config" / "live-transcriber" / "live-transcriber.ini"
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text(f"[service]\nengine={engine}\n")
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_headless_file_uses_the_engine_saved_in_settings(tmp_path: Path) -> None:
+    """Settings say Cloud: an unreachable cloud is an error, not a silent switch to offline."""
+    save_engine(tmp_path, "cloud")
+    done = run_app("--headless", "--file", str(HELLO),
+                   env=prerecorded_env(tmp_path, closed_port_url()), timeout=120)
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "Nothing accepted the connection" in errors[0], done.stderr
+    assert done.stderr.startswith("engine: cloud"), done.stderr
+    assert "transcribed on this computer" not in done.stderr and not done.stdout
+
+
+@pytest.mark.parametrize("saved, flags", [(None, ()), ("cloud", ("--engine", "auto"))],
+                         ids=["automatic-by-default", "engine-auto-over-a-saved-cloud"])
 def test_headless_file_automatic_falls_back_to_offline_when_the_cloud_is_unreachable(
-        tmp_path: Path) -> None:
+        tmp_path: Path, saved: str | None, flags: tuple[str, ...]) -> None:
     from tests.support.speech import load_fixture, word_error_rate
 
     library = load_fixture("library")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    done = run_app("--headless", "--file", str(library.wav),
-                   env=prerecorded_env(tmp_path, closed), timeout=120)
+    if saved is not None:
+        save_engine(tmp_path, saved)
+    done = run_app("--headless", *flags, "--file", str(library.wav),
+                   env=prerecorded_env(tmp_path, closed_port_url()), timeout=120)
     assert done.returncode == 0, done.stderr
     assert ("notice: AssemblyAI could not be reached, so library.wav is transcribed on this "
             "computer.") in done.stderr.splitlines()
