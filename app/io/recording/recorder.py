@@ -124,6 +124,7 @@ class Recorder(StopPhase):
         self._error: LiveTranscriberError | None = None
         self.state = RecorderState.IDLE
         self.reconnects = 0
+        self._taking_over = False  # the next session is the fallback engine's first
         self._lost_told_at: float | None = None
 
     @property
@@ -202,6 +203,7 @@ class Recorder(StopPhase):
                 planner = ReconnectPlanner(self._options.reconnect)
                 planner.begin(time.monotonic())
                 self._notice(NoticeKind.FALLBACK, policy.fallback_text(error))
+                self._taking_over = True
                 continue
             self._notice(NoticeKind.RECONNECTING,
                          f"{error.message} Reconnecting in {plan.delay_s:.0f} s… "
@@ -228,12 +230,16 @@ class Recorder(StopPhase):
         if stop.is_set():
             return
         offset_ms = self._feeder.attach(engine)
-        if planner.in_outage:
+        if self._taking_over:  # not a reconnection: the cloud is not back
+            self._notice(NoticeKind.RECONNECTED,
+                         policy.took_over_text(self._feeder.behind_ms / 1000))
+        elif planner.in_outage:
             self.reconnects += 1
             outage = planner.outage_s(time.monotonic())
             self._notice(NoticeKind.RECONNECTED,
                          f"Reconnected after {outage:.1f} s; catching up "
                          f"{self._feeder.behind_ms / 1000:.1f} s of audio.")
+        self._taking_over = False
         planner.end()
         self._set_state(RecorderState.RECORDING)
         self._begin_segment(offset_ms)
@@ -360,6 +366,7 @@ class Recorder(StopPhase):
         self._feeder = self._new_feeder()
         self._lost_told_at = None
         self.reconnects = 0
+        self._taking_over = False
 
     def _new_feeder(self) -> AudioFeeder:
         o = self._options

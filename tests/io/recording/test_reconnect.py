@@ -200,6 +200,9 @@ async def test_automatic_falls_back_and_the_outage_words_are_transcribed(coded_w
     assert NoticeKind.FALLBACK in kinds and kinds[-1] is NoticeKind.RECONNECTED
     assert "offline engine" in next(n.text for n in listener.notices
                                     if n.kind is NoticeKind.FALLBACK)
+    # The offline engine taking over is no reconnection to the cloud: never said as one.
+    assert listener.notices[-1].text.startswith("The offline engine has taken over")
+    assert recorder.reconnects == 0
 
 
 async def test_automatic_goes_offline_at_once_when_the_cloud_is_down_at_start(

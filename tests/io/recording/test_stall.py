@@ -91,3 +91,4 @@ async def test_automatic_goes_offline_mid_sentence_when_the_link_goes_silent(
     assert first.kind is NoticeKind.RECONNECTING and "stopped answering" in first.text
     assert NoticeKind.FALLBACK in {n.kind for n in listener.notices}
     assert last.kind is NoticeKind.RECONNECTED and "catching up" in last.text
+    assert last.text.startswith("The offline engine has taken over"), last.text
