@@ -74,6 +74,20 @@ _UPLINK_WINDOW = 4  # polls: the link's pace is judged over the last three inter
 AutosaveFactory = Callable[[datetime, Callable[[ExportError], None]], TranscriptAutosave]
 
 
+def open_autosave(factory: AutosaveFactory | None,
+                  report: Callable[[ExportError], None]) -> TranscriptAutosave | None:
+    """A new recording's autosave (None without a factory). It reports trouble from its worker
+    thread; ``report`` is called on the running loop, where the recording's listener lives."""
+    if factory is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def from_worker(error: ExportError) -> None:
+        loop.call_soon_threadsafe(report, error)
+
+    return factory(datetime.now(), from_worker)
+
+
 @dataclass(frozen=True)
 class RecorderOptions:
     reconnect: ReconnectSettings = ReconnectSettings()
@@ -383,16 +397,7 @@ class Recorder(StopPhase):
             self._feeder.lost_ms, self._options.max_held_ms))
 
     def _open_autosave(self) -> None:
-        self._autosave = None
-        if self._autosave_factory is None:
-            return
-        loop = asyncio.get_running_loop()
-
-        def from_worker(error: ExportError) -> None:
-            # The autosave reports from its worker thread; the listener lives on this loop.
-            loop.call_soon_threadsafe(self._report, error)
-
-        self._autosave = self._autosave_factory(datetime.now(), from_worker)
+        self._autosave = open_autosave(self._autosave_factory, self._report)
 
     def _set_state(self, state: RecorderState) -> None:
         if state is not self.state:

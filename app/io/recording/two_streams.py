@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import os
-from datetime import datetime
 
 from app.core.audio import FRAME_MS
 from app.core.errors import ExportError, LiveTranscriberError
@@ -55,7 +54,12 @@ from app.core.speakers import (
 )
 from app.core.transcript import TranscriptChange, TranscriptModel
 from app.io.recording.autosave import TranscriptAutosave
-from app.io.recording.recorder import AutosaveFactory, Recorder, RecorderOptions
+from app.io.recording.recorder import (
+    AutosaveFactory,
+    Recorder,
+    RecorderOptions,
+    open_autosave,
+)
 
 log = logging.getLogger(__name__)
 
@@ -302,13 +306,5 @@ class VoicesRecorder:
             log.info("further error after the first: %s", type(error).__name__)
 
     def _open_autosave(self) -> None:
-        self._autosave = None
-        if self._autosave_factory is None:
-            return
-        loop = asyncio.get_running_loop()
-
-        def from_worker(error: ExportError) -> None:
-            loop.call_soon_threadsafe(self.report, error)
-
-        self._autosave = self._autosave_factory(datetime.now(), from_worker)
+        self._autosave = open_autosave(self._autosave_factory, self.report)
 
