@@ -3,11 +3,17 @@
 Quitting while recording stops capture, terminates the session (the last words still arrive),
 closes the autosave and only then lets the window go. Under qasync, ``aboutToQuit`` fires after
 the loop has stopped, so the close is intercepted instead (see shared/CI-RECIPES.md).
+
+The signals that ask a program to end (SIGTERM at log-out or from ``kill``, SIGINT from Ctrl+C
+in the terminal it was started from, SIGHUP when that terminal closes) quit the same way as the
+window's close button, instead of ending the process mid-sentence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
@@ -22,6 +28,11 @@ from app.ui.main_window import MainWindow
 from app.ui.preferences import Preferences, settings_store
 from app.ui.services import Services
 from app.ui.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+# The signals that ask a program to end; each closes the window as its close button would.
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def resources_folder() -> Path:
@@ -67,11 +78,23 @@ async def run_window(window: MainWindow) -> None:
     """Show ``window``; return once it was asked to close and everything has shut down."""
     closing = asyncio.Event()
     window.close_requested.connect(closing.set)
-    window.show()
-    await window.controller.initialize()
-    window.controller.spawn(window.recovery.check())  # the disk is read off the UI thread
-    await closing.wait()
-    await window.controller.shutdown()
+    loop = asyncio.get_running_loop()
+
+    def asked_to_end(signum: signal.Signals) -> None:
+        log.info("%s received: closing the window", signum.name)
+        closing.set()
+
+    for signum in QUIT_SIGNALS:
+        loop.add_signal_handler(signum, asked_to_end, signum)
+    try:
+        window.show()
+        await window.controller.initialize()
+        window.controller.spawn(window.recovery.check())  # the disk is read off the UI thread
+        await closing.wait()
+        await window.controller.shutdown()
+    finally:
+        for signum in QUIT_SIGNALS:
+            loop.remove_signal_handler(signum)
     window.allow_close()
     window.close()
 
