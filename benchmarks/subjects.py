@@ -53,6 +53,9 @@ def subjects(url: str, wav: Path, data_dir: Path) -> list[Subject]:
     return [
         Subject("app file", (*app, "--wav", str(wav)), env=app_env),
         Subject("app mic", app, mic=True, env=app_env),
+        # The window (offscreen: Qt paints into memory, no compositor), recording the same mic.
+        Subject("app window mic", ("-m", "benchmarks.window_subject", "--engine", "cloud"),
+                mic=True, env=app_env),
         Subject("SDK file", ("-m", "benchmarks.sdk_client", *client, "--file", str(wav))),
         Subject("SDK mic", ("-m", "benchmarks.sdk_client", *client, "--mic"), mic=True),
         Subject("original port file",
