@@ -362,14 +362,6 @@ def fallback_text(error: LiveTranscriberError) -> str:
             "meanwhile is lost.")
 
 
-def took_over_text(behind_s: float) -> str:
-    """Said once the offline engine has started after a fallback (Automatic), in place of
-    "Reconnected": the cloud is not back, and the audio held meanwhile is being transcribed."""
-    if behind_s < 0.1:
-        return "The offline engine has taken over."
-    return f"The offline engine has taken over and is catching up {behind_s:.1f} s of audio."
-
-
 def audio_lost_text(lost_ms: int, max_held_ms: int) -> str:
     """Audio the recording could not keep for any engine (a link too slow or down for longer
     than the held audio lasts): said when it happens and again at Stop."""

@@ -314,15 +314,6 @@ def test_the_fallback_says_why_in_one_plain_sentence() -> None:
                            "Continuing on this computer")
 
 
-@pytest.mark.parametrize("behind_s, text", [
-    (6.44, "The offline engine has taken over and is catching up 6.4 s of audio."),
-    (0.04, "The offline engine has taken over."),
-])
-def test_the_offline_engine_taking_over_is_not_called_a_reconnection(
-        behind_s: float, text: str) -> None:
-    assert policy.took_over_text(behind_s) == text
-
-
 def test_the_indicator_after_a_fallback_says_nothing_leaves_the_computer() -> None:
     from app.core.auth import AuthState
 

@@ -244,10 +244,9 @@ class Recorder(StopPhase):
         if stop.is_set():
             return
         offset_ms = self._feeder.attach(engine)
-        if self._taking_over:  # not a reconnection: the cloud is not back
-            self._notice(NoticeKind.RECONNECTED,
-                         policy.took_over_text(self._feeder.behind_ms / 1000))
-        elif planner.in_outage:
+        # The fallback engine's first session is no reconnection (the cloud is not back): the
+        # FALLBACK notice has said what happens, and it stays on the message bar with its reason.
+        if planner.in_outage and not self._taking_over:
             self.reconnects += 1
             outage = planner.outage_s(time.monotonic())
             self._notice(NoticeKind.RECONNECTED,

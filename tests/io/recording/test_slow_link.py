@@ -165,12 +165,10 @@ async def test_automatic_continues_offline_when_the_link_cannot_keep_up(
     assert error is None, error
     assert words_of(model) == coded_words(sentences)
     assert spare_sessions == 1 and len(sessions) == 1
-    fallback, took_over = told_while_recording
+    # Said once; no "Reconnected after 0.0 s" follows, as if the cloud were back.
+    [fallback] = told_while_recording
     assert fallback.kind is NoticeKind.FALLBACK, told_while_recording
     assert fallback.text.startswith("The connection to AssemblyAI is too slow to keep up: ")
     assert "offline engine" in fallback.text
-    # Not "Reconnected after 0.0 s", as if the cloud were back:
-    assert took_over.kind is NoticeKind.RECONNECTED
-    assert took_over.text.startswith("The offline engine has taken over and is catching up ")
     assert recorder.lost_ms == 0
     assert isinstance(sessions[0].error, SlowLinkError)
