@@ -1,8 +1,11 @@
 """Harder speech for the offline benchmark than the clean flite test sentences: long continuous
 speech with few pauses, hyphenated compounds and numbers, several voices (flite's, and
-espeak-ng's when it is installed: ``apt-get install espeak-ng``), and one recording of real
-human speech (``tests/fixtures/austen.wav``; where it comes from: ``make_fixtures.sh`` there).
-The synthetic clips are made on the fly into a cache folder; the texts are the references."""
+espeak-ng's when it is installed: ``apt-get install espeak-ng``), and two recordings of real
+human speech: a reading (``tests/fixtures/austen.wav``) and spontaneous speech at a meeting
+(``tests/fixtures/conversation.wav``, which has no transcription: its ``text`` is empty, and
+only its distance from a one-shot decode is measured); where they come from:
+``make_fixtures.sh`` there. The synthetic clips are made on the fly into a cache folder; the
+texts are the references."""
 
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ AUSTEN = (FIXTURES / "austen.txt").read_text().strip()
 @dataclass(frozen=True)
 class Clip:
     name: str
-    text: str
+    text: str  # the reference; "" when there is none (only compared with a one-shot decode)
     tool: str  # "flite", "espeak-ng", or "recording" (voice = a WAV in tests/fixtures)
     voice: str
 
@@ -55,6 +58,7 @@ CLIPS = (
     Clip("book-espeak", BOOK, "espeak-ng", "en-gb"),
     Clip("numbers-espeak", NUMBERS, "espeak-ng", "en-us"),
     Clip("austen-human", AUSTEN, "recording", "austen.wav"),
+    Clip("conversation-human", "", "recording", "conversation.wav"),  # no transcription
 )
 
 

@@ -42,3 +42,19 @@ def test_the_replay_gives_the_same_figures_on_every_run() -> None:
     (row,) = first["rows"]
     assert row["clip"] == "fixture-meeting" and row["piece_ms"] == 250 and row["finals"]
     assert first["total"]["errors_streamed_per_run"] <= 2, row["finals"]
+
+
+def test_the_distance_from_the_one_shot_needs_no_reference() -> None:
+    """``differs``: edit distance per one-shot word, so real speech with no transcription is
+    still measured; its WER is NaN, which the totals leave out and the table shows empty."""
+    import math
+
+    from benchmarks.bench_offline import _figure, _wer, differs
+
+    one_shot = "we had a long discussion about how easy we want to make it"
+    assert differs(one_shot, one_shot) == 0.0
+    streamed = "we had a long discussion about about how easy we want to make it"
+    assert differs(one_shot, streamed) == pytest.approx(1 / 13)  # one word twice
+    assert differs("", "") == 0.0
+    assert math.isnan(_wer("", one_shot)) and _figure(_wer("", one_shot)) is None
+    assert _wer("we had", "we have") == 0.5
