@@ -97,7 +97,14 @@ class LevelMeter(QProgressBar):
         if level != self.value():  # the throttle: assistive technology hears whole dB only
             # Description first: setValue notifies listeners, who should read the new words.
             self.setAccessibleDescription(describe(level))
-            self.setValue(level)
+            # QProgressBar.setValue paints at once (its own paint code would have noted what it
+            # painted; this paintEvent replaces it), on top of the paint every caller schedules
+            # with update(): with updates off it only stores the value, and one paint is left.
+            self.setUpdatesEnabled(False)
+            try:
+                self.setValue(level)
+            finally:
+                self.setUpdatesEnabled(True)
 
     # --- Qt overrides ----------------------------------------------------------------------
 

@@ -146,3 +146,30 @@ def test_the_peak_tick_is_painted_where_the_peak_is(meter: LevelMeter) -> None:
     row = image.height() // 2
     columns = [x for x in range(image.width()) if image.pixelColor(x, row) == tick]
     assert columns and all(abs(x - image.width() / 2) <= 3 for x in columns)
+
+
+def test_each_new_level_is_painted_once(meter: LevelMeter, qtbot: QtBot) -> None:
+    """QProgressBar.setValue repaints at once, and set_level schedules a paint as well: the
+    meter must not be painted twice for one level (it is fed ten times a second while the
+    window records, and each paint costs CPU the whole time)."""
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.paints += 1
+            return False
+
+    meter.show()
+    qtbot.waitExposed(meter)
+    counter = PaintCounter()
+    meter.installEventFilter(counter)
+    levels = [(-40.0 + 2 * i, -12.0 + (i % 3)) for i in range(20)]  # every whole dB differs
+    for rms, peak in levels:
+        meter.set_level(rms, peak)
+        QCoreApplication.processEvents()
+    meter.removeEventFilter(counter)
+    assert [meter.value()] == [round(levels[-1][0])]
+    assert counter.paints == len(levels)
