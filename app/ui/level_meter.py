@@ -7,14 +7,17 @@ The value is the RMS level in whole dB, so assistive technology hears about a ch
 the number it would read changes. The ``QProgressBar`` value API is an implementation detail:
 callers use :meth:`LevelMeter.set_level` and :meth:`LevelMeter.reset`.
 
-The peak hold decays per :meth:`LevelMeter.set_level` call instead of by a timer: levels
-arrive once per 50 ms audio frame (``shared/ARCHITECTURE.md``), so a call count is a clock,
-and a meter that is not fed (recording stopped) should freeze rather than animate.
+The peak hold decays in :meth:`LevelMeter.set_level`, by the time since the previous reading,
+not by a timer of its own: a meter that is not fed (recording stopped) freezes rather than
+animates, and it looks the same whether readings come every 100 ms (a microphone's hand-offs)
+or every 50 ms (two voices mixed). A gap longer than ``MAX_STEP_S`` between readings counts as
+that much, so the tick does not jump when readings resume.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
@@ -22,8 +25,9 @@ from PySide6.QtWidgets import QProgressBar, QSizePolicy, QWidget
 
 FLOOR_DBFS = -60.0
 CEILING_DBFS = 0.0
-PEAK_HOLD_CALLS = 10  # 0.5 s at 20 frames per second
-PEAK_FALL_DB_PER_CALL = 1.5  # 30 dB/s: the tick visibly falls, yet a syllable keeps it up
+PEAK_HOLD_S = 0.5
+PEAK_FALL_DB_PER_S = 30.0  # the tick visibly falls, yet a syllable keeps it up
+MAX_STEP_S = 0.25
 
 # Saturated mid-tone colours read on light and dark bases alike. (upper bound dBFS, colour)
 ZONES: tuple[tuple[float, QColor], ...] = (
@@ -51,7 +55,8 @@ class LevelMeter(QProgressBar):
         super().__init__(parent)
         self._rms = FLOOR_DBFS
         self._peak = FLOOR_DBFS
-        self._hold = 0
+        self._hold_s = 0.0
+        self._last_at: float | None = None
         self.setObjectName("levelMeter")
         self.setAccessibleName("Input level")
         self.setRange(int(FLOOR_DBFS), int(CEILING_DBFS))
@@ -70,16 +75,20 @@ class LevelMeter(QProgressBar):
         """The peak shown: the held maximum, decaying towards the current peak."""
         return self._peak
 
-    def set_level(self, rms_dbfs: float, peak_dbfs: float) -> None:
+    def set_level(self, rms_dbfs: float, peak_dbfs: float, now: float | None = None) -> None:
+        """A new reading; ``now`` (seconds, monotonic) is when it came, the clock by default."""
+        now = time.monotonic() if now is None else now
+        step = 0.0 if self._last_at is None else min(max(now - self._last_at, 0.0), MAX_STEP_S)
+        self._last_at = now
         rms = _clamp(rms_dbfs)
         peak = max(_clamp(peak_dbfs), rms)  # a peak below the RMS is a caller's rounding
         held = self._peak
         if peak >= held:
-            held, self._hold = peak, PEAK_HOLD_CALLS
-        elif self._hold > 0:
-            self._hold -= 1
+            held, self._hold_s = peak, PEAK_HOLD_S
         else:
-            held = max(peak, held - PEAK_FALL_DB_PER_CALL)
+            falling_s = max(0.0, step - self._hold_s)  # the part of the step past the hold
+            self._hold_s = max(0.0, self._hold_s - step)
+            held = max(peak, held - PEAK_FALL_DB_PER_S * falling_s)
         if (rms, held) == (self._rms, self._peak):
             return
         self._rms, self._peak = rms, held
@@ -88,7 +97,8 @@ class LevelMeter(QProgressBar):
 
     def reset(self) -> None:
         self._rms = self._peak = FLOOR_DBFS
-        self._hold = 0
+        self._hold_s = 0.0
+        self._last_at = None
         self._show_value()
         self.update()
 

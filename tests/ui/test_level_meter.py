@@ -12,8 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.level_meter import (
     FLOOR_DBFS,
-    PEAK_FALL_DB_PER_CALL,
-    PEAK_HOLD_CALLS,
+    MAX_STEP_S,
+    PEAK_FALL_DB_PER_S,
+    PEAK_HOLD_S,
     ZONES,
     LevelMeter,
     describe,
@@ -63,22 +64,37 @@ def test_levels_are_clamped(meter: LevelMeter, rms: float, peak: float,
     assert (meter.rms_dbfs, meter.peak_dbfs) == expected
 
 
-def test_peak_holds_then_falls_smoothly_to_the_current_peak(meter: LevelMeter) -> None:
-    meter.set_level(-30.0, -6.0)
-    for _ in range(PEAK_HOLD_CALLS):
-        meter.set_level(-40.0, -35.0)
+@pytest.mark.parametrize("cadence_s", [0.1, 0.05], ids=["microphone", "two-voices-mixed"])
+def test_peak_holds_then_falls_smoothly_to_the_current_peak(meter: LevelMeter,
+                                                            cadence_s: float) -> None:
+    """The same hold and fall on the clock whatever the readings' cadence."""
+    clock = iter(i * cadence_s for i in range(1000))
+    meter.set_level(-30.0, -6.0, next(clock))
+    for _ in range(round(PEAK_HOLD_S / cadence_s)):
+        meter.set_level(-40.0, -35.0, next(clock))
     assert meter.peak_dbfs == -6.0
-    meter.set_level(-40.0, -35.0)
-    assert meter.peak_dbfs == -6.0 - PEAK_FALL_DB_PER_CALL
+    meter.set_level(-40.0, -35.0, next(clock))
+    assert meter.peak_dbfs == pytest.approx(-6.0 - PEAK_FALL_DB_PER_S * cadence_s)
     seen = [meter.peak_dbfs]
-    for _ in range(40):
-        meter.set_level(-40.0, -35.0)
+    for _ in range(round(2.0 / cadence_s)):
+        meter.set_level(-40.0, -35.0, next(clock))
         seen.append(meter.peak_dbfs)
     steps = [a - b for a, b in zip(seen, seen[1:], strict=False)]
-    assert all(0 <= step <= PEAK_FALL_DB_PER_CALL for step in steps)
-    assert seen[-1] == -35.0
-    meter.set_level(-20.0, -3.0)  # a new, higher peak is taken at once
+    assert all(0 <= step <= PEAK_FALL_DB_PER_S * cadence_s + 1e-9 for step in steps)
+    # 29 dB to fall at 30 dB/s: it reaches the current peak after about 1 s, either cadence.
+    reached = next(i for i, value in enumerate(seen) if value == -35.0)
+    assert reached * cadence_s == pytest.approx(29 / PEAK_FALL_DB_PER_S - cadence_s, abs=0.06)
+    meter.set_level(-20.0, -3.0, next(clock))  # a new, higher peak is taken at once
     assert meter.peak_dbfs == -3.0
+
+
+def test_a_pause_in_the_readings_freezes_the_tick(meter: LevelMeter) -> None:
+    """No readings (recording stopped, or a stall): nothing moves; when they resume, the gap
+    counts as MAX_STEP_S at most, so the tick does not drop to the floor at once."""
+    meter.set_level(-30.0, -6.0, 100.0)
+    meter.set_level(-40.0, -35.0, 160.0)  # a minute later
+    assert meter.peak_dbfs == -6.0  # still in the hold: the gap counted as MAX_STEP_S
+    assert MAX_STEP_S < PEAK_HOLD_S
 
 
 def test_reset_returns_to_silence(meter: LevelMeter) -> None:
