@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -25,13 +26,36 @@ def _report(line: str) -> None:
     sys.stdout.flush()
 
 
-def main() -> int:
-    from PySide6.QtCore import QEvent, QObject
-
+def run_app(after_initialize: Callable[[Any], None],
+            before_show: Callable[[Any], None] | None = None) -> int:
+    """``app.main.main`` on this process's arguments, unchanged except that
+    ``app.ui.app_window.run_window`` calls ``before_show(window)`` first and
+    ``after_initialize(window)`` once ``controller.initialize()`` has returned (the key loaded,
+    the devices listed, the engine chosen). Shared with ``benchmarks/window_subject.py``."""
     import app.ui.app_window as app_window
     from app.main import main as app_main
 
     original = app_window.run_window
+
+    async def run_window(window: Any) -> None:
+        if before_show is not None:
+            before_show(window)
+        controller = window.controller
+        initialize = controller.initialize
+
+        async def initialize_then() -> None:
+            await initialize()
+            after_initialize(window)
+
+        controller.initialize = initialize_then
+        await original(window)
+
+    app_window.run_window = run_window
+    return app_main(sys.argv[1:])
+
+
+def main() -> int:
+    from PySide6.QtCore import QEvent, QObject
 
     class FirstPaint(QObject):
         def __init__(self) -> None:
@@ -47,24 +71,15 @@ def main() -> int:
                 return True
             return False
 
-    async def run_window(window: Any) -> None:
-        painted = FirstPaint()
-        window.installEventFilter(painted)
-        controller = window.controller
-        initialize = controller.initialize
+    painted = FirstPaint()
 
-        async def timed_initialize() -> None:
-            await initialize()
-            devices = window.device_picker.count()
-            _report(f"READY {time.monotonic():.6f} devices={devices} "
-                    f"engine={controller.engine_status.text!r}")
-            window.close()  # the person closes it: the app shuts down as usual
+    def ready(window: Any) -> None:
+        devices = window.device_picker.count()
+        _report(f"READY {time.monotonic():.6f} devices={devices} "
+                f"engine={window.controller.engine_status.text!r}")
+        window.close()  # the person closes it: the app shuts down as usual
 
-        controller.initialize = timed_initialize
-        await original(window)
-
-    app_window.run_window = run_window
-    return app_main(sys.argv[1:])
+    return run_app(ready, before_show=lambda window: window.installEventFilter(painted))
 
 
 if __name__ == "__main__":
