@@ -56,6 +56,7 @@ from app.core.session import SessionEvent, SessionState
 from app.io.cloud.reach import host_of, unreachable
 from app.io.cloud.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
 from app.io.cloud.uplink import UplinkProgress, bound_send_buffers
+from app.io.lazy_sleep import sleeps_of
 from app.io.lifecycle import EngineLifecycle
 
 log = logging.getLogger(__name__)
@@ -377,7 +378,8 @@ class StreamingSession(EngineLifecycle):
         """End the session when the service has answered nothing — no message, no pong — for
         ``silence_timeout``: the link is dead although the socket is open.
 
-        Silence is counted in ticks of ``ping_interval``, each worth at most two intervals, so
+        Silence is counted in ticks of ``ping_interval`` (:func:`app.io.lazy_sleep.lazy_sleep`:
+        they ride on the audio hand-offs), each worth at most two intervals, so
         a loop that was starved (a loaded machine: the answers are waiting unread in the
         socket) is not taken for a silent service. Pings go from their own task: on a dead
         link a ping can wait forever for room in the send buffer, and the count goes on.
@@ -397,18 +399,24 @@ class StreamingSession(EngineLifecycle):
         pinger: asyncio.Task[None] | None = None
         heard, silent_s, tick = self._heard, 0.0, loop.time()
         uplink = UplinkProgress(ws, window_s=2 * options.ping_interval, now=tick)
+        closed = asyncio.ensure_future(self._closed.wait())
+        sleeps = sleeps_of(loop)
+        ticked: asyncio.Future[None] | None = None
+        delay = options.ping_interval
         try:
-            while not self._closed.is_set():
+            while not closed.done():
                 if pinger is None or pinger.done():
                     pinger = asyncio.create_task(self._ping(ws), name="assemblyai-ping")
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(options.ping_interval):
-                        await self._closed.wait()
+                # A tick ends at an audio hand-off while audio is sent (no wake-up of its own,
+                # and the ping leaves beside the audio), a little early rather than late.
+                ticked = sleeps.sleep(delay)
+                await asyncio.wait((closed, ticked), return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():
                     return
                 now = loop.time()
                 step, tick = min(now - tick, 2 * options.ping_interval), now
                 if self._heard != heard:
-                    heard, silent_s = self._heard, 0.0
+                    heard, silent_s, delay = self._heard, 0.0, options.ping_interval
                     continue
                 silent_s += step
                 # A ping waits behind the audio already written (this session's own queue is
@@ -423,11 +431,17 @@ class StreamingSession(EngineLifecycle):
                         "it keeps happening."))
                     ws.transport.abort()  # a dead link: no closing handshake to wait for
                     return
+                # Ticks that end early must not postpone the verdict: the next one comes no
+                # later than the moment the silence reaches the limit.
+                delay = min(options.ping_interval, limit - silent_s)
         finally:
-            if pinger is not None and not pinger.done():
-                pinger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pinger
+            if ticked is not None:
+                ticked.cancel()
+            for task in (pinger, closed):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def _ping(self, ws: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
