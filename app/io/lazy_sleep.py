@@ -27,6 +27,12 @@ from app.core.audio import WAKE_MS
 SLACK_S = 1.5 * WAKE_MS / 1000
 
 
+def shortest(delay: float) -> float:
+    """The shortest a :func:`lazy_sleep` of ``delay`` can be: its window opens then."""
+    delay = max(0.0, delay)
+    return delay - min(SLACK_S, delay / 2)
+
+
 class _Sleeper:
     __slots__ = ("earliest", "future", "timer")
 
@@ -53,10 +59,9 @@ class LazySleeps:
         at most half of ``delay``). Cancelling it forgets the sleeper."""
         loop = self._loop
         now = loop.time()
-        delay = max(0.0, delay)
         future: asyncio.Future[None] = loop.create_future()
-        sleeper = _Sleeper(now + delay - min(SLACK_S, delay / 2), future,
-                           loop.call_at(now + delay, self._end, future))
+        sleeper = _Sleeper(now + shortest(delay), future,
+                           loop.call_at(now + max(0.0, delay), self._end, future))
         self._sleepers.append(sleeper)
         self._next = min(self._next, sleeper.earliest)
         future.add_done_callback(self._forget)

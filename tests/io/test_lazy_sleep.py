@@ -7,7 +7,7 @@ import asyncio
 
 from app.core.audio import FRAME_BYTES
 from app.io.audio.pump import AudioPump
-from app.io.lazy_sleep import SLACK_S, beat, lazy_sleep, sleeps_of
+from app.io.lazy_sleep import SLACK_S, beat, lazy_sleep, shortest, sleeps_of
 
 
 async def settled() -> None:
@@ -79,3 +79,9 @@ def _timers(loop: asyncio.AbstractEventLoop) -> list[asyncio.TimerHandle]:
     scheduled = getattr(loop, "_scheduled", None)  # asyncio's base loop keeps its timers here
     assert isinstance(scheduled, list), "this test needs asyncio's own event loop"
     return scheduled
+
+
+def test_the_shortest_a_sleep_can_be() -> None:
+    assert shortest(2.0) == 2.0 - SLACK_S  # a hand-off period and a half early at most
+    assert shortest(0.2) == 0.1  # never more than half the delay
+    assert shortest(-1.0) == 0.0
