@@ -12,6 +12,11 @@ stalled, nothing is recording), at ``delay`` exactly by its own timer. A check t
 runs later than with ``asyncio.sleep(delay)``; it may run up to ``SLACK_S`` sooner, and a
 check that measures time reads the clock (as all of them do) rather than counting sleeps.
 
+The wake-up is saved where a cancelled timer never fires: asyncio's own loops (the headless
+mode) drop it. qasync (the window) still delivers a cancelled timer's Qt event and only skips
+the callback, so there a check ends at a hand-off all the same but its timer still wakes the
+thread once, as before.
+
 Loop thread only (like the rest of asyncio); one set of sleepers per event loop.
 """
 
