@@ -9,8 +9,9 @@ into it by ``paplay``) and stream to the local emulator (its own process):
   (``app.wiring``: ``PyAudioCapture`` callback → ``AudioPump`` → ``VoicesRecorder`` and its
   held audio and feeder → ``StreamingSession`` → websockets), on an asyncio loop. Two clocks
   (``time.monotonic_ns``), added by this benchmark only: in the PortAudio callback, per
-  buffer, and when ``Connection.send`` of a binary frame has returned (the frame is then in
-  the kernel's socket buffer: asyncio writes at once when nothing is queued). The frame whose
+  buffer, and when ``Connection.send`` of a binary frame has returned, or the session wrote
+  it itself (``StreamingSession._send_now``: nothing waited before it); the frame is then in
+  the kernel's socket buffer (asyncio writes at once when nothing is queued). The frame whose
   last byte came in buffer *k* has latency ``sent − callback(k)``.
 * **original** — ``benchmarks/original_script_port.py`` in its own process (blocking 200 ms
   ``stream.read`` in the event loop). A blocking read has no callback, so the moment its
@@ -93,6 +94,7 @@ async def _record_app(url: str, seconds: float, folder: Path) -> tuple[list[floa
     from app.core.signal import Level
     from app.core.transcript import TranscriptChange, TranscriptModel
     from app.io.audio import capture as capture_module
+    from app.io.cloud import session as session_module
     from app.io.devices.platform import default_provider
     from app.wiring import cloud_engine, microphone, recorder_factory
 
@@ -101,6 +103,7 @@ async def _record_app(url: str, seconds: float, folder: Path) -> tuple[list[floa
     began: list[int] = []
     original_make = capture_module.PyAudioCapture._make_callback
     original_send = ws_connection.Connection.send
+    original_send_now = session_module.StreamingSession._send_now
 
     def make_callback(self: Any, rate: int, channels: int) -> Any:
         if (rate, channels) != (16_000, 1):
@@ -117,6 +120,14 @@ async def _record_app(url: str, seconds: float, folder: Path) -> tuple[list[floa
         if isinstance(message, bytes):
             sends.append((time.monotonic_ns(), len(message)))
 
+    def send_now(self: Any, frame: bytes) -> bool:
+        # A message with nothing before it is written from the hand-off itself, not by
+        # ws.send (StreamingSession._send_now): the bytes are in the socket's buffer as well.
+        sent = original_send_now(self, frame)
+        if sent:
+            sends.append((time.monotonic_ns(), len(frame)))
+        return sent
+
     class Listener:
         def on_state(self, state: RecorderState) -> None: ...
         def on_transcript(self, change: TranscriptChange) -> None: ...
@@ -129,6 +140,7 @@ async def _record_app(url: str, seconds: float, folder: Path) -> tuple[list[floa
 
     capture_module.PyAudioCapture._make_callback = make_callback  # type: ignore[method-assign]
     ws_connection.Connection.send = send  # type: ignore[method-assign]
+    session_module.StreamingSession._send_now = send_now  # type: ignore[method-assign]
     try:
         settings = with_environment(Settings(), {ENV_STREAMING_URL: url})
         device = choose_device(await asyncio.to_thread(default_provider().list_devices),
@@ -151,6 +163,7 @@ async def _record_app(url: str, seconds: float, folder: Path) -> tuple[list[floa
     finally:
         capture_module.PyAudioCapture._make_callback = original_make  # type: ignore[method-assign]
         ws_connection.Connection.send = original_send  # type: ignore[method-assign]
+        session_module.StreamingSession._send_now = original_send_now  # type: ignore[method-assign]
     return frame_latencies(callbacks, sends, began[0] + SETTLE_NS), dropped
 
 

@@ -41,6 +41,7 @@ from app.io.audio.portaudio_stream import (
 )
 from app.io.audio.pulse_presence import PulseSourceWatch
 from app.io.audio.pump import AudioPump
+from app.io.lazy_sleep import lazy_sleep
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class PyAudioCapture:
         prefer_wire_format: bool = True,
         max_buffer_s: float = 3.0,
         stall_timeout_s: float = 1.0,
-        watch_interval_s: float = 0.5,  # each poll is a loop wake-up; stalls take 1 s anyway
+        watch_interval_s: float = 0.5,  # polls ride on the hand-offs: no wake-up of their own
         close_timeout_s: float = 2.0,
         # A load spike starves the sound server for a second or two, a restarting server is
         # back within a few seconds (measured: kill and respawn of the private test server,
@@ -244,7 +245,9 @@ class PyAudioCapture:
         assert pump is not None
         seen, last_audio = pump.chunks_received, loop.time()
         while True:
-            await asyncio.sleep(self._watch_interval_s)
+            # Ends at an audio hand-off while audio flows (no wake-up of its own); when the
+            # audio stops, after the whole interval, so a stall is noticed as soon as before.
+            await lazy_sleep(self._watch_interval_s)
             now = loop.time()
             if pump.chunks_received != seen:
                 seen, last_audio = pump.chunks_received, now

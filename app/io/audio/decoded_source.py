@@ -64,6 +64,7 @@ class DecodedFileSource(FilePlayback):
         self._on_progress = on_progress
         self._file: MediaFile | None = None
         self._position_ms = 0
+        self._sent = 0  # bytes handed to the pump
         self._completed = False
 
     @property
@@ -106,38 +107,66 @@ class DecodedFileSource(FilePlayback):
                                          name="decoded-file-source")
 
     async def _play(self, media: MediaFile, pump: AudioPump) -> None:
-        loop = asyncio.get_running_loop()
-        pieces: list[tuple[bytes, Level]] = []
-        index, sent, tick = 0, 0, 0
-        started = loop.time()
         try:
-            while True:
-                if index >= len(pieces):
-                    pieces, index = await self._read(read_pieces, media, tick, sent), 0
-                    if not pieces:
-                        self._completed = True
-                        break
-                piece, level = pieces[index]
-                index += 1
-                tick += 1
-                sent += len(piece)
-                if self._room is not None:
-                    await self._room()
-                if piece:
-                    pump.put_and_drain(piece, level)
-                self._advance(sent)
-                if self.realtime:
-                    delay = started + tick * WAKE_MS / 1000 - loop.time()
-                    await asyncio.sleep(max(0.0, delay))  # pacing, as a microphone would
-                else:
-                    await asyncio.sleep(0)  # let the pump and the consumer run
+            if self.realtime:
+                await self._play_paced(media, pump)
+            else:
+                await self._play_fast(media, pump)
         except AudioError as exc:
             self._report(exc)
         finally:
             self._close_after_reads(media.close)
             pump.flush()
-            self._advance(sent)
+            self._advance(self._sent)
             self._finished.set()
+
+    async def _play_fast(self, media: MediaFile, pump: AudioPump) -> None:
+        """As fast as ``room`` allows, awaited before each piece."""
+        pieces: list[tuple[bytes, Level]] = []
+        index, tick = 0, 0
+        while True:
+            if index >= len(pieces):
+                pieces, index = await self._read(read_pieces, media, tick, self._sent), 0
+                if not pieces:
+                    self._completed = True
+                    return
+            piece, level = pieces[index]
+            index += 1
+            tick += 1
+            self._sent += len(piece)
+            if self._room is not None:
+                await self._room()
+            if piece:
+                pump.put_and_drain(piece, level)
+            self._advance(self._sent)
+            await asyncio.sleep(0)  # let the pump and the consumer run
+
+    async def _play_paced(self, media: MediaFile, pump: AudioPump) -> None:
+        """Real-time pace: piece ``k`` at ``start + k * WAKE_MS``, handed over by a loop timer
+        callback (:class:`_PacedPieces`), so a hand-off costs one wake-up of the loop and no
+        task switch. The reader thread decodes a block ahead and the loop only looks whether
+        it is done, so a finished read wakes nobody. This task steps in once per block for
+        ``room`` (awaited once per block: the pace already holds the file to real time), the
+        next read and the end."""
+        loop = asyncio.get_running_loop()
+        paced = _PacedPieces(loop, loop.time(), pump, self._advance)
+        ahead = self._reader.submit(read_pieces, media, 0, 0)
+        try:
+            while True:
+                if self._room is not None:
+                    await self._room()
+                if not ahead.done():  # the reader is behind: wait for it (rare)
+                    await asyncio.shield(asyncio.wrap_future(ahead))
+                pieces = ahead.result()  # raises the read's AudioError
+                if not pieces:
+                    self._completed = True
+                    return
+                ahead = self._reader.submit(read_pieces, media, paced.tick + len(pieces),
+                                            paced.sent + sum(len(p) for p, _ in pieces))
+                await paced.hand_over(pieces)
+        finally:
+            paced.cancel()
+            self._sent = paced.sent
 
     def _advance(self, sent_bytes: int) -> None:
         self._position_ms = sent_bytes // SAMPLE_WIDTH * 1000 // SAMPLE_RATE
@@ -158,3 +187,67 @@ def read_pieces(media: MediaFile, tick: int, sent: int) -> list[tuple[bytes, Lev
         pieces.append((block[offset : offset + size], level))
         offset += size
     return pieces
+
+
+class _PacedPieces:
+    """Hands pieces to the pump from loop timer callbacks at their deadlines, piece ``k`` of
+    the file at ``started + k * WAKE_MS`` (each from the start, so no drift)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, started: float, pump: AudioPump,
+                 advance: Callable[[int], None]) -> None:
+        self._loop = loop
+        self._started = started
+        self._pump = pump
+        self._advance = advance
+        self.tick = 0  # pieces handed over
+        self.sent = 0  # bytes handed over
+        self._pieces: list[tuple[bytes, Level]] = []
+        self._index = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._done: asyncio.Future[int] | None = None
+
+    def hand_over(self, pieces: list[tuple[bytes, Level]]) -> asyncio.Future[int]:
+        """Deliver ``pieces`` at their deadlines; the future is done (with ``sent``) once the
+        last went, or with the exception a hand-off raised."""
+        self._pieces, self._index = pieces, 0
+        self._done = self._loop.create_future()
+        self._next()
+        return self._done
+
+    @property
+    def next_due(self) -> float | None:
+        """The loop time the next piece is due at; None while none is waiting."""
+        return None if self._timer is None else self._timer.when()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _step(self) -> None:
+        self._timer = None
+        done = self._done
+        assert done is not None
+        if done.done():
+            return  # its awaiter was cancelled (stop): no more pieces
+        try:
+            piece, level = self._pieces[self._index]
+            self._index += 1
+            self.tick += 1
+            self.sent += len(piece)
+            if piece:
+                self._pump.put_and_drain(piece, level)
+            self._advance(self.sent)
+        except Exception as exc:  # e.g. a consumer's bug: the playing task raises it
+            done.set_exception(exc)
+            return
+        if self._index < len(self._pieces):
+            self._next()
+        else:
+            done.set_result(self.sent)
+
+    def _next(self) -> None:
+        """The next piece at its deadline (in the loop's next pass if that has passed, so a
+        late loop catches up without holding the loop for the whole backlog)."""
+        self._timer = self._loop.call_at(self._started + self.tick * WAKE_MS / 1000,
+                                         self._step)

@@ -18,6 +18,7 @@ from app.core.signal import Level, downmix_s16
 from app.core.sources import FrameSink, LevelSink
 from app.io.audio.level import level_of
 from app.io.audio.resample import StreamResampler
+from app.io.lazy_sleep import beat
 
 
 class AudioPump:
@@ -164,6 +165,7 @@ class AudioPump:
             if level is None:
                 level = level_of(b"".join(frames) if len(frames) > 1 else frames[0])
             self._on_level(level)
+        beat()  # periodic checks waiting for a wake-up of the loop can run now
 
     def __repr__(self) -> str:
         return (f"AudioPump({self.in_rate} Hz x{self.channels}, queued "

@@ -33,6 +33,7 @@ from typing import Final
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State
 
 from app.core import messages
 from app.core.audio import (
@@ -56,6 +57,7 @@ from app.core.session import SessionEvent, SessionState
 from app.io.cloud.reach import host_of, unreachable
 from app.io.cloud.tokens import USER_AGENT, fetch_temporary_token, malformed_key, service_error_text
 from app.io.cloud.uplink import UplinkProgress, bound_send_buffers
+from app.io.lazy_sleep import shortest, sleeps_of
 from app.io.lifecycle import EngineLifecycle
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ class StreamingSession(EngineLifecycle):
         self.session_id: str | None = None
         self.dropped_frames = 0
         self.sent_frames = 0
+        self._writer_idle = False  # the writer task waits for work: a message may go at once
 
     # --- public API ----------------------------------------------------------------------
 
@@ -356,7 +359,11 @@ class StreamingSession(EngineLifecycle):
         assert ws is not None
         try:
             while True:
-                await self._wake.wait()
+                self._writer_idle = True
+                try:
+                    await self._wake.wait()
+                finally:
+                    self._writer_idle = False
                 self._wake.clear()
                 if self._closed.is_set():
                     return
@@ -377,7 +384,8 @@ class StreamingSession(EngineLifecycle):
         """End the session when the service has answered nothing — no message, no pong — for
         ``silence_timeout``: the link is dead although the socket is open.
 
-        Silence is counted in ticks of ``ping_interval``, each worth at most two intervals, so
+        Silence is counted in ticks of ``ping_interval`` (:func:`app.io.lazy_sleep.lazy_sleep`:
+        they ride on the audio hand-offs), each worth at most two intervals, so
         a loop that was starved (a loaded machine: the answers are waiting unread in the
         socket) is not taken for a silent service. Pings go from their own task: on a dead
         link a ping can wait forever for room in the send buffer, and the count goes on.
@@ -396,19 +404,27 @@ class StreamingSession(EngineLifecycle):
         loop = asyncio.get_running_loop()
         pinger: asyncio.Task[None] | None = None
         heard, silent_s, tick = self._heard, 0.0, loop.time()
-        uplink = UplinkProgress(ws, window_s=2 * options.ping_interval, now=tick)
+        # The link's pace over the last two ticks: a tick can end early (they ride on the
+        # audio hand-offs), so the window is two of the shortest ticks.
+        uplink = UplinkProgress(ws, window_s=2 * shortest(options.ping_interval), now=tick)
+        closed = asyncio.ensure_future(self._closed.wait())
+        sleeps = sleeps_of(loop)
+        ticked: asyncio.Future[None] | None = None
+        delay = options.ping_interval
         try:
-            while not self._closed.is_set():
+            while not closed.done():
                 if pinger is None or pinger.done():
                     pinger = asyncio.create_task(self._ping(ws), name="assemblyai-ping")
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(options.ping_interval):
-                        await self._closed.wait()
+                # A tick ends at an audio hand-off while audio is sent (no wake-up of its own,
+                # and the ping leaves beside the audio), a little early rather than late.
+                ticked = sleeps.sleep(delay)
+                await asyncio.wait((closed, ticked), return_when=asyncio.FIRST_COMPLETED)
+                if closed.done():
                     return
                 now = loop.time()
                 step, tick = min(now - tick, 2 * options.ping_interval), now
                 if self._heard != heard:
-                    heard, silent_s = self._heard, 0.0
+                    heard, silent_s, delay = self._heard, 0.0, options.ping_interval
                     continue
                 silent_s += step
                 # A ping waits behind the audio already written (this session's own queue is
@@ -423,11 +439,17 @@ class StreamingSession(EngineLifecycle):
                         "it keeps happening."))
                     ws.transport.abort()  # a dead link: no closing handshake to wait for
                     return
+                # Ticks that end early must not postpone the verdict: the next one comes no
+                # later than the moment the silence reaches the limit.
+                delay = min(options.ping_interval, limit - silent_s)
         finally:
-            if pinger is not None and not pinger.done():
-                pinger.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pinger
+            if ticked is not None:
+                ticked.cancel()
+            for task in (pinger, closed):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def _ping(self, ws: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -448,10 +470,32 @@ class StreamingSession(EngineLifecycle):
         return len(self._queue) * WIRE_FRAME_MS
 
     def _enqueue(self, frame: bytes) -> None:
+        if not self._queue and self._writer_idle and self._send_now(frame):
+            return
         if len(self._queue) == self._queue.maxlen:
             self.dropped_frames += 1  # deque drops the oldest
         self._queue.append(frame)
         self._wake.set()
+
+    def _send_now(self, frame: bytes) -> bool:
+        """Write ``frame`` at once when nothing is queued or waiting before it: the writer
+        task idles, the connection is open and its transport has taken everything so far
+        (so ``ws.send`` would not wait either). It saves the loop a pass (waking the writer)
+        per message. False: the writer sends it, in order, waiting for room as needed."""
+        ws = self._ws
+        if (ws is None or not self._begun.is_set() or self.state is not SessionState.STREAMING
+                or ws.protocol.state is not State.OPEN or ws.transport.is_closing()
+                or ws.transport.get_write_buffer_size()):
+            return False
+        # What ws.send does for one binary message on an open connection, minus the wait
+        # for the transport's buffer (empty, checked above): frame it with the sans-I/O
+        # protocol and hand its bytes to the transport.
+        ws.protocol.send_binary(frame)
+        for data in ws.protocol.data_to_send():
+            ws.transport.write(data)  # open: only frames, never the end-of-stream marker
+        self.sent_frames += 1
+        self._room.set()
+        return True
 
     # --- ending --------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ from app.core.recording import (
 from app.core.session import SessionState
 from app.core.sources import AudioSource
 from app.core.transcript import TranscriptChange, TranscriptModel
+from app.io.lazy_sleep import lazy_sleep
 from app.io.recording.autosave import TranscriptAutosave
 from app.io.recording.feeder import AudioFeeder
 from app.io.recording.stopping import StopPhase
@@ -282,7 +283,7 @@ class Recorder(StopPhase):
         window: deque[tuple[float, int]] = deque(maxlen=_UPLINK_WINDOW)
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self._options.uplink_poll_s)
+            await lazy_sleep(self._options.uplink_poll_s)  # at a hand-off: no wake-up of its own
             window.append((loop.time(), self._feeder.session_sent_ms))
             if len(window) < _UPLINK_WINDOW:
                 continue  # not yet a whole window to tell the link's pace from

@@ -16,9 +16,10 @@ from app.core.audio import FRAME_BYTES, WAKE_MS
 from app.core.errors import AudioError
 from app.core.signal import Level
 from app.core.sources import AudioSource
-from app.io.audio.decoded_source import DecodedFileSource, read_pieces
+from app.io.audio.decoded_source import DecodedFileSource, _PacedPieces, read_pieces
 from app.io.audio.decoder import open_media_file
 from app.io.audio.level import level_of
+from app.io.audio.pump import AudioPump
 from tests.support.media import (
     FLAC,
     M4A,
@@ -180,6 +181,87 @@ async def test_the_meter_reads_each_piece_as_handed_over(tmp_path: Path) -> None
     await play_to_end(source)
     assert levels == expected
     assert b"".join(out.frames).startswith(b"".join(handed))
+
+
+# --- real-time pace: pieces handed over by loop timer callbacks ---------------------------
+
+
+async def test_in_real_time_it_hands_over_the_same_audio_as_read_fast(tmp_path: Path) -> None:
+    fast = Collector()
+    await play_to_end(source_for(HELLO, fast))
+    paced, rooms = Collector(), 0
+
+    async def room() -> None:
+        nonlocal rooms
+        rooms += 1
+
+    source = DecodedFileSource(HELLO, on_frame=paced.frame, on_error=paced.error,
+                               on_progress=paced.moved, realtime=True, room=room)
+    await play_to_end(source)
+    assert source.completed and not paced.errors
+    assert paced.frames == fast.frames
+    assert [p for p, _ in paced.progress] == sorted(p for p, _ in paced.progress)
+    assert paced.progress[-1][0] == source.position_ms == fast.progress[-1][0]
+    assert rooms >= 4  # once per block: 3.14 s of audio is four blocks
+
+
+async def test_in_real_time_a_read_error_is_said_and_what_was_read_is_kept(
+    tmp_path: Path,
+) -> None:
+    pcm, rate = read_wav_s16(FIXTURES / "library.wav")
+    path = encode(np.tile(pcm, 4), rate, tmp_path / "talk.flac", FLAC)
+    out, rooms = Collector(), 0
+
+    async def room() -> None:
+        nonlocal rooms
+        rooms += 1
+        if rooms == 2:  # the block after this one is read from a stub (drive removed)
+            os.truncate(path, 4096)
+
+    source = DecodedFileSource(path, on_frame=out.frame, on_error=out.error,
+                               on_progress=out.moved, realtime=True, room=room)
+    await play_to_end(source)
+    assert len(out.errors) == 1, out.errors
+    assert out.errors[0].message.startswith("talk.flac changed while it was being read, after")
+    assert not source.completed
+    assert source.position_ms == out.progress[-1][0] > 0 and out.frames
+
+
+async def test_in_real_time_a_consumer_that_raises_ends_the_playing() -> None:
+    frames: list[bytes] = []
+
+    def frame(data: bytes) -> None:
+        if len(frames) == 3:
+            raise RuntimeError("a bug downstream")
+        frames.append(data)
+
+    source = DecodedFileSource(HELLO, on_frame=frame, realtime=True)
+    await source.start()
+    await asyncio.wait_for(source.finished.wait(), 20)
+    await source.stop()
+    assert len(frames) == 3 and not source.completed
+
+
+async def test_in_real_time_each_deadline_counts_from_the_start() -> None:
+    # Started long ago: every deadline has passed, so each piece goes in the loop's next
+    # pass, and each next deadline is start + pieces * WAKE_MS however late the last was.
+    loop = asyncio.get_running_loop()
+    started = loop.time() - 1000.0
+    handed: list[int] = []
+    pump = AudioPump(lambda frame: handed.append(len(frame)))
+    paced = _PacedPieces(loop, started, pump, lambda sent: None)
+    piece = bytes(WAKE_MS * 32)  # 100 ms of 16 kHz mono s16
+    done = paced.hand_over([(piece, level_of(piece))] * 5)
+    dues: list[float | None] = []
+    while not done.done():
+        dues.append(paced.next_due)
+        await asyncio.sleep(0)
+    assert await done == 5 * len(piece) == paced.sent and paced.tick == 5
+    assert sum(handed) == 5 * len(piece) and paced.next_due is None
+    deadlines = [started + k * WAKE_MS / 1000 for k in range(6)]
+    assert dues[0] == started and all(due is None or due in deadlines for due in dues)
+    assert [due for due in dues if due is not None] == sorted(
+        due for due in dues if due is not None)
 
 
 # --- bad input: one plain sentence each, raised by start() before anything is delivered ------

@@ -136,6 +136,29 @@ async def test_header_auth_streams_and_keeps_the_last_words(emulator: Emulator) 
     assert recorded.close_code == 1000
 
 
+async def test_a_message_leaves_at_once_when_nothing_waits_before_it(
+    emulator: Emulator,
+) -> None:
+    rec = SessionEvents()
+    session = session_for(emulator, rec)
+    await session.start()
+    session.send_audio(speech(100))
+    for _ in range(10_000):  # loop passes, not a wait in time: the writer settles after Begin
+        if session.sent_frames == 1:
+            break
+        await asyncio.sleep(0)
+    for sent in range(2, 6):
+        session.send_audio(speech(100))
+        # On the socket before this coroutine yields: no loop pass for the writer task.
+        assert session.sent_frames == sent
+    await session.stop()
+    await session.wait_closed()
+    assert session.state is SessionState.CLOSED and rec.failures() == []
+    (recorded,) = await emulator.wait_sessions_closed_async(1)
+    assert recorded.frames_received == 5 and recorded.audio_bytes_received == 500 * 32
+    assert recorded.text_messages_received == ['{"type":"Terminate"}']
+
+
 async def test_the_last_words_go_as_a_short_message_of_at_least_50_ms(
     emulator: Emulator,
 ) -> None:
