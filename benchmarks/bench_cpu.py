@@ -128,10 +128,11 @@ def run(smoke: bool = False, seconds: float | None = None, runs: int | None = No
         "subjects interleaved; CPU = user + system of the subject's process (all threads) "
         "from /proc; the emulator, paplay and this harness are other processes, not counted.",
         "Audio: speech fixtures back to back, 16 kHz mono, at real-time pace; the emulator's "
-        "scripted recogniser answers with a partial per 200 ms word and formatted finals. Its "
-        "default script is three sentences (18 words), over ~4 s after Begin, so most of each "
-        "window has no Turn to receive: the figures are mostly the sending side, for every "
-        "subject alike.",
+        "scripted recogniser answers with a partial per 200 ms word and a formatted final per "
+        "sentence, the fixtures' sentences over and over (subjects.script_text, 300 words): "
+        "Turns keep arriving through the whole window, as when someone talks on. (Runs before "
+        "2026-12-04 22:30 UTC used its default 18-word script, over ~4 s after Begin: those "
+        "measured mostly the sending side.)",
         "The SDK subject is assemblyai's StreamingClient as documented (its writer and reader "
         "threads, permessage-deflate offered and accepted); 1.8.2 has no file or microphone "
         "helper, so a file is paced with time.sleep and the microphone read with PyAudio "

@@ -101,11 +101,28 @@ def peak_rss_mb(pid: int) -> float:
 
 # --- the emulator and the microphone -------------------------------------------------------
 
+def script_text(min_words: int = 300) -> str:
+    """What the emulator's scripted recogniser says: the speech fixtures' sentences over and
+    over, at least ``min_words`` (60 s at 200 ms a word), so partials and finals keep coming for
+    the whole of a measurement (its default script is 18 words, over ~4 s after Begin, which
+    left the receiving side out of most of the window)."""
+    fixtures = ROOT / "tests" / "fixtures"
+    sentences = [line.strip() for name in ("hello", "library", "weather", "boat", "notebook",
+                                           "meeting")
+                 for line in (fixtures / f"{name}.txt").read_text().split(".") if line.strip()]
+    script: list[str] = []
+    while sum(len(s.split()) for s in script) < min_words:
+        script += sentences
+    return " | ".join(script)
+
+
 @contextmanager
 def emulator() -> Iterator[str]:
-    """The emulator in a child process; yields its ``ws://`` URL."""
+    """The emulator in a child process, talking for a minute or more (:func:`script_text`);
+    yields its ``ws://`` URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.emulator", "--port", "0", "--api-key", KEY],
+        [sys.executable, "-m", "tests.emulator", "--port", "0", "--api-key", KEY,
+         "--script-text", script_text()],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
