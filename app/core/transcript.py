@@ -203,6 +203,13 @@ class TranscriptModel:
         return self._final_words + partial
 
     @property
+    def has_final_text(self) -> bool:
+        """True when a finished turn has text, i.e. when ``plain_text(include_partial=False)``
+        is not empty (what Copy and Save write), without building it: the window asks on
+        every change, five times a second while someone talks, with an hour of turns."""
+        return self._final_words > 0
+
+    @property
     def is_empty(self) -> bool:
         """True when there is nothing to read (no turn, or only turns without text)."""
         return self.word_count == 0

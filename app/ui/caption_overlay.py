@@ -86,8 +86,10 @@ class CaptionOverlay(QWidget):
 
     def refresh(self) -> None:
         """Show the newest words of the model (call after every change)."""
-        finals = [t for t in self._model.finals if paragraph_text(t.text)]
-        final = paragraph_text(finals[-1].text) if finals else ""
+        # The newest final with text, found from the end: the strip is refreshed on every
+        # change, and an hour of recording holds thousands of finals.
+        texts = (paragraph_text(turn.text) for turn in reversed(self._model.finals))
+        final = next((text for text in texts if text), "")
         partial = self._model.partial
         live = paragraph_text(partial.text) if partial is not None else ""
         # A margin for the italic words (wider) and for where QLabel itself breaks lines.

@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
         self._refresh_captions()
 
     def _update_transcript_actions(self) -> None:
-        has_text = bool(self.controller.model.plain_text(include_partial=False))
+        has_text = self.controller.model.has_final_text
         for widget in (self.copy_button, self.save_button):
             widget.setEnabled(has_text)
         for name in ("copy", "save", "save_as"):

@@ -36,7 +36,7 @@ class TranscriptCommands:
 
     @property
     def has_text(self) -> bool:
-        return bool(self._controller.model.plain_text(include_partial=False))
+        return self._controller.model.has_final_text
 
     @property
     def zoom(self) -> int:
@@ -64,7 +64,7 @@ class TranscriptCommands:
             self._controller.spawn(self.save_to(*self._saved_to))
 
     def save_dialog(self) -> None:
-        if not self._controller.model.plain_text(include_partial=False):
+        if not self._controller.model.has_final_text:
             return
         name = save_flow.default_name(self._controller.recording_started)
         path_text, chosen_filter = QFileDialog.getSaveFileName(

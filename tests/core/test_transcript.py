@@ -479,6 +479,7 @@ def test_changes_replayed_by_a_view_reproduce_the_model(events: list[Turn | str]
             assert not model.partial.final
             assert not keys or model.partial.key > keys[-1]
         assert model.word_count == sum(len(t.text.split()) for t in model.turns())
+        assert model.has_final_text == bool(model.plain_text(include_partial=False))
         for turn in model.finals:
             if turn.key in settled:
                 assert turn.text == settled[turn.key], "a settled final changed"
@@ -486,6 +487,21 @@ def test_changes_replayed_by_a_view_reproduce_the_model(events: list[Turn | str]
                 settled[turn.key] = turn.text
     # Nothing is ever lost: every turn that was shown is still there.
     assert {t.key for t in model.turns()} == alive
+
+
+def test_has_final_text_is_what_copy_and_save_would_write() -> None:
+    model = TranscriptModel()
+    assert not model.has_final_text
+    model.apply(msg(0, tail="words in progress"))
+    assert not model.has_final_text  # a partial is not copied or saved
+    model.apply(msg(0, "   ", end=True))
+    assert not model.has_final_text and model.plain_text(include_partial=False) == ""
+    model.apply(msg(1, "said at last", end=True))
+    assert model.has_final_text
+    model.clear()
+    assert not model.has_final_text
+    model.restore([TranscriptTurn(0, "restored words", (), True, True, 0, 900)])
+    assert model.has_final_text
 
 
 def test_steps_flattens_nested_changes() -> None:
