@@ -262,20 +262,16 @@ class TurnRules:
     pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
     end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
     pad_ms: int = 200  # audio kept before and after speech
-    # Continuous speech: beyond this, end the turn at the last sentence end of a decode (one
-    # followed by another word in it: a decode ends a buffer that stops mid-sentence with a
-    # full stop too); beyond clause_turn_ms at a clause end too; beyond hard_max_turn_ms
-    # after the last word but one (well within Whisper's 30 s window).
+    # Continuous speech: past this, each pause of the turn (pause_ms or more of silence) is
+    # tried as its end: the audio up to the pause and cut_lookahead_ms of the speech after it
+    # is decoded, and the turn ends there if its words before the pause end a sentence (past
+    # clause_turn_ms, a clause; past max_turn_ms, anything). Past hard_max_turn_ms with no
+    # pause at all, it ends there, mid-speech (well within Whisper's 30 s window).
     sentence_turn_ms: int = 4_000
     clause_turn_ms: int = 10_000
-    hard_max_turn_ms: int = 20_000
-    # No sentence or clause end past clause_turn_ms (tiny.en often writes none in a long
-    # stretch): end the turn in the longest pause inside its speech of at least this much
-    # silence (``pause_cut``), before falling back to the hard cut.
-    cut_pause_ms: int = 200
-    # Finals only (no partial decodes to find sentence ends in): beyond this, end the turn in
-    # its last pause (fewer, longer turns: each final costs a decode of at least 10 s).
     max_turn_ms: int = 15_000
+    hard_max_turn_ms: int = 20_000
+    cut_lookahead_ms: int = 1_000
     lead_ms: int = 1_000  # audio before a cut that the next turn's decodes hear again
     # After a turn that ended at a pause: the final speech of up to this much audio before
     # the next turn, which its decodes hear again with those words as the decoder's prefix
@@ -290,14 +286,14 @@ class TurnRules:
             raise ValueError("pause_ms must be positive and at most end_silence_ms")
         if self.pad_ms > self.pause_ms:
             raise ValueError("pad_ms must not exceed pause_ms")
-        if not 0 < self.max_turn_ms <= self.hard_max_turn_ms:
-            raise ValueError("max_turn_ms must be positive and at most hard_max_turn_ms")
-        if not 0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.hard_max_turn_ms:
-            raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
+        if not (0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.max_turn_ms
+                <= self.hard_max_turn_ms):
+            raise ValueError("sentence_turn_ms <= clause_turn_ms <= max_turn_ms <= "
+                             "hard_max_turn_ms, positive")
+        if self.cut_lookahead_ms < 0:
+            raise ValueError("cut_lookahead_ms must not be negative")
         if min(self.lead_ms, self.context_ms, self.context_gap_ms) < 0:
             raise ValueError("lead_ms, context_ms and context_gap_ms must not be negative")
-        if not 0 < self.cut_pause_ms:
-            raise ValueError("cut_pause_ms must be positive")
 
 
 @dataclass(frozen=True)
@@ -314,14 +310,25 @@ class SpeechSpan:
 class Action(enum.Enum):
     WAIT = "wait"  # not enough new audio yet
     DISCARD = "discard"  # drop the audio before ``at_ms`` (silence)
-    DECODE = "decode"  # re-decode the buffer and update the partial
+    DECODE = "decode"  # re-decode the buffer (up to ``until_ms``, if set) for the partial
     FINALISE = "finalise"  # the turn ends at ``at_ms``
+    # A pause in a long turn: decode the buffer up to ``until_ms`` (the pause and a little of
+    # the speech after it) and end the turn at ``at_ms`` if the words before it end a
+    # sentence (``cut_accepted``).
+    TRY_CUT = "try_cut"
 
 
 @dataclass(frozen=True)
 class Step:
     action: Action
     at_ms: int = 0
+    until_ms: int = 0  # DECODE: the audio to decode (0: all of it); TRY_CUT: likewise
+    lead: bool = False  # FINALISE mid-speech: the next turn hears lead_ms before the cut again
+
+
+# Silence kept at the end of a buffer with no speech in it: speech that began there but is
+# not yet min_speech_ms long (the detector shows no span for it yet) keeps its pad.
+_ONSET_KEEP_MS = 400
 
 
 def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan]) -> int | None:
@@ -337,32 +344,42 @@ def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan])
 
 
 def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
-              turn_open: bool, decoded_ms: int | None, step_ms: int | None = None,
-              partials: bool = True) -> Step:
+              turn_open: bool, decoded_ms: int | None, tried_ms: int | None = None,
+              step_ms: int | None = None, partials: bool = True,
+              ending: bool = False, window_ms: int = 1) -> Step:
     """What to do with the buffer now.
 
-    ``turn_open``: the turn already has words on screen (or carried over), so its audio must
-    stay. ``decoded_ms``: how much of the buffer this turn's last decode covered (None: no
-    decode yet). ``step_ms``: the partial decodes' step the machine can afford now (None:
-    ``rules.step_ms``); ``partials`` False: none at all, finals only.
+    Where a turn begins and ends depends on the detector's ``spans`` alone (and, for a pause
+    in a long turn, on the decode of the audio up to it, ``TRY_CUT``), never on ``turn_open``,
+    ``decoded_ms`` or the pace: those only schedule the partial decodes. So the finals are the
+    same however the audio was handed over and however busy the machine was.
+
+    ``buffer_ms``: the audio the detector has judged. ``turn_open``: the turn has words on
+    screen. ``decoded_ms``: how far the turn's last partial decode reached (None: none yet).
+    ``tried_ms``: the last pause of this turn already tried as a cut (None: none).
+    ``step_ms``: the partial decodes' step the machine can afford now (None:
+    ``rules.step_ms``); ``partials`` False: none at all, finals only. ``ending``: the stream
+    ends here (a pause's look-ahead is what there is). ``window_ms``: the buffer can only
+    be cut at multiples of it (the detector's window), and a discard is rounded down to one.
     """
     if not spans:
-        if turn_open:  # the detector changed its mind about the whole buffer: settle the turn
-            return Step(Action.FINALISE, buffer_ms)
-        return Step(Action.DISCARD, max(0, buffer_ms - rules.pad_ms))
+        silence = max(0, buffer_ms - rules.pad_ms - _ONSET_KEEP_MS)
+        return Step(Action.DISCARD, silence - silence % window_ms)
     leading = spans[0].start_ms - rules.pad_ms
-    if not turn_open and leading > 0:
+    leading -= leading % window_ms
+    if leading > 0:
         return Step(Action.DISCARD, leading)
-    end = utterance_end(rules, buffer_ms, spans)
-    if end is not None:
-        return Step(Action.FINALISE, min(buffer_ms, end + rules.pad_ms))
-    if not partials:
-        return _without_partials(rules, buffer_ms, spans)
+    structure = _turn_end(rules, buffer_ms, spans, tried_ms, ending)
+    if structure is not None:
+        return structure
+    if not partials or ending:
+        return Step(Action.WAIT)
     last = spans[-1]
     if last.ended and (decoded_ms is None or decoded_ms < last.end_ms + rules.pad_ms):
-        # A pause: decode now. If it grows into the end of the utterance this decode is the
-        # final one, so the final Turn follows the end of speech by one detector step.
-        return Step(Action.DECODE)
+        # A pause: decode the turn up to it now. If it grows into the end of the utterance
+        # this decode is the final one (the same audio and context), so the final Turn
+        # follows the end of speech by one detector step.
+        return Step(Action.DECODE, until_ms=last.end_ms + rules.pad_ms)
     speech_ms = buffer_ms - spans[0].start_ms
     if decoded_ms is None:
         due = speech_ms >= rules.first_decode_ms
@@ -373,64 +390,42 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
     return Step(Action.DECODE) if due else Step(Action.WAIT)
 
 
-def _without_partials(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan]) -> Step:
-    """Finals only (the machine is behind): no decode until the turn ends. With no committed
-    sentence end to cut a long turn at, it ends in its last pause (``pause_ms`` or more of
-    silence inside the speech), or past ``hard_max_turn_ms`` wherever it is."""
-    if buffer_ms <= rules.max_turn_ms:
-        return Step(Action.WAIT)
-    pauses = [(span.end_ms, following.start_ms)
-              for span, following in zip(spans, spans[1:], strict=False)]
-    if pauses:
-        end, restart = pauses[-1]
-        return Step(Action.FINALISE, end + min(rules.pad_ms, (restart - end) // 2))
-    if buffer_ms > rules.hard_max_turn_ms:
-        return Step(Action.FINALISE, buffer_ms)
-    return Step(Action.WAIT)
-
-
-def split_point(rules: TurnRules, *, buffer_ms: int, words: Sequence[TimedWord],
-                committed: int = 0, pause: int | None = None) -> int | None:
-    """After a decode: after how many of ``words`` (the turn's committed words, then the
-    latest decode's tail) the turn ends early, or None to go on.
-
-    Only a sentence or clause end followed by another word counts. 0 means the turn must end
-    although there is no word to cut after: with the latest hypothesis. ``committed``: how
-    many of ``words`` are committed (a hard cut keeps at least those in the ended turn).
-    ``pause``: the words before the longest pause in the speech (:func:`pause_cut`), the cut
-    past ``clause_turn_ms`` when no sentence or clause end was found.
-    """
-    if buffer_ms <= rules.sentence_turn_ms:
-        return None
-    clauses = buffer_ms > rules.clause_turn_ms
-    for index in range(len(words) - 2, -1, -1):
-        if ends_sentence(words[index]) or (clauses and ends_clause(words[index])):
-            return index + 1
-    if clauses and pause is not None and 0 < pause < len(words):
-        return pause
-    if buffer_ms > rules.hard_max_turn_ms:
-        return max(committed, len(words) - 1)
+def _turn_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan],
+              tried_ms: int | None, ending: bool) -> Step | None:
+    """The turn's end, from the speech spans alone, taking the pauses in the order they were
+    spoken: the first of at least ``end_silence_ms`` ends the utterance; past
+    ``sentence_turn_ms`` each shorter one (``pause_ms`` or more) is tried as a cut, once its
+    look-ahead (``cut_lookahead_ms`` of the speech after it) is in; past ``hard_max_turn_ms``
+    with no pause, the turn ends there, mid-speech. None: nothing to end yet."""
+    for span, following in zip(spans, spans[1:], strict=False):
+        gap = following.start_ms - span.end_ms
+        if gap >= rules.end_silence_ms:
+            return Step(Action.FINALISE, span.end_ms + rules.pad_ms)
+        cut = span.end_ms + min(rules.pad_ms, gap // 2)
+        if span.end_ms <= rules.sentence_turn_ms or (tried_ms is not None and cut <= tried_ms):
+            continue
+        until = following.start_ms + rules.cut_lookahead_ms
+        if until <= buffer_ms or ending:
+            return Step(Action.TRY_CUT, cut, until_ms=min(until, buffer_ms))
+        return None  # the next pause waits for its look-ahead: nothing after it is decided
+    last = spans[-1]
+    if last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms:
+        return Step(Action.FINALISE, min(buffer_ms, last.end_ms + rules.pad_ms))
+    if buffer_ms > rules.hard_max_turn_ms and not ending:
+        return Step(Action.FINALISE, rules.hard_max_turn_ms, lead=True)
     return None
 
 
-def pause_cut(rules: TurnRules, *, spans: Sequence[SpeechSpan], words: Sequence[TimedWord],
-              after_ms: int = 0) -> tuple[int, int] | None:
-    """The longest pause of at least ``cut_pause_ms`` between two of the detector's speech
-    ``spans`` that has words on both sides: how many of ``words`` come before it, and the cut
-    (the middle of the pause), or None when there is no such pause. Spans and words on one
-    clock; only pauses beginning after ``after_ms`` count (the lead is the turn before's).
-    A later pause wins a tie: the ended turn is the longer one.
-    """
-    best: tuple[int, int, int] | None = None  # (length, cut, keep)
-    for span, following in zip(spans, spans[1:], strict=False):
-        length = following.start_ms - span.end_ms
-        if length < rules.cut_pause_ms or span.end_ms <= after_ms:
-            continue
-        cut = (span.end_ms + following.start_ms) // 2
-        keep = sum(1 for w in words if (w.start_ms + w.end_ms) // 2 < cut)
-        if 0 < keep < len(words) and (best is None or length >= best[0]):
-            best = (length, cut, keep)
-    return None if best is None else (best[2], best[1])
+def cut_accepted(rules: TurnRules, cut_ms: int, words: Sequence[TimedWord]) -> bool:
+    """Whether a long turn ends at the pause ``cut_ms`` into it (``TRY_CUT``): ``words`` are
+    its words before the pause, from a decode that heard past it (so a full stop is one
+    Whisper writes with the next words in view, not one it writes because the audio ends).
+    At a sentence end; past ``clause_turn_ms`` at a clause end too; past ``max_turn_ms`` at
+    any pause. A turn with no words ends at once."""
+    if not words:
+        return True
+    return (ends_sentence(words[-1]) or cut_ms > rules.max_turn_ms
+            or (cut_ms > rules.clause_turn_ms and ends_clause(words[-1])))
 
 
 # --- the messages --------------------------------------------------------------------------
