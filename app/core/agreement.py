@@ -259,17 +259,17 @@ class TurnRules:
     # came (a decode of 0.4 s of speech often hears nothing yet), for at most onset_ms.
     onset_step_ms: int = 250
     onset_ms: int = 2000
-    pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
+    pause_ms: int = 200  # silence that splits speech spans (a pause a long turn may end in)
     end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
     pad_ms: int = 200  # audio kept before and after speech
     # Continuous speech: past this, each pause of the turn (pause_ms or more of silence) is
     # tried as its end: the audio up to the pause and cut_lookahead_ms of the speech after it
     # is decoded, and the turn ends there if its words before the pause end a sentence (past
-    # clause_turn_ms, a clause; past max_turn_ms, anything). Past hard_max_turn_ms with no
-    # pause at all, it ends there, mid-speech (well within Whisper's 30 s window).
+    # clause_turn_ms, at the next pause whatever the words: tiny.en often writes no full
+    # stop or comma in a long stretch). Past hard_max_turn_ms with no pause at all, it ends
+    # there, mid-speech (well within Whisper's 30 s window).
     sentence_turn_ms: int = 4_000
     clause_turn_ms: int = 10_000
-    max_turn_ms: int = 15_000
     hard_max_turn_ms: int = 20_000
     cut_lookahead_ms: int = 1_000
     lead_ms: int = 1_000  # audio before a cut that the next turn's decodes hear again
@@ -286,10 +286,8 @@ class TurnRules:
             raise ValueError("pause_ms must be positive and at most end_silence_ms")
         if self.pad_ms > self.pause_ms:
             raise ValueError("pad_ms must not exceed pause_ms")
-        if not (0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.max_turn_ms
-                <= self.hard_max_turn_ms):
-            raise ValueError("sentence_turn_ms <= clause_turn_ms <= max_turn_ms <= "
-                             "hard_max_turn_ms, positive")
+        if not 0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.hard_max_turn_ms:
+            raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
         if self.cut_lookahead_ms < 0:
             raise ValueError("cut_lookahead_ms must not be negative")
         if min(self.lead_ms, self.context_ms, self.context_gap_ms) < 0:
@@ -346,7 +344,7 @@ def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan])
 def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
               turn_open: bool, decoded_ms: int | None, tried_ms: int | None = None,
               step_ms: int | None = None, partials: bool = True,
-              ending: bool = False, window_ms: int = 1) -> Step:
+              ending: bool = False, window_ms: int = 1, onset_ms: int | None = None) -> Step:
     """What to do with the buffer now.
 
     Where a turn begins and ends depends on the detector's ``spans`` alone (and, for a pause
@@ -361,6 +359,8 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
     ``rules.step_ms``); ``partials`` False: none at all, finals only. ``ending``: the stream
     ends here (a pause's look-ahead is what there is). ``window_ms``: the buffer can only
     be cut at multiples of it (the detector's window), and a discard is rounded down to one.
+    ``onset_ms``: where sound began at the end of the buffer that may yet be speech (too short
+    so far for a span): until it is known, a silence before it is not known to be the end.
     """
     if not spans:
         silence = max(0, buffer_ms - rules.pad_ms - _ONSET_KEEP_MS)
@@ -369,7 +369,7 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
     leading -= leading % window_ms
     if leading > 0:
         return Step(Action.DISCARD, leading)
-    structure = _turn_end(rules, buffer_ms, spans, tried_ms, ending)
+    structure = _turn_end(rules, buffer_ms, spans, tried_ms, ending, onset_ms)
     if structure is not None:
         return structure
     if not partials or ending:
@@ -391,12 +391,17 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
 
 
 def _turn_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan],
-              tried_ms: int | None, ending: bool) -> Step | None:
+              tried_ms: int | None, ending: bool, onset_ms: int | None) -> Step | None:
     """The turn's end, from the speech spans alone, taking the pauses in the order they were
     spoken: the first of at least ``end_silence_ms`` ends the utterance; past
     ``sentence_turn_ms`` each shorter one (``pause_ms`` or more) is tried as a cut, once its
     look-ahead (``cut_lookahead_ms`` of the speech after it) is in; past ``hard_max_turn_ms``
-    with no pause, the turn ends there, mid-speech. None: nothing to end yet."""
+    with no pause, the turn ends there, mid-speech. None: nothing to end yet.
+
+    The silence after the last span ends the utterance only once no speech can begin in it
+    any more: sound at ``onset_ms`` (shorter than a span yet) within ``end_silence_ms`` of the
+    span may be the next words, and a look at the buffer a moment later would then see a
+    pause, not an end."""
     for span, following in zip(spans, spans[1:], strict=False):
         gap = following.start_ms - span.end_ms
         if gap >= rules.end_silence_ms:
@@ -409,7 +414,8 @@ def _turn_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan],
             return Step(Action.TRY_CUT, cut, until_ms=min(until, buffer_ms))
         return None  # the next pause waits for its look-ahead: nothing after it is decided
     last = spans[-1]
-    if last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms:
+    if (last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms
+            and (onset_ms is None or onset_ms >= last.end_ms + rules.end_silence_ms)):
         return Step(Action.FINALISE, min(buffer_ms, last.end_ms + rules.pad_ms))
     if buffer_ms > rules.hard_max_turn_ms and not ending:
         return Step(Action.FINALISE, rules.hard_max_turn_ms, lead=True)
@@ -420,12 +426,9 @@ def cut_accepted(rules: TurnRules, cut_ms: int, words: Sequence[TimedWord]) -> b
     """Whether a long turn ends at the pause ``cut_ms`` into it (``TRY_CUT``): ``words`` are
     its words before the pause, from a decode that heard past it (so a full stop is one
     Whisper writes with the next words in view, not one it writes because the audio ends).
-    At a sentence end; past ``clause_turn_ms`` at a clause end too; past ``max_turn_ms`` at
-    any pause. A turn with no words ends at once."""
-    if not words:
-        return True
-    return (ends_sentence(words[-1]) or cut_ms > rules.max_turn_ms
-            or (cut_ms > rules.clause_turn_ms and ends_clause(words[-1])))
+    At a sentence end; past ``clause_turn_ms`` at any pause (a clause end or none: the turn
+    has gone on long enough). A turn with no words ends at once."""
+    return not words or ends_sentence(words[-1]) or cut_ms > rules.clause_turn_ms
 
 
 # --- the messages --------------------------------------------------------------------------

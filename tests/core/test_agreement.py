@@ -15,15 +15,14 @@ from app.core.agreement import (
     Step,
     TimedWord,
     TurnRules,
+    cut_accepted,
     ends_sentence,
     final_turn,
     join_pieces,
     normalise,
     partial_turn,
-    pause_cut,
     plan_step,
     sentence_cut,
-    split_point,
     utterance_end,
 )
 
@@ -188,13 +187,19 @@ def plan(buffer_ms: int, spans: list[SpeechSpan], *, turn_open: bool = False,
 
 
 def test_silence_is_dropped_but_a_pad_is_kept_for_the_next_onset() -> None:
-    assert plan(1000, []) == Step(Action.DISCARD, 800)
-    assert plan(150, []) == Step(Action.DISCARD, 0)
+    # The pad, and speech too short yet for the detector to show (under min_speech_ms).
+    assert plan(1000, []) == Step(Action.DISCARD, 400)
+    assert plan(550, []) == Step(Action.DISCARD, 0)
     assert plan(3000, [span(1500, 3000, ended=False)]) == Step(Action.DISCARD, 1300)
+    # Only whole detector windows go: the buffer stays on the stream's window grid.
+    assert plan_step(RULES, buffer_ms=3000, spans=[span(1500, 3000, ended=False)],
+                     turn_open=False, decoded_ms=None, window_ms=32) == \
+        Step(Action.DISCARD, 1280)
 
 
-def test_a_turn_with_words_but_no_speech_left_is_settled() -> None:
-    assert plan(2000, [], turn_open=True) == Step(Action.FINALISE, 2000)
+def test_a_turn_with_words_but_no_speech_left_is_dropped_as_silence() -> None:
+    # No speech: the same whether words happen to be on screen (the engine clears them).
+    assert plan(2000, [], turn_open=True) == plan(2000, []) == Step(Action.DISCARD, 1400)
 
 
 def test_the_first_decode_waits_for_enough_speech() -> None:
@@ -221,7 +226,7 @@ def test_a_machine_that_is_behind_decodes_less_often() -> None:
                      turn_open=True, decoded_ms=1600, step_ms=2000) == Step(Action.DECODE)
 
 
-def test_finals_only_ends_a_long_turn_in_its_last_pause() -> None:
+def test_finals_only_decodes_nothing_until_the_turn_ends() -> None:
     def finals_only(buffer_ms: int, spans: list[SpeechSpan]) -> Step:
         return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=True,
                          decoded_ms=None, partials=False)
@@ -229,13 +234,78 @@ def test_finals_only_ends_a_long_turn_in_its_last_pause() -> None:
     assert finals_only(5000, [span(200, 5000, ended=False)]) == Step(Action.WAIT)
     assert finals_only(3300, [span(200, 3000)]) == Step(Action.WAIT)  # a pause, not an end
     assert finals_only(2600, [span(200, 2000)]) == Step(Action.FINALISE, 2200)  # end of speech
-    long = [span(200, 9000), span(9300, 12_000), span(12_400, 16_000, ended=False)]
-    assert finals_only(16_000, long) == Step(Action.FINALISE, 12_000 + 200)
-    assert finals_only(16_000, [span(200, 9000), span(9300, 16_000, ended=False)]) == \
-        Step(Action.FINALISE, 9000 + 150)  # half the pause when it is shorter than two pads
-    assert finals_only(19_000, [span(200, 19_000, ended=False)]) == Step(Action.WAIT)
-    assert finals_only(21_000, [span(200, 21_000, ended=False)]) == \
-        Step(Action.FINALISE, 21_000)
+
+
+# Buffers of speech with pauses, as the detector reports them, for the rules below.
+SPEECH = [
+    (900, [span(200, 900, ended=False)]),
+    (2300, [span(200, 2000)]),
+    (2600, [span(200, 2000)]),
+    (3000, [span(200, 1500), span(2100, 3000, ended=False)]),
+    (6400, [span(200, 4500), span(4800, 6400, ended=False)]),
+    (5700, [span(200, 4500), span(4800, 5700, ended=False)]),
+    (8000, [span(200, 4500), span(4800, 6000), span(6300, 8000, ended=False)]),
+    (16_500, [span(200, 15_500), span(15_800, 16_500, ended=False)]),
+    (20_100, [span(200, 20_100, ended=False)]),
+    (1800, [span(700, 1800, ended=False)]),
+]
+
+
+@pytest.mark.parametrize(("buffer_ms", "spans"), SPEECH)
+def test_where_a_turn_ends_depends_on_the_speech_alone(buffer_ms: int,
+                                                       spans: list[SpeechSpan]) -> None:
+    """Words on screen, how far the partial decodes got and the machine's pace (how often it
+    can afford a partial decode) only schedule partial decodes: the discards, ends and cut
+    tries, which decide what each final hears, are the same in every case (they were not:
+    a turn with words shown kept its leading silence, and finals-only mode cut long turns
+    wherever the buffer happened to end)."""
+    structure = {Action.DISCARD, Action.FINALISE, Action.TRY_CUT}
+    outcomes = set()
+    for turn_open in (False, True):
+        for decoded_ms in (None, 0, buffer_ms // 2, buffer_ms):
+            for step_ms, partials in ((None, True), (2000, True), (4000, False)):
+                step = plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=turn_open,
+                                 decoded_ms=decoded_ms, step_ms=step_ms, partials=partials)
+                outcomes.add(step if step.action in structure else None)
+    assert len(outcomes) == 1, outcomes
+
+
+def test_a_long_turn_tries_each_pause_in_order_once_the_speech_after_it_is_in() -> None:
+    def at(buffer_ms: int, spans: list[SpeechSpan], tried_ms: int | None = None,
+           ending: bool = False) -> Step:
+        return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=True,
+                         decoded_ms=buffer_ms, tried_ms=tried_ms, ending=ending)
+
+    # A pause before sentence_turn_ms (4 s) is no cut; one after it is, once a second
+    # (cut_lookahead_ms) of the speech after it is in, decoded with it.
+    assert at(3000, [span(200, 2500), span(2800, 3000, ended=False)]).action is Action.WAIT
+    three = [span(200, 4500), span(4800, 6000), span(6300, 8000, ended=False)]
+    assert at(5700, three[:1] + [span(4800, 5700, ended=False)]).action is Action.WAIT
+    assert at(5800, three[:1] + [span(4800, 5800, ended=False)]) == \
+        Step(Action.TRY_CUT, 4650, until_ms=5800)  # the middle of a pause under two pads
+    assert at(8000, three) == Step(Action.TRY_CUT, 4650, until_ms=5800)  # the first first
+    assert at(8000, three, tried_ms=4650) == Step(Action.TRY_CUT, 6150, until_ms=7300)
+    assert at(8000, three, tried_ms=6150).action is Action.WAIT  # nothing new to try
+    # At the end of the stream, the look-ahead is what there is.
+    assert at(5000, three[:1] + [span(4800, 5000, ended=False)], ending=True) == \
+        Step(Action.TRY_CUT, 4650, until_ms=5000)
+    # A pause long enough to end the utterance ends it, tried or not.
+    long_pause = [span(200, 4500), span(5100, 6000, ended=False)]
+    assert at(6000, long_pause, tried_ms=4650) == Step(Action.FINALISE, 4700)
+    # No pause at all: past hard_max_turn_ms the turn ends there, mid-speech, with a lead.
+    assert at(20_100, [span(200, 20_100, ended=False)]) == \
+        Step(Action.FINALISE, 20_000, lead=True)
+
+
+def test_a_pause_ends_a_long_turn_at_a_sentence_end_then_anywhere() -> None:
+    assert cut_accepted(RULES, 4100, words("it rained."))
+    assert cut_accepted(RULES, 4100, words("one. two? three!"))
+    assert not cut_accepted(RULES, 4100, words("it rained and"))
+    assert not cut_accepted(RULES, 9000, words("we stayed in,"))
+    assert cut_accepted(RULES, 10_100, words("we stayed in,"))
+    assert cut_accepted(RULES, 10_100, words("no end yet"))
+    assert not cut_accepted(RULES, 5000, words("Mr."))  # a title, not a sentence end
+    assert cut_accepted(RULES, 4100, [])  # nothing heard: nothing to keep together
 
 
 def test_later_decodes_follow_the_step() -> None:
@@ -246,8 +316,11 @@ def test_later_decodes_follow_the_step() -> None:
 
 
 def test_a_pause_triggers_the_decode_that_can_become_the_final_one() -> None:
+    # Up to the end of speech plus the pad: the audio the final hears if the pause grows
+    # into the end of the utterance.
     paused = [span(200, 2000)]
-    assert plan(2300, paused, turn_open=True, decoded_ms=1900) == Step(Action.DECODE)
+    assert plan(2300, paused, turn_open=True, decoded_ms=1900) == \
+        Step(Action.DECODE, until_ms=2200)
     assert plan(2400, paused, turn_open=True, decoded_ms=2300) == Step(Action.WAIT)
 
 
@@ -261,74 +334,19 @@ def test_end_of_speech_finalises_after_the_pad() -> None:
     assert utterance_end(RULES, 3000, [span(200, 1500), span(1800, 3000, ended=False)]) is None
 
 
-def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_anywhere() -> None:
-    def cut(buffer_ms: int, text: str, committed: int = 0) -> int | None:
-        return split_point(RULES, buffer_ms=buffer_ms, words=words(text), committed=committed)
-
-    assert cut(3_900, "it rained. we stayed in") is None  # short enough
-    assert cut(4_100, "it rained. we stayed in") == 2  # in the tail too
-    assert cut(4_100, "one. two? three! four") == 3  # the last sentence end
-    # A full stop on the decode's last word may only mean the audio stopped there.
-    assert cut(4_100, "we stayed in.") is None
-    assert cut(9_000, "we stayed in, and read") is None
-    assert cut(10_100, "we stayed in, and read") == 3  # a clause end, past 10 s
-    assert cut(10_100, "it rained. we stayed in, and read") == 5  # the later one
-    assert cut(19_000, "no end yet at all") is None
-    assert cut(20_100, "no end yet at all") == 4  # anywhere but the last word
-    assert cut(20_100, "no end yet at all", committed=5) == 5  # never un-commits words
-    assert cut(20_100, "") == 0  # nothing to cut after: the whole buffer
-    assert cut(20_100, "word") == 0
-
-
-def test_with_no_punctuation_past_the_clause_limit_the_turn_ends_at_the_given_pause() -> None:
-    def cut(buffer_ms: int, text: str, pause: int | None, committed: int = 0) -> int | None:
-        return split_point(RULES, buffer_ms=buffer_ms, words=words(text), committed=committed,
-                           pause=pause)
-
-    assert cut(9_000, "no end yet at all", 2) is None  # not before clause_turn_ms
-    assert cut(10_100, "no end yet at all", 2) == 2
-    assert cut(10_100, "we stayed in, and read", 1) == 3  # punctuation first
-    assert cut(20_100, "no end yet at all", 2) == 2  # before the hard rule, too
-    assert cut(20_100, "no end yet at all", None) == 4
-    # A pause with no word on one side is none to cut at.
-    assert cut(10_100, "no end yet at all", 0) is None
-    assert cut(10_100, "no end yet at all", 5) is None
-
-
-def test_the_cut_is_in_the_longest_pause_between_words() -> None:
-    said = words("one two three four five six seven eight", step=1000)  # 0-7950 ms
-
-    def pause(spans: list[SpeechSpan], after_ms: int = 0) -> tuple[int, int] | None:
-        return pause_cut(RULES, spans=spans, words=said, after_ms=after_ms)
-
-    # Pauses of 300 ms after "two", 500 ms after "five" (the longest), 250 after "six".
-    spans = [span(0, 1900), span(2200, 4850), span(5350, 5950), span(6200, 8000, False)]
-    assert pause(spans) == (5, 5100)  # five words before it; the cut in its middle
-    # Too short to count (under cut_pause_ms), or none at all: no pause cut.
-    assert pause([span(0, 3900), span(4050, 8000, False)]) is None
-    assert pause([span(0, 8000, False)]) is None
-    # A pause after the last word, or before the first, has no word on one side.
-    assert pause([span(0, 7950), span(8600, 9000, False)]) is None
-    assert pause([span(0, 100), span(400, 8000, False)]) is None
-    # A tie: the later pause (the longer ended turn).
-    assert pause([span(0, 1900), span(2200, 4900), span(5200, 8000, False)]) == (5, 5050)
-    # Pauses in the lead (the audio before the last cut, the ended turn's) do not count.
-    assert pause(spans, after_ms=5000) == (6, 6075)
-
-
 def test_rules_are_consistent() -> None:
     with pytest.raises(ValueError):
         TurnRules(pause_ms=600, end_silence_ms=500)
     with pytest.raises(ValueError):
         TurnRules(pad_ms=300, pause_ms=250)
     with pytest.raises(ValueError):
-        TurnRules(max_turn_ms=30_000)
+        TurnRules(clause_turn_ms=30_000)
     with pytest.raises(ValueError):
         TurnRules(sentence_turn_ms=12_000)  # after the clause ends
     with pytest.raises(ValueError):
         TurnRules(lead_ms=-1)
     with pytest.raises(ValueError):
-        TurnRules(cut_pause_ms=0)
+        TurnRules(cut_lookahead_ms=-1)
 
 
 # --- messages --------------------------------------------------------------------------------

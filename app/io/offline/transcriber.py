@@ -76,6 +76,7 @@ _REST_MS = 2000
 _FINISHED_WORDS = 64  # final words kept for the context of the next turn's decodes
 # Speech that ends this close after a cut is the lead's (the detector's end, give or take).
 _LEAD_ONLY_SLACK_MS = 150
+_MIN_SPEECH_MS = 120  # the detector's shortest span (speech_spans' default)
 
 
 @dataclass
@@ -164,7 +165,8 @@ class OfflineTranscriber:
             step = plan_step(self.rules, buffer_ms=self._judged_ms, spans=spans,
                              turn_open=self._turn_open, decoded_ms=self._decoded_ms,
                              tried_ms=tried, step_ms=self.rules.step_ms * self.pace.step_factor,
-                             partials=self.pace.partials, ending=flush, window_ms=WINDOW_MS)
+                             partials=self.pace.partials, ending=flush, window_ms=WINDOW_MS,
+                             onset_ms=self._onset_ms())
             if step.action is Action.DISCARD:
                 if self._turn_open:  # no speech left under the words shown: clear them
                     turns += self._end_turn([], 0, LocalAgreement())
@@ -205,6 +207,16 @@ class OfflineTranscriber:
         """Speech in the buffer (ms from its start), from the stream's detector."""
         return speech_spans(self._probabilities.tolist(),
                             min_silence_ms=min_silence_ms or self.rules.pause_ms)
+
+    def _onset_ms(self) -> int | None:
+        """Where sound began at the end of the buffer that is too short yet for a span (it
+        may be the next words, or a click the detector will drop): None if there is none."""
+        heard = speech_spans(self._probabilities.tolist(), min_silence_ms=self.rules.pause_ms,
+                             min_speech_ms=0)
+        last = heard[-1] if heard else None
+        if last is not None and not last.ended and last.end_ms - last.start_ms <= _MIN_SPEECH_MS:
+            return last.start_ms
+        return None
 
     # --- decoding ----------------------------------------------------------------------------
 

@@ -89,9 +89,9 @@ def test_an_unpunctuated_long_turn_is_cut_in_a_pause_and_no_word_is_lost_or_doub
 
 def test_without_a_pause_the_turn_waits_for_the_hard_rule(
         recogniser: WhisperRecogniser, long_turn: tuple[bytes, str]) -> None:
-    # Pauses must be at least cut_pause_ms: with a bar above the ~300 ms pauses, no cut.
+    # Pauses must be at least pause_ms: with a bar above the ~300 ms pauses, no cut.
     pcm, _ = long_turn
     transcriber = OfflineTranscriber(Unpunctuated(recogniser),
-                                     TurnRules(cut_pause_ms=600))
+                                     TurnRules(pause_ms=450))
     finals = [t for t in stream(transcriber, pcm) if t.end_of_turn]
     assert len(finals) == 1
