@@ -259,19 +259,20 @@ class TurnRules:
     # came (a decode of 0.4 s of speech often hears nothing yet), for at most onset_ms.
     onset_step_ms: int = 250
     onset_ms: int = 2000
-    pause_ms: int = 200  # silence that splits speech spans (a pause a long turn may end in)
+    pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
     end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
     pad_ms: int = 200  # audio kept before and after speech
-    # Continuous speech: past this, each pause of the turn (pause_ms or more of silence) is
-    # tried as its end: the audio up to the pause and cut_lookahead_ms of the speech after it
-    # is decoded, and the turn ends there if its words before the pause end a sentence (past
-    # clause_turn_ms, at the next pause whatever the words: tiny.en often writes no full
-    # stop or comma in a long stretch). Past hard_max_turn_ms with no pause at all, it ends
-    # there, mid-speech (well within Whisper's 30 s window).
+    # Continuous speech: from this far into the turn on, every cut_step_ms of it, the turn's
+    # audio so far is decoded (with a final's inputs: a position on the turn's own clock,
+    # so the same audio gives the same decodes however it arrived) and the turn ends after
+    # the last sentence end in it that another word follows (past clause_turn_ms a clause
+    # end too, or else the widest gap between two words: tiny.en often writes no full stop
+    # or comma in a long stretch). Past hard_max_turn_ms with no cut, it ends there,
+    # mid-speech (well within Whisper's 30 s window).
     sentence_turn_ms: int = 4_000
+    cut_step_ms: int = 2_000
     clause_turn_ms: int = 10_000
     hard_max_turn_ms: int = 20_000
-    cut_lookahead_ms: int = 1_000
     lead_ms: int = 1_000  # audio before a cut that the next turn's decodes hear again
     # After a turn that ended at a pause: the final speech of up to this much audio before
     # the next turn, which its decodes hear again with those words as the decoder's prefix
@@ -288,8 +289,8 @@ class TurnRules:
             raise ValueError("pad_ms must not exceed pause_ms")
         if not 0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.hard_max_turn_ms:
             raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
-        if self.cut_lookahead_ms < 0:
-            raise ValueError("cut_lookahead_ms must not be negative")
+        if self.cut_step_ms <= 0:
+            raise ValueError("cut_step_ms must be positive")
         if min(self.lead_ms, self.context_ms, self.context_gap_ms) < 0:
             raise ValueError("lead_ms, context_ms and context_gap_ms must not be negative")
 
@@ -310,9 +311,8 @@ class Action(enum.Enum):
     DISCARD = "discard"  # drop the audio before ``at_ms`` (silence)
     DECODE = "decode"  # re-decode the buffer (up to ``until_ms``, if set) for the partial
     FINALISE = "finalise"  # the turn ends at ``at_ms``
-    # A pause in a long turn: decode the buffer up to ``until_ms`` (the pause and a little of
-    # the speech after it) and end the turn at ``at_ms`` if the words before it end a
-    # sentence (``cut_accepted``).
+    # A long turn: decode the buffer up to ``at_ms`` and end the turn after the last
+    # sentence end in it that another word follows (``cut_in``), if there is one.
     TRY_CUT = "try_cut"
 
 
@@ -320,7 +320,7 @@ class Action(enum.Enum):
 class Step:
     action: Action
     at_ms: int = 0
-    until_ms: int = 0  # DECODE: the audio to decode (0: all of it); TRY_CUT: likewise
+    until_ms: int = 0  # DECODE: the audio to decode (0: all of it)
     lead: bool = False  # FINALISE mid-speech: the next turn hears lead_ms before the cut again
 
 
@@ -392,43 +392,56 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
 
 def _turn_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan],
               tried_ms: int | None, ending: bool, onset_ms: int | None) -> Step | None:
-    """The turn's end, from the speech spans alone, taking the pauses in the order they were
-    spoken: the first of at least ``end_silence_ms`` ends the utterance; past
-    ``sentence_turn_ms`` each shorter one (``pause_ms`` or more) is tried as a cut, once its
-    look-ahead (``cut_lookahead_ms`` of the speech after it) is in; past ``hard_max_turn_ms``
-    with no pause, the turn ends there, mid-speech. None: nothing to end yet.
+    """The turn's end, from the speech spans and the turn's own clock alone, in the order
+    of the audio: the first silence of ``end_silence_ms`` ends the utterance; from
+    ``sentence_turn_ms`` on, every ``cut_step_ms`` of the turn is a place to try a cut at
+    (``TRY_CUT``, once that much audio is in); past ``hard_max_turn_ms`` with no cut, the
+    turn ends there, mid-speech. None: nothing to end yet.
 
     The silence after the last span ends the utterance only once no speech can begin in it
     any more: sound at ``onset_ms`` (shorter than a span yet) within ``end_silence_ms`` of the
     span may be the next words, and a look at the buffer a moment later would then see a
     pause, not an end."""
+    end = None
     for span, following in zip(spans, spans[1:], strict=False):
-        gap = following.start_ms - span.end_ms
-        if gap >= rules.end_silence_ms:
-            return Step(Action.FINALISE, span.end_ms + rules.pad_ms)
-        cut = span.end_ms + min(rules.pad_ms, gap // 2)
-        if span.end_ms <= rules.sentence_turn_ms or (tried_ms is not None and cut <= tried_ms):
-            continue
-        until = following.start_ms + rules.cut_lookahead_ms
-        if until <= buffer_ms or ending:
-            return Step(Action.TRY_CUT, cut, until_ms=min(until, buffer_ms))
-        return None  # the next pause waits for its look-ahead: nothing after it is decided
-    last = spans[-1]
-    if (last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms
-            and (onset_ms is None or onset_ms >= last.end_ms + rules.end_silence_ms)):
-        return Step(Action.FINALISE, min(buffer_ms, last.end_ms + rules.pad_ms))
+        if following.start_ms - span.end_ms >= rules.end_silence_ms:
+            end = span.end_ms + rules.pad_ms
+            break
+    else:
+        last = spans[-1]
+        if (last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms
+                and (onset_ms is None or onset_ms >= last.end_ms + rules.end_silence_ms)):
+            end = min(buffer_ms, last.end_ms + rules.pad_ms)
+    tried = rules.sentence_turn_ms - rules.cut_step_ms if tried_ms is None else tried_ms
+    tries = max(0, (tried - rules.sentence_turn_ms) // rules.cut_step_ms + 1)
+    attempt = rules.sentence_turn_ms + tries * rules.cut_step_ms
+    if end is not None and end <= attempt:
+        return Step(Action.FINALISE, end)
+    if attempt <= min(buffer_ms, rules.hard_max_turn_ms):
+        return Step(Action.TRY_CUT, attempt)
+    if end is not None:
+        return Step(Action.FINALISE, end)
     if buffer_ms > rules.hard_max_turn_ms and not ending:
         return Step(Action.FINALISE, rules.hard_max_turn_ms, lead=True)
     return None
 
 
-def cut_accepted(rules: TurnRules, cut_ms: int, words: Sequence[TimedWord]) -> bool:
-    """Whether a long turn ends at the pause ``cut_ms`` into it (``TRY_CUT``): ``words`` are
-    its words before the pause, from a decode that heard past it (so a full stop is one
-    Whisper writes with the next words in view, not one it writes because the audio ends).
-    At a sentence end; past ``clause_turn_ms`` at any pause (a clause end or none: the turn
-    has gone on long enough). A turn with no words ends at once."""
-    return not words or ends_sentence(words[-1]) or cut_ms > rules.clause_turn_ms
+def cut_in(rules: TurnRules, at_ms: int, words: Sequence[TimedWord]) -> int | None:
+    """Where a long turn ends, ``at_ms`` into it (``TRY_CUT``): after how many of ``words``
+    (a decode of the turn's audio up to ``at_ms``), or None to go on. After the last word
+    that ends a sentence; past ``clause_turn_ms`` the last that ends a clause, else the word
+    before the widest gap between two words. Never after the last word: a full stop there may
+    only mean that the audio ended, and the word itself may be cut off."""
+    for index in range(len(words) - 2, -1, -1):
+        if ends_sentence(words[index]):
+            return index + 1
+    if at_ms <= rules.clause_turn_ms or len(words) < 2:
+        return None
+    for index in range(len(words) - 2, -1, -1):
+        if ends_clause(words[index]):
+            return index + 1
+    gaps = [(words[i + 1].start_ms - words[i].end_ms, i + 1) for i in range(len(words) - 1)]
+    return max(gaps)[1]
 
 
 # --- the messages --------------------------------------------------------------------------

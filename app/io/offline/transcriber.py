@@ -48,7 +48,7 @@ from app.core.agreement import (
     SpeechSpan,
     TimedWord,
     TurnRules,
-    cut_accepted,
+    cut_in,
     ends_sentence,
     final_turn,
     partial_turn,
@@ -177,7 +177,7 @@ class OfflineTranscriber:
                 turns += self._finalise(step.at_ms, lead=step.lead,
                                         lead_only=self._lead_only(step.at_ms))
             elif step.action is Action.TRY_CUT:
-                turns += self._try_cut(step.at_ms, step.until_ms)
+                turns += self._try_cut(step.at_ms)
             elif step.action is Action.DECODE and not flush:
                 return turns + self._decode_partial(step.until_ms)
             else:
@@ -326,19 +326,24 @@ class OfflineTranscriber:
         speech_end_ms = self._origin // _PER_MS + at_ms - self.rules.pad_ms
         return speech_end_ms <= self._lead[0] + _LEAD_ONLY_SLACK_MS
 
-    def _try_cut(self, at_ms: int, until_ms: int) -> list[Turn]:
-        """A pause ``at_ms`` into a long turn: decode the turn up to ``until_ms`` (past the
-        pause) with a final's inputs, and end the turn at the pause if its words before it
-        end a sentence (``cut_accepted``); those words are then its final, as a decode that
-        heard on past them (as a one-shot decode does) has them."""
-        cut_ms = self._origin // _PER_MS + at_ms
-        self._tried = cut_ms
+    def _try_cut(self, at_ms: int) -> list[Turn]:
+        """``at_ms`` into a long turn: decode the turn up to there with a final's inputs, and
+        end it after the last sentence end that decode heard another word after (``cut_in``);
+        the words before the cut are its final, as a decode that heard on past them (as a
+        one-shot decode does) has them. The next turn begins at the end of the last of them,
+        and its decodes hear them again as their prefix (``context_ms``)."""
+        self._tried = self._origin // _PER_MS + at_ms
         self.stats.final_decodes += 1
-        samples = min(until_ms * _PER_MS, self._audio.size)
+        samples = min(at_ms * _PER_MS, self._audio.size)
         heard = self._decode(samples, final=True)
-        words = [w for w in heard if (w.start_ms + w.end_ms) // 2 < cut_ms]
-        if cut_accepted(self.rules, at_ms, words):
-            return self._finalise(at_ms, words=words)
+        keep = cut_in(self.rules, at_ms, heard)
+        if keep is not None:
+            words = heard[:keep]
+            # On the detector's grid, not before the last word's end (the next turn's origin
+            # must be past it for the context to be heard again).
+            cut = words[-1].end_ms * _PER_MS - self._origin
+            cut = min(-(-cut // WINDOW_SAMPLES) * WINDOW_SAMPLES, self._audio.size)
+            return self._finalise(cut // _PER_MS, words=words)
         # The turn goes on: that decode is its newest partial too.
         self._hypothesis, self._hypothesis_language = heard, self._language
         self._decoded_until = self._origin + samples
