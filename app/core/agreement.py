@@ -279,7 +279,7 @@ class TurnRules:
     # (``app/core/handover.py``: a word is heard better after the ones before it). 0: none.
     # Only when the next turn begins at most context_gap_ms after it (the same stretch of
     # speech; after a longer pause the turn is decoded on its own, as before).
-    context_ms: int = 3_000
+    context_ms: int = 1_000
     context_gap_ms: int = 1_000
 
     def __post_init__(self) -> None:
@@ -344,7 +344,8 @@ def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan])
 def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
               turn_open: bool, decoded_ms: int | None, tried_ms: int | None = None,
               step_ms: int | None = None, partials: bool = True,
-              ending: bool = False, window_ms: int = 1, onset_ms: int | None = None) -> Step:
+              ending: bool = False, window_ms: int = 1, onset_ms: int | None = None,
+              judged_ms: int | None = None) -> Step:
     """What to do with the buffer now.
 
     Where a turn begins and ends depends on the detector's ``spans`` alone (and, for a pause
@@ -352,9 +353,11 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
     ``decoded_ms`` or the pace: those only schedule the partial decodes. So the finals are the
     same however the audio was handed over and however busy the machine was.
 
-    ``buffer_ms``: the audio the detector has judged. ``turn_open``: the turn has words on
-    screen. ``decoded_ms``: how far the turn's last partial decode reached (None: none yet).
-    ``tried_ms``: the last pause of this turn already tried as a cut (None: none).
+    ``buffer_ms``: the audio in the buffer; ``judged_ms``: how much of it the detector has
+    judged (None: all of it), which is all that the turn's end may depend on.
+    ``turn_open``: the turn has words on screen. ``decoded_ms``: how far the turn's last
+    partial decode reached (None: none yet). ``tried_ms``: the last place of this turn
+    already tried for a cut (None: none).
     ``step_ms``: the partial decodes' step the machine can afford now (None:
     ``rules.step_ms``); ``partials`` False: none at all, finals only. ``ending``: the stream
     ends here (a pause's look-ahead is what there is). ``window_ms``: the buffer can only
@@ -362,14 +365,15 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
     ``onset_ms``: where sound began at the end of the buffer that may yet be speech (too short
     so far for a span): until it is known, a silence before it is not known to be the end.
     """
+    judged = buffer_ms if judged_ms is None else judged_ms
     if not spans:
-        silence = max(0, buffer_ms - rules.pad_ms - _ONSET_KEEP_MS)
+        silence = max(0, judged - rules.pad_ms - _ONSET_KEEP_MS)
         return Step(Action.DISCARD, silence - silence % window_ms)
     leading = spans[0].start_ms - rules.pad_ms
     leading -= leading % window_ms
     if leading > 0:
         return Step(Action.DISCARD, leading)
-    structure = _turn_end(rules, buffer_ms, spans, tried_ms, ending, onset_ms)
+    structure = _turn_end(rules, judged, spans, tried_ms, ending, onset_ms)
     if structure is not None:
         return structure
     if not partials or ending:

@@ -162,7 +162,8 @@ class OfflineTranscriber:
         for _ in range(_MAX_ROUNDS):
             spans = self._spans()
             tried = None if self._tried is None else self._tried - self._origin // _PER_MS
-            step = plan_step(self.rules, buffer_ms=self._judged_ms, spans=spans,
+            step = plan_step(self.rules, buffer_ms=self.buffered_ms, judged_ms=self._judged_ms,
+                             spans=spans,
                              turn_open=self._turn_open, decoded_ms=self._decoded_ms,
                              tried_ms=tried, step_ms=self.rules.step_ms * self.pace.step_factor,
                              partials=self.pace.partials, ending=flush, window_ms=WINDOW_MS,
@@ -343,7 +344,8 @@ class OfflineTranscriber:
             # must be past it for the context to be heard again).
             cut = words[-1].end_ms * _PER_MS - self._origin
             cut = min(-(-cut // WINDOW_SAMPLES) * WINDOW_SAMPLES, self._audio.size)
-            return self._finalise(cut // _PER_MS, words=words)
+            # The words shown after the cut stay on screen, in the next turn.
+            return self._finalise(cut // _PER_MS, words=words) + self._partial()
         # The turn goes on: that decode is its newest partial too.
         self._hypothesis, self._hypothesis_language = heard, self._language
         self._decoded_until = self._origin + samples
