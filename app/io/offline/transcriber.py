@@ -345,12 +345,13 @@ class OfflineTranscriber:
             cut = words[-1].end_ms * _PER_MS - self._origin
             cut = min(-(-cut // WINDOW_SAMPLES) * WINDOW_SAMPLES, self._audio.size)
             # The words shown after the cut stay on screen, in the next turn.
-            return self._finalise(cut // _PER_MS, words=words) + self._partial()
-        # The turn goes on: that decode is its newest partial too.
+            turns = self._finalise(cut // _PER_MS, words=words)
+            return turns + self._partial() if self.pace.partials else turns
+        # The turn goes on: that decode is its newest partial too (when partials are shown).
         self._hypothesis, self._hypothesis_language = heard, self._language
         self._decoded_until = self._origin + samples
         self._agreement.insert(heard)
-        return self._partial()
+        return self._partial() if self.pace.partials else []
 
     def _finalise(self, at_ms: int, *, lead: bool = False, lead_only: bool = False,
                   words: list[TimedWord] | None = None) -> list[Turn]:
