@@ -219,11 +219,11 @@ def test_until_the_first_words_decodes_follow_each_other_closely() -> None:
 
 
 def test_a_machine_that_is_behind_decodes_less_often() -> None:
-    ongoing = [span(200, 3000, ended=False)]
-    assert plan_step(RULES, buffer_ms=3000, spans=ongoing, turn_open=True, decoded_ms=1600,
+    ongoing = [span(200, 2800, ended=False)]
+    assert plan_step(RULES, buffer_ms=2800, spans=ongoing, turn_open=True, decoded_ms=900,
                      step_ms=2000) == Step(Action.WAIT)
-    assert plan_step(RULES, buffer_ms=3600, spans=[span(200, 3600, ended=False)],
-                     turn_open=True, decoded_ms=1600, step_ms=2000) == Step(Action.DECODE)
+    assert plan_step(RULES, buffer_ms=3000, spans=[span(200, 3000, ended=False)],
+                     turn_open=True, decoded_ms=900, step_ms=2000) == Step(Action.DECODE)
 
 
 def test_finals_only_decodes_nothing_but_what_decides_the_turn_end() -> None:
@@ -339,6 +339,11 @@ def test_later_decodes_follow_the_step() -> None:
     assert plan(2500, ongoing, turn_open=True, decoded_ms=1600) == Step(Action.WAIT)
     assert plan(2600, [span(200, 2600, ended=False)], turn_open=True,
                 decoded_ms=1600) == Step(Action.DECODE)
+    # Not just before a place a cut is tried at: that decode is the partial's too.
+    assert plan(3600, [span(200, 3600, ended=False)], turn_open=True,
+                decoded_ms=2600) == Step(Action.WAIT)
+    assert plan(4000, [span(200, 4000, ended=False)], turn_open=True,
+                decoded_ms=2600) == Step(Action.TRY_CUT, 4000)
 
 
 def test_a_pause_triggers_the_decode_that_can_become_the_final_one() -> None:

@@ -1,23 +1,35 @@
 """Live transcription with a batch model: the blocking core of the offline engine.
 
 :class:`OfflineTranscriber` takes 16 kHz mono s16le audio in pieces of any size and returns the
-``Turn`` messages it produced. Each call runs Silero VAD over the current buffer (the audio
-since the current turn began, ~10-40 ms), then does what :func:`app.core.agreement.plan_step`
-says: drop silence, end the turn at the end of speech, or re-decode the whole utterance so far
-and feed the words to LocalAgreement-2. A decode's encoder hears the utterance plus 3 s (at
-least 10 s; ``DecodeOptions.window_pad_s``) and costs ~0.2-0.5 s on tiny.en, so it happens at
-most once per ``step_ms`` of audio; a caller that hands over more audio per call (because the
-last decode took long) gets a longer step for free.
+``Turn`` messages it produced. The voice-activity detector (Silero) judges each 32 ms window of
+the stream once, as it arrives, with its state carried over from the stream's start
+(``VadStream``): the speech it finds does not depend on how the audio was handed over, nor on
+where the buffer began (run again over the buffer from its start, as it used to be, it gave the
+same window probabilities up to 0.27 apart). Then the transcriber does what
+:func:`app.core.agreement.plan_step` says: drop silence, end the turn at the end of speech, try
+a long turn for a cut, or re-decode the utterance so far and feed the words to LocalAgreement-2.
+A decode's encoder hears the utterance plus 3 s (at least 10 s; ``DecodeOptions.window_pad_s``)
+and costs ~0.2-0.5 s on tiny.en, so it happens at most once per ``step_ms`` of audio; a caller
+that hands over more audio per call (because the last decode took long) gets a longer step for
+free.
 
-Continuous speech is cut into turns at sentence ends (``split_point``; past 10 s at a clause
-end, or, when Whisper wrote neither, in the longest pause the detector hears): the turn's final
-follows its sentence closely instead of waiting for a pause. The next turn keeps ``lead_ms``
-of the audio before the cut, so its decodes hear the end of the sentence before as context;
-the words of that lead are the ended turn's already and are left out (``after_cut``).
+The finals are a function of the audio alone: every decision that shapes them (the turn's
+audio span, its cuts, the context its final decode hears) comes from the detector, from decodes
+of the turn's audio at places on its own clock, and from the finals before it, never from the
+partial decodes, whose schedule follows the machine's load. The buffer always begins on the
+detector's 32 ms grid, so the same audio is cut at the same samples.
 
-A turn that begins less than ``context_gap_ms`` after the turn before ended at a pause (the
-speaker only drew breath) hears the last ``context_ms`` of final speech before it again, once it
-shows words: that audio goes before the buffer, its final words are Whisper's ``prefix`` (the
+Continuous speech is cut into turns at sentence ends: from ``sentence_turn_ms`` into the turn
+on, every ``cut_step_ms``, the turn's audio so far is decoded (the partial of that moment, too)
+and the turn ends after the last sentence end another word follows in it (``cut_in``; past 10 s
+a clause end, or the widest gap between two words): the turn's final follows its sentence
+closely instead of waiting for a pause, and it is that decode's words, which heard on past the
+sentence end as a one-shot decode does.
+
+A turn that begins less than ``context_gap_ms`` after the turn before ended (a cut, or a pause
+in which the speaker only drew breath) hears the last ``context_ms`` of final speech before it
+again, when it has speech of its own (``first_decode_ms``; for its partial decodes, once it
+shows words): that audio goes before the buffer, its final words are Whisper's ``prefix`` (the
 decoder writes them and goes on), and they are dropped from the result (``after_prefix``). A
 word is then heard after the words before it, as a one-shot decode of the recording hears it
 (on real speech, "ill-disposed" instead of "old-sposed" at the start of such a turn).
@@ -26,9 +38,9 @@ Two passes: the partial words come from LocalAgreement-2, which commits a word o
 of a growing buffer agree on it, so a word cut in half at the end of one buffer ("ill" before
 "-disposed" arrived) can be committed wrongly. The final Turn therefore never keeps them: it is
 the decode of the whole turn's audio, with the text of the finished turns before it as
-Whisper's prompt, as a one-shot decode of the recording would read it. When the last partial
-decode already covered exactly that audio (the usual case: a decode runs as soon as a pause
-begins) it is that decode, so the final needs no further work.
+Whisper's prompt, as a one-shot decode of the recording would read it. A decode with exactly
+the final's inputs (the same audio and context) is done once per turn: the decode at a pause
+usually is the final's already, so the final needs no further work.
 
 Blocking and not thread-safe: one thread at a time calls it (the offline engine's decoder
 thread, or the test emulator's worker). Shared by both, so the emulator's ``--recognizer
