@@ -400,7 +400,7 @@ def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
         step = step_ms or rules.step_ms
         # A cut is tried soon (its decode updates the partial too): no partial decode now.
         due = (buffer_ms - decoded_ms >= step
-               and not 0 <= _next_try(rules, tried_ms) - judged < step // 2)
+               and not 0 <= _next_try(rules, tried_ms) - judged < step // 4)
     return Step(Action.DECODE) if due else Step(Action.WAIT)
 
 
@@ -445,21 +445,29 @@ def _next_try(rules: TurnRules, tried_ms: int | None) -> int:
     return rules.sentence_turn_ms + tries * rules.cut_step_ms
 
 
-def cut_in(rules: TurnRules, at_ms: int, words: Sequence[TimedWord]) -> int | None:
+def cut_in(rules: TurnRules, at_ms: int, words: Sequence[TimedWord],
+           start_ms: int = 0) -> int | None:
     """Where a long turn ends, ``at_ms`` into it (``TRY_CUT``): after how many of ``words``
-    (a decode of the turn's audio up to ``at_ms``), or None to go on. After the last word
-    that ends a sentence; past ``clause_turn_ms`` the last that ends a clause, else the word
-    before the widest gap between two words. Never after the last word: a full stop there may
-    only mean that the audio ended, and the word itself may be cut off."""
-    for index in range(len(words) - 2, -1, -1):
+    (a decode of the turn's audio up to ``at_ms``; the turn begins at ``start_ms`` on their
+    clock), or None to go on. After the last word that ends a sentence; past
+    ``clause_turn_ms`` the last that ends a clause, else the word before the widest gap
+    between two words. Never after the last word (a full stop there may only mean that the
+    audio ended, and the word itself may be cut off), nor after one that ended more than
+    ``sentence_turn_ms`` before ``at_ms``: an end the decodes before did not write would make a
+    final that comes long after its words (and leave a long turn's worth of audio to try at
+    once)."""
+    recent = start_ms + at_ms - rules.sentence_turn_ms
+    last = len(words) - 2
+    first = next((i for i, w in enumerate(words) if w.end_ms >= recent), last + 1)
+    for index in range(last, first - 1, -1):
         if ends_sentence(words[index]):
             return index + 1
-    if at_ms <= rules.clause_turn_ms or len(words) < 2:
+    if at_ms <= rules.clause_turn_ms or first > last:
         return None
-    for index in range(len(words) - 2, -1, -1):
+    for index in range(last, first - 1, -1):
         if ends_clause(words[index]):
             return index + 1
-    gaps = [(words[i + 1].start_ms - words[i].end_ms, i + 1) for i in range(len(words) - 1)]
+    gaps = [(words[i + 1].start_ms - words[i].end_ms, i + 1) for i in range(first, last + 1)]
     return max(gaps)[1]
 
 

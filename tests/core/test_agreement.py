@@ -317,8 +317,8 @@ def test_an_utterance_ends_only_once_no_speech_can_begin_in_its_closing_silence(
 
 
 def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_the_widest_gap() -> None:
-    def cut(at_ms: int, text: str) -> int | None:
-        return cut_in(RULES, at_ms, words(text))
+    def cut(at_ms: int, text: str) -> int | None:  # the words just before at_ms
+        return cut_in(RULES, at_ms, words(text, start=at_ms - 300 * len(text.split())))
 
     assert cut(4000, "it rained. we stayed in") == 2
     assert cut(4000, "one. two? three! four") == 3  # the last sentence end
@@ -328,10 +328,17 @@ def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_the_widest_ga
     assert cut(8000, "we stayed in, and read") is None
     assert cut(10_100, "we stayed in, and read") == 3  # a clause end, past 10 s
     assert cut(10_100, "it rained. we stayed in, and read") == 2  # a sentence end first
-    said = [*words("no end", step=300), *words("yet at all", start=900, step=300)]
+    said = [*words("no end", start=8000), *words("yet at all", start=8900)]
     assert cut_in(RULES, 10_100, said) == 2  # the widest gap between two words
     assert cut(10_100, "word") is None
     assert cut(10_100, "") is None
+    # Only ends in the last sentence_turn_ms of the decode: one the decodes before did not
+    # write would end a turn long after its words.
+    late = [*words("it rained.", start=1000), *words("we stayed in and read", start=7000)]
+    assert cut_in(RULES, 9000, late, start_ms=0) is None
+    assert cut_in(RULES, 9000, late, start_ms=-1000) is None
+    assert cut_in(RULES, 9000, late, start_ms=-4000) == 2  # the turn began earlier: recent
+    assert cut_in(RULES, 12_000, late, start_ms=0) == len(late) - 1  # the widest recent gap
 
 
 def test_later_decodes_follow_the_step() -> None:
@@ -340,8 +347,10 @@ def test_later_decodes_follow_the_step() -> None:
     assert plan(2600, [span(200, 2600, ended=False)], turn_open=True,
                 decoded_ms=1600) == Step(Action.DECODE)
     # Not just before a place a cut is tried at: that decode is the partial's too.
-    assert plan(3600, [span(200, 3600, ended=False)], turn_open=True,
+    assert plan(3800, [span(200, 3800, ended=False)], turn_open=True,
                 decoded_ms=2600) == Step(Action.WAIT)
+    assert plan(3700, [span(200, 3700, ended=False)], turn_open=True,
+                decoded_ms=2600) == Step(Action.DECODE)
     assert plan(4000, [span(200, 4000, ended=False)], turn_open=True,
                 decoded_ms=2600) == Step(Action.TRY_CUT, 4000)
 

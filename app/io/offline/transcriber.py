@@ -349,7 +349,7 @@ class OfflineTranscriber:
         self.stats.final_decodes += 1
         samples = min(at_ms * _PER_MS, self._audio.size)
         heard = self._decode(samples, final=True)
-        keep = cut_in(self.rules, at_ms, heard)
+        keep = cut_in(self.rules, at_ms, heard, start_ms=self._origin // _PER_MS)
         if keep is not None:
             words = heard[:keep]
             # On the detector's grid, not before the last word's end (the next turn's origin
