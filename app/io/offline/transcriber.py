@@ -116,7 +116,6 @@ class OfflineTranscriber:
         self._order = 0
         self._agreement = LocalAgreement()
         self._shown: tuple[tuple[str, ...], tuple[str, ...]] | None = None
-        self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
         self._context = ""  # the finished turns' text, the prompt of the next decodes
         # The last final words (stream clock) and the audio before the buffer that they may
@@ -129,10 +128,9 @@ class OfflineTranscriber:
         # A turn begins a sentence (its first word upper case) unless the turn before was
         # cut mid-sentence, at a clause end.
         self._sentence_start = True
-        # The language the last decode heard, and the one the last partial decode heard: the
-        # final Turn carries the one of the decode its words came from (None: .en model).
+        # The language the last decode heard: the final Turn carries the one of the decode its
+        # words came from (None: .en model).
         self._language: tuple[str, float] | None = None
-        self._hypothesis_language: tuple[str, float] | None = None
         self.pace: Pace = PACES[0]  # set by the engine between calls, from its lag
         # The detector, run once per 32 ms window of the stream; the probabilities of the
         # buffer's windows (the buffer always begins on a window of the stream's grid).
@@ -313,10 +311,9 @@ class OfflineTranscriber:
         """A partial decode of the buffer (up to ``until_ms`` at a pause: with a final's
         inputs, so that if the pause ends the utterance this decode is its final)."""
         samples = min(until_ms * _PER_MS, self._audio.size) if until_ms else self._audio.size
-        self._hypothesis = self._decode(samples, final=bool(until_ms))
-        self._hypothesis_language = self._language
+        hypothesis = self._decode(samples, final=bool(until_ms))
         self._decoded_until = self._origin + samples
-        self._agreement.insert(self._hypothesis)
+        self._agreement.insert(hypothesis)
         return self._partial()
 
     def _partial(self) -> list[Turn]:
@@ -360,7 +357,6 @@ class OfflineTranscriber:
             turns = self._finalise(cut // _PER_MS, words=words)
             return turns + self._partial() if self.pace.partials else turns
         # The turn goes on: that decode is its newest partial too (when partials are shown).
-        self._hypothesis, self._hypothesis_language = heard, self._language
         self._decoded_until = self._origin + samples
         self._agreement.insert(heard)
         return self._partial() if self.pace.partials else []
@@ -435,7 +431,6 @@ class OfflineTranscriber:
                                                  for w in turns[0].words)][-_FINISHED_WORDS:]
         self._agreement = following
         self._shown = None
-        self._hypothesis = []  # decoded from the old turn's start with the old prompt
         self._decoded_until = None
         self._tried = None
         self._finals = {}
