@@ -471,6 +471,18 @@ def cut_in(rules: TurnRules, at_ms: int, words: Sequence[TimedWord],
     return max(gaps)[1]
 
 
+def without_made_up_tail(words: Sequence[TimedWord], *,
+                         min_confidence: float = 0.05) -> list[TimedWord]:
+    """A final's ``words`` without a last word the decoder itself all but ruled out
+    (probability under ``min_confidence``) after a sentence end: Whisper writes one for the
+    silence after the end of speech at times ("... is to be ill-disposed. Just." on the real
+    speech fixture, "Just." at probability 0.01, its segment heard as speech)."""
+    kept = list(words)
+    while len(kept) >= 2 and kept[-1].confidence < min_confidence and ends_sentence(kept[-2]):
+        kept.pop()
+    return kept
+
+
 # --- the messages --------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from app.core.agreement import (
     plan_step,
     sentence_cut,
     utterance_end,
+    without_made_up_tail,
 )
 
 RULES = TurnRules()
@@ -387,6 +388,18 @@ def test_rules_are_consistent() -> None:
         TurnRules(lead_ms=-1)
     with pytest.raises(ValueError):
         TurnRules(cut_step_ms=0)
+
+
+def test_a_last_word_the_decoder_all_but_ruled_out_after_a_sentence_end_goes() -> None:
+    said = words("is to be ill-disposed. Just.")
+    made_up = [*said[:-1], TimedWord("Just.", 1500, 1600, 0.01)]
+    assert texts(without_made_up_tail(made_up)) == "is to be ill-disposed."
+    assert texts(without_made_up_tail(said)) == texts(said)  # a sure word stays
+    # Not after a word that ends no sentence (it is the sentence's own last word).
+    unsure = [*words("is to be"), TimedWord("ill-disposed.", 900, 1400, 0.01)]
+    assert texts(without_made_up_tail(unsure)) == "is to be ill-disposed."
+    assert without_made_up_tail([TimedWord("Just.", 0, 100, 0.01)]) == \
+        [TimedWord("Just.", 0, 100, 0.01)]
 
 
 # --- messages --------------------------------------------------------------------------------

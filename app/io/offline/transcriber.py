@@ -65,6 +65,7 @@ from app.core.agreement import (
     final_turn,
     partial_turn,
     plan_step,
+    without_made_up_tail,
 )
 from app.core.handover import after_cut, context_words
 from app.core.messages import Turn
@@ -387,6 +388,7 @@ class OfflineTranscriber:
         key_before = len(self._finals)
         words = [w for w in self._decode(cut, final=True)
                  if w.start_ms < (self._origin + cut) // _PER_MS]
+        words = without_made_up_tail(words)
         if len(self._finals) > key_before:
             self.stats.final_decodes += 1
         return words + self._rest_of(words, cut)
