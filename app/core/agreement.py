@@ -10,17 +10,22 @@ Words are *committed* once two consecutive hypotheses agree on them — the long
 prefix of the last two hypotheses beyond what is already committed. Committed words never
 change; the rest of the newest hypothesis is the unstable tail, shown as the partial.
 
-Turn rules (:func:`plan_step`, :func:`split_point`): decode every ``step_ms`` while speech
-goes on, and at once when a pause begins, so that when the pause turns out to be the end of
-speech the utterance is usually decoded already and the final Turn needs no further decode.
-A turn ends at the end of speech (``end_silence_ms`` of silence), or, when the speaker goes on,
-early, so that the final of a sentence follows it closely and the decoded buffer (whose cost
-grows with its length) stays short: past ``sentence_turn_ms`` at the last sentence end of the
-latest decode, past ``clause_turn_ms`` at a clause end too or, with neither, in the longest
-pause of its speech (:func:`pause_cut`), past ``hard_max_turn_ms`` after its last word but one.
-The next turn's decodes hear ``lead_ms`` of audio before such a cut again, as context (a word
-is heard better with the one before it); ``app/core/handover.py`` drops the words of that
-lead, which the ended turn has already, so no word is lost or doubled at the cut.
+Turn rules (:func:`plan_step`, :func:`cut_in`): where a turn begins and ends, and so what its
+final hears, depends on the audio alone (the detector's spans, and decodes of the turn's audio
+at places on its own clock), never on when the engine happened to look, on the words its
+partial decodes happened to show, or on the pace a busy machine falls back to: the same
+recording gives the same finals however it was handed over. A turn ends at the end of speech
+(``end_silence_ms`` of silence, once no speech can begin in it any more); when the speaker
+goes on, from ``sentence_turn_ms`` into the turn on, every ``cut_step_ms``, the turn's audio
+so far is decoded and the turn ends after the last sentence end that another word follows in
+that decode (past ``clause_turn_ms`` a clause end, or the widest gap between two words), so
+that the final of a sentence follows it closely and the decoded buffer (whose cost grows with
+its length) stays short; past ``hard_max_turn_ms`` with no cut it ends there, mid-speech, and
+the next turn's decodes hear ``lead_ms`` of audio before the cut again (``app/core/handover.py``
+drops the words of that lead, which the ended turn has already). Partial decodes come every
+``step_ms`` while speech goes on (less often when the machine is behind), and at once when a
+pause begins, up to the pause: if it turns out to be the end of speech, that decode heard
+exactly what the final hears, and the final Turn needs no further decode.
 """
 
 from __future__ import annotations
@@ -262,27 +267,26 @@ class TurnRules:
     pause_ms: int = 250  # silence that splits speech spans (the detector's minimum)
     end_silence_ms: int = 500  # silence that ends an utterance (and the turn)
     pad_ms: int = 200  # audio kept before and after speech
-    # Continuous speech: beyond this, end the turn at the last sentence end of a decode (one
-    # followed by another word in it: a decode ends a buffer that stops mid-sentence with a
-    # full stop too); beyond clause_turn_ms at a clause end too; beyond hard_max_turn_ms
-    # after the last word but one (well within Whisper's 30 s window).
+    # Continuous speech: from this far into the turn on, every cut_step_ms of it, the turn's
+    # audio so far is decoded (with a final's inputs: a position on the turn's own clock,
+    # so the same audio gives the same decodes however it arrived) and the turn ends after
+    # the last sentence end in it that another word follows (past clause_turn_ms a clause
+    # end too, or else the widest gap between two words: tiny.en often writes no full stop
+    # or comma in a long stretch). Past hard_max_turn_ms with no cut, it ends there,
+    # mid-speech (well within Whisper's 30 s window).
     sentence_turn_ms: int = 4_000
+    cut_step_ms: int = 2_000
     clause_turn_ms: int = 10_000
     hard_max_turn_ms: int = 20_000
-    # No sentence or clause end past clause_turn_ms (tiny.en often writes none in a long
-    # stretch): end the turn in the longest pause inside its speech of at least this much
-    # silence (``pause_cut``), before falling back to the hard cut.
-    cut_pause_ms: int = 200
-    # Finals only (no partial decodes to find sentence ends in): beyond this, end the turn in
-    # its last pause (fewer, longer turns: each final costs a decode of at least 10 s).
-    max_turn_ms: int = 15_000
     lead_ms: int = 1_000  # audio before a cut that the next turn's decodes hear again
-    # After a turn that ended at a pause: the final speech of up to this much audio before
-    # the next turn, which its decodes hear again with those words as the decoder's prefix
-    # (``app/core/handover.py``: a word is heard better after the ones before it). 0: none.
-    # Only when the next turn begins at most context_gap_ms after it (the same stretch of
-    # speech; after a longer pause the turn is decoded on its own, as before).
-    context_ms: int = 3_000
+    # After a turn that ended at a pause or a sentence cut: the final speech of up to this
+    # much audio before the next turn, which its decodes hear again with those words as the
+    # decoder's prefix (``app/core/handover.py``: a word is heard better after the ones
+    # before it). 0: none. Only when the next turn begins at most context_gap_ms after it
+    # (the same stretch of speech; after a longer pause the turn is decoded on its own).
+    # 1 s: with 3 s, tiny.en wrote "to supposed" for "ill-disposed" on the real-speech
+    # fixture, and the six benchmark clips had 40 errors in replay against 37.
+    context_ms: int = 1_000
     context_gap_ms: int = 1_000
 
     def __post_init__(self) -> None:
@@ -290,14 +294,12 @@ class TurnRules:
             raise ValueError("pause_ms must be positive and at most end_silence_ms")
         if self.pad_ms > self.pause_ms:
             raise ValueError("pad_ms must not exceed pause_ms")
-        if not 0 < self.max_turn_ms <= self.hard_max_turn_ms:
-            raise ValueError("max_turn_ms must be positive and at most hard_max_turn_ms")
         if not 0 < self.sentence_turn_ms <= self.clause_turn_ms <= self.hard_max_turn_ms:
             raise ValueError("sentence_turn_ms <= clause_turn_ms <= hard_max_turn_ms, positive")
+        if self.cut_step_ms <= 0:
+            raise ValueError("cut_step_ms must be positive")
         if min(self.lead_ms, self.context_ms, self.context_gap_ms) < 0:
             raise ValueError("lead_ms, context_ms and context_gap_ms must not be negative")
-        if not 0 < self.cut_pause_ms:
-            raise ValueError("cut_pause_ms must be positive")
 
 
 @dataclass(frozen=True)
@@ -314,14 +316,24 @@ class SpeechSpan:
 class Action(enum.Enum):
     WAIT = "wait"  # not enough new audio yet
     DISCARD = "discard"  # drop the audio before ``at_ms`` (silence)
-    DECODE = "decode"  # re-decode the buffer and update the partial
+    DECODE = "decode"  # re-decode the buffer (up to ``until_ms``, if set) for the partial
     FINALISE = "finalise"  # the turn ends at ``at_ms``
+    # A long turn: decode the buffer up to ``at_ms`` and end the turn after the last
+    # sentence end in it that another word follows (``cut_in``), if there is one.
+    TRY_CUT = "try_cut"
 
 
 @dataclass(frozen=True)
 class Step:
     action: Action
     at_ms: int = 0
+    until_ms: int = 0  # DECODE: the audio to decode (0: all of it)
+    lead: bool = False  # FINALISE mid-speech: the next turn hears lead_ms before the cut again
+
+
+# Silence kept at the end of a buffer with no speech in it: speech that began there but is
+# not yet min_speech_ms long (the detector shows no span for it yet) keeps its pad.
+_ONSET_KEEP_MS = 400
 
 
 def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan]) -> int | None:
@@ -337,100 +349,138 @@ def utterance_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan])
 
 
 def plan_step(rules: TurnRules, *, buffer_ms: int, spans: Sequence[SpeechSpan],
-              turn_open: bool, decoded_ms: int | None, step_ms: int | None = None,
-              partials: bool = True) -> Step:
+              turn_open: bool, decoded_ms: int | None, tried_ms: int | None = None,
+              step_ms: int | None = None, partials: bool = True,
+              ending: bool = False, window_ms: int = 1, onset_ms: int | None = None,
+              judged_ms: int | None = None) -> Step:
     """What to do with the buffer now.
 
-    ``turn_open``: the turn already has words on screen (or carried over), so its audio must
-    stay. ``decoded_ms``: how much of the buffer this turn's last decode covered (None: no
-    decode yet). ``step_ms``: the partial decodes' step the machine can afford now (None:
-    ``rules.step_ms``); ``partials`` False: none at all, finals only.
+    Where a turn begins and ends depends on the detector's ``spans`` alone (and, for a pause
+    in a long turn, on the decode of the audio up to it, ``TRY_CUT``), never on ``turn_open``,
+    ``decoded_ms`` or the pace: those only schedule the partial decodes. So the finals are the
+    same however the audio was handed over and however busy the machine was.
+
+    ``buffer_ms``: the audio in the buffer; ``judged_ms``: how much of it the detector has
+    judged (None: all of it), which is all that the turn's end may depend on.
+    ``turn_open``: the turn has words on screen. ``decoded_ms``: how far the turn's last
+    partial decode reached (None: none yet). ``tried_ms``: the last place of this turn
+    already tried for a cut (None: none).
+    ``step_ms``: the partial decodes' step the machine can afford now (None:
+    ``rules.step_ms``); ``partials`` False: none at all, finals only. ``ending``: the stream
+    ends here (a pause's look-ahead is what there is). ``window_ms``: the buffer can only
+    be cut at multiples of it (the detector's window), and a discard is rounded down to one.
+    ``onset_ms``: where sound began at the end of the buffer that may yet be speech (too short
+    so far for a span): until it is known, a silence before it is not known to be the end.
     """
+    judged = buffer_ms if judged_ms is None else judged_ms
     if not spans:
-        if turn_open:  # the detector changed its mind about the whole buffer: settle the turn
-            return Step(Action.FINALISE, buffer_ms)
-        return Step(Action.DISCARD, max(0, buffer_ms - rules.pad_ms))
+        silence = max(0, judged - rules.pad_ms - _ONSET_KEEP_MS)
+        return Step(Action.DISCARD, silence - silence % window_ms)
     leading = spans[0].start_ms - rules.pad_ms
-    if not turn_open and leading > 0:
+    leading -= leading % window_ms
+    if leading > 0:
         return Step(Action.DISCARD, leading)
-    end = utterance_end(rules, buffer_ms, spans)
-    if end is not None:
-        return Step(Action.FINALISE, min(buffer_ms, end + rules.pad_ms))
-    if not partials:
-        return _without_partials(rules, buffer_ms, spans)
+    structure = _turn_end(rules, judged, spans, tried_ms, ending, onset_ms)
+    if structure is not None:
+        return structure
+    if not partials or ending:
+        return Step(Action.WAIT)
     last = spans[-1]
     if last.ended and (decoded_ms is None or decoded_ms < last.end_ms + rules.pad_ms):
-        # A pause: decode now. If it grows into the end of the utterance this decode is the
-        # final one, so the final Turn follows the end of speech by one detector step.
-        return Step(Action.DECODE)
+        # A pause: decode the turn up to it now. If it grows into the end of the utterance
+        # this decode is the final one (the same audio and context), so the final Turn
+        # follows the end of speech by one detector step.
+        return Step(Action.DECODE, until_ms=last.end_ms + rules.pad_ms)
     speech_ms = buffer_ms - spans[0].start_ms
     if decoded_ms is None:
         due = speech_ms >= rules.first_decode_ms
     elif not turn_open and speech_ms <= rules.onset_ms:
         due = buffer_ms - decoded_ms >= rules.onset_step_ms
     else:
-        due = buffer_ms - decoded_ms >= (step_ms or rules.step_ms)
+        step = step_ms or rules.step_ms
+        # A cut is tried soon (its decode updates the partial too): no partial decode now.
+        due = (buffer_ms - decoded_ms >= step
+               and not 0 <= _next_try(rules, tried_ms) - judged < step // 4)
     return Step(Action.DECODE) if due else Step(Action.WAIT)
 
 
-def _without_partials(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan]) -> Step:
-    """Finals only (the machine is behind): no decode until the turn ends. With no committed
-    sentence end to cut a long turn at, it ends in its last pause (``pause_ms`` or more of
-    silence inside the speech), or past ``hard_max_turn_ms`` wherever it is."""
-    if buffer_ms <= rules.max_turn_ms:
-        return Step(Action.WAIT)
-    pauses = [(span.end_ms, following.start_ms)
-              for span, following in zip(spans, spans[1:], strict=False)]
-    if pauses:
-        end, restart = pauses[-1]
-        return Step(Action.FINALISE, end + min(rules.pad_ms, (restart - end) // 2))
-    if buffer_ms > rules.hard_max_turn_ms:
-        return Step(Action.FINALISE, buffer_ms)
-    return Step(Action.WAIT)
+def _turn_end(rules: TurnRules, buffer_ms: int, spans: Sequence[SpeechSpan],
+              tried_ms: int | None, ending: bool, onset_ms: int | None) -> Step | None:
+    """The turn's end, from the speech spans and the turn's own clock alone, in the order
+    of the audio: the first silence of ``end_silence_ms`` ends the utterance; from
+    ``sentence_turn_ms`` on, every ``cut_step_ms`` of the turn is a place to try a cut at
+    (``TRY_CUT``, once that much audio is in); past ``hard_max_turn_ms`` with no cut, the
+    turn ends there, mid-speech. None: nothing to end yet.
 
-
-def split_point(rules: TurnRules, *, buffer_ms: int, words: Sequence[TimedWord],
-                committed: int = 0, pause: int | None = None) -> int | None:
-    """After a decode: after how many of ``words`` (the turn's committed words, then the
-    latest decode's tail) the turn ends early, or None to go on.
-
-    Only a sentence or clause end followed by another word counts. 0 means the turn must end
-    although there is no word to cut after: with the latest hypothesis. ``committed``: how
-    many of ``words`` are committed (a hard cut keeps at least those in the ended turn).
-    ``pause``: the words before the longest pause in the speech (:func:`pause_cut`), the cut
-    past ``clause_turn_ms`` when no sentence or clause end was found.
-    """
-    if buffer_ms <= rules.sentence_turn_ms:
-        return None
-    clauses = buffer_ms > rules.clause_turn_ms
-    for index in range(len(words) - 2, -1, -1):
-        if ends_sentence(words[index]) or (clauses and ends_clause(words[index])):
-            return index + 1
-    if clauses and pause is not None and 0 < pause < len(words):
-        return pause
-    if buffer_ms > rules.hard_max_turn_ms:
-        return max(committed, len(words) - 1)
+    The silence after the last span ends the utterance only once no speech can begin in it
+    any more: sound at ``onset_ms`` (shorter than a span yet) within ``end_silence_ms`` of the
+    span may be the next words, and a look at the buffer a moment later would then see a
+    pause, not an end."""
+    end = None
+    for span, following in zip(spans, spans[1:], strict=False):
+        if following.start_ms - span.end_ms >= rules.end_silence_ms:
+            end = span.end_ms + rules.pad_ms
+            break
+    else:
+        last = spans[-1]
+        if (last.ended and buffer_ms - last.end_ms >= rules.end_silence_ms
+                and (onset_ms is None or onset_ms >= last.end_ms + rules.end_silence_ms)):
+            end = min(buffer_ms, last.end_ms + rules.pad_ms)
+    attempt = _next_try(rules, tried_ms)
+    if end is not None and end <= attempt:
+        return Step(Action.FINALISE, end)
+    if attempt <= min(buffer_ms, rules.hard_max_turn_ms):
+        return Step(Action.TRY_CUT, attempt)
+    if end is not None:
+        return Step(Action.FINALISE, end)
+    if buffer_ms > rules.hard_max_turn_ms and not ending:
+        return Step(Action.FINALISE, rules.hard_max_turn_ms, lead=True)
     return None
 
 
-def pause_cut(rules: TurnRules, *, spans: Sequence[SpeechSpan], words: Sequence[TimedWord],
-              after_ms: int = 0) -> tuple[int, int] | None:
-    """The longest pause of at least ``cut_pause_ms`` between two of the detector's speech
-    ``spans`` that has words on both sides: how many of ``words`` come before it, and the cut
-    (the middle of the pause), or None when there is no such pause. Spans and words on one
-    clock; only pauses beginning after ``after_ms`` count (the lead is the turn before's).
-    A later pause wins a tie: the ended turn is the longer one.
-    """
-    best: tuple[int, int, int] | None = None  # (length, cut, keep)
-    for span, following in zip(spans, spans[1:], strict=False):
-        length = following.start_ms - span.end_ms
-        if length < rules.cut_pause_ms or span.end_ms <= after_ms:
-            continue
-        cut = (span.end_ms + following.start_ms) // 2
-        keep = sum(1 for w in words if (w.start_ms + w.end_ms) // 2 < cut)
-        if 0 < keep < len(words) and (best is None or length >= best[0]):
-            best = (length, cut, keep)
-    return None if best is None else (best[2], best[1])
+def _next_try(rules: TurnRules, tried_ms: int | None) -> int:
+    """The next place (ms into the turn) to try a cut at, after ``tried_ms``."""
+    tried = rules.sentence_turn_ms - rules.cut_step_ms if tried_ms is None else tried_ms
+    tries = max(0, (tried - rules.sentence_turn_ms) // rules.cut_step_ms + 1)
+    return rules.sentence_turn_ms + tries * rules.cut_step_ms
+
+
+def cut_in(rules: TurnRules, at_ms: int, words: Sequence[TimedWord],
+           start_ms: int = 0) -> int | None:
+    """Where a long turn ends, ``at_ms`` into it (``TRY_CUT``): after how many of ``words``
+    (a decode of the turn's audio up to ``at_ms``; the turn begins at ``start_ms`` on their
+    clock), or None to go on. After the last word that ends a sentence; past
+    ``clause_turn_ms`` the last that ends a clause, else the word before the widest gap
+    between two words. Never after the last word (a full stop there may only mean that the
+    audio ended, and the word itself may be cut off), nor after one that ended more than
+    ``sentence_turn_ms`` before ``at_ms``: an end the decodes before did not write would make a
+    final that comes long after its words (and leave a long turn's worth of audio to try at
+    once)."""
+    recent = start_ms + at_ms - rules.sentence_turn_ms
+    last = len(words) - 2
+    first = next((i for i, w in enumerate(words) if w.end_ms >= recent), last + 1)
+    for index in range(last, first - 1, -1):
+        if ends_sentence(words[index]):
+            return index + 1
+    if at_ms <= rules.clause_turn_ms or first > last:
+        return None
+    for index in range(last, first - 1, -1):
+        if ends_clause(words[index]):
+            return index + 1
+    gaps = [(words[i + 1].start_ms - words[i].end_ms, i + 1) for i in range(first, last + 1)]
+    return max(gaps)[1]
+
+
+def without_made_up_tail(words: Sequence[TimedWord], *,
+                         min_confidence: float = 0.05) -> list[TimedWord]:
+    """A final's ``words`` without a last word the decoder itself all but ruled out
+    (probability under ``min_confidence``) after a sentence end: Whisper writes one for the
+    silence after the end of speech at times ("... is to be ill-disposed. Just." on the real
+    speech fixture, "Just." at probability 0.01, its segment heard as speech)."""
+    kept = list(words)
+    while len(kept) >= 2 and kept[-1].confidence < min_confidence and ends_sentence(kept[-2]):
+        kept.pop()
+    return kept
 
 
 # --- the messages --------------------------------------------------------------------------

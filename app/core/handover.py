@@ -1,10 +1,9 @@
 """Where one turn hands over to the next, for the offline engine's streaming logic.
 
-A long turn is cut mid-speech (:func:`app.core.agreement.split_point`), and the next turn's
-decodes hear ``lead_ms`` of the audio before the cut again, as context. :func:`after_cut`
-leaves out the words of that lead that the ended turn already has, so no word is lost or
-doubled at the cut; :func:`as_heard_again` reads where sentences end from the newest decode,
-so a turn is never cut at a full stop Whisper wrote only because a shorter buffer ended there.
+A turn of speech with no pause at all is cut mid-speech past ``hard_max_turn_ms``
+(:func:`app.core.agreement.plan_step`), and the next turn's decodes hear ``lead_ms`` of the
+audio before the cut again, as context. :func:`after_cut` leaves out the words of that lead that
+the ended turn already has, so no word is lost or doubled at the cut.
 
 A turn that begins shortly after the one before ended at a pause hears the end of the turns
 before it again (``TurnRules.context_ms``), with those final words as the decoder's prefix, as
@@ -128,25 +127,6 @@ def _runs_over_the_cut(lead: Sequence[TimedWord], following: TimedWord | None,
     return (len(lead) == 1 and following is not None
             and following.start_ms - lead[0].end_ms <= _STRETCH_SLACK_MS
             and following.end_ms > cut_ms)
-
-
-def as_heard_again(words: Sequence[TimedWord], newest: Sequence[TimedWord], *,
-                   slack_ms: int = 300) -> list[TimedWord]:
-    """``words`` (a turn's committed words and tail) punctuated as the ``newest`` decode heard
-    them, for deciding where a sentence ends: a word keeps the full stop Whisper wrote when it
-    was the last word of a shorter buffer ("might." before "be prudently" arrived), which the
-    newest decode drops. A word that decode did not hear again (same word, middle within
-    ``slack_ms``) keeps no sentence end: nothing confirms it."""
-    def middle(word: TimedWord) -> int:
-        return (word.start_ms + word.end_ms) // 2
-
-    heard: list[TimedWord] = []
-    for word in words:
-        again = [w for w in newest
-                 if w.key == word.key and abs(middle(w) - middle(word)) <= slack_ms]
-        text = again[0].text if again else word.text.rstrip(".?!")
-        heard.append(TimedWord(text, word.start_ms, word.end_ms, word.confidence))
-    return heard
 
 
 def _unlike(heard: Sequence[TimedWord], ended: Sequence[TimedWord]) -> bool:

@@ -15,16 +15,16 @@ from app.core.agreement import (
     Step,
     TimedWord,
     TurnRules,
+    cut_in,
     ends_sentence,
     final_turn,
     join_pieces,
     normalise,
     partial_turn,
-    pause_cut,
     plan_step,
     sentence_cut,
-    split_point,
     utterance_end,
+    without_made_up_tail,
 )
 
 RULES = TurnRules()
@@ -188,13 +188,19 @@ def plan(buffer_ms: int, spans: list[SpeechSpan], *, turn_open: bool = False,
 
 
 def test_silence_is_dropped_but_a_pad_is_kept_for_the_next_onset() -> None:
-    assert plan(1000, []) == Step(Action.DISCARD, 800)
-    assert plan(150, []) == Step(Action.DISCARD, 0)
+    # The pad, and speech too short yet for the detector to show (under min_speech_ms).
+    assert plan(1000, []) == Step(Action.DISCARD, 400)
+    assert plan(550, []) == Step(Action.DISCARD, 0)
     assert plan(3000, [span(1500, 3000, ended=False)]) == Step(Action.DISCARD, 1300)
+    # Only whole detector windows go: the buffer stays on the stream's window grid.
+    assert plan_step(RULES, buffer_ms=3000, spans=[span(1500, 3000, ended=False)],
+                     turn_open=False, decoded_ms=None, window_ms=32) == \
+        Step(Action.DISCARD, 1280)
 
 
-def test_a_turn_with_words_but_no_speech_left_is_settled() -> None:
-    assert plan(2000, [], turn_open=True) == Step(Action.FINALISE, 2000)
+def test_a_turn_with_words_but_no_speech_left_is_dropped_as_silence() -> None:
+    # No speech: the same whether words happen to be on screen (the engine clears them).
+    assert plan(2000, [], turn_open=True) == plan(2000, []) == Step(Action.DISCARD, 1400)
 
 
 def test_the_first_decode_waits_for_enough_speech() -> None:
@@ -214,28 +220,126 @@ def test_until_the_first_words_decodes_follow_each_other_closely() -> None:
 
 
 def test_a_machine_that_is_behind_decodes_less_often() -> None:
-    ongoing = [span(200, 3000, ended=False)]
-    assert plan_step(RULES, buffer_ms=3000, spans=ongoing, turn_open=True, decoded_ms=1600,
+    ongoing = [span(200, 2800, ended=False)]
+    assert plan_step(RULES, buffer_ms=2800, spans=ongoing, turn_open=True, decoded_ms=900,
                      step_ms=2000) == Step(Action.WAIT)
-    assert plan_step(RULES, buffer_ms=3600, spans=[span(200, 3600, ended=False)],
-                     turn_open=True, decoded_ms=1600, step_ms=2000) == Step(Action.DECODE)
+    assert plan_step(RULES, buffer_ms=3000, spans=[span(200, 3000, ended=False)],
+                     turn_open=True, decoded_ms=900, step_ms=2000) == Step(Action.DECODE)
 
 
-def test_finals_only_ends_a_long_turn_in_its_last_pause() -> None:
+def test_finals_only_decodes_nothing_but_what_decides_the_turn_end() -> None:
     def finals_only(buffer_ms: int, spans: list[SpeechSpan]) -> Step:
         return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=True,
                          decoded_ms=None, partials=False)
 
-    assert finals_only(5000, [span(200, 5000, ended=False)]) == Step(Action.WAIT)
+    assert finals_only(3500, [span(200, 3500, ended=False)]) == Step(Action.WAIT)
     assert finals_only(3300, [span(200, 3000)]) == Step(Action.WAIT)  # a pause, not an end
+    # A long turn's cut is tried at the same places as with partials (the finals must not
+    # depend on the pace).
+    assert finals_only(5000, [span(200, 5000, ended=False)]) == Step(Action.TRY_CUT, 4000)
     assert finals_only(2600, [span(200, 2000)]) == Step(Action.FINALISE, 2200)  # end of speech
-    long = [span(200, 9000), span(9300, 12_000), span(12_400, 16_000, ended=False)]
-    assert finals_only(16_000, long) == Step(Action.FINALISE, 12_000 + 200)
-    assert finals_only(16_000, [span(200, 9000), span(9300, 16_000, ended=False)]) == \
-        Step(Action.FINALISE, 9000 + 150)  # half the pause when it is shorter than two pads
-    assert finals_only(19_000, [span(200, 19_000, ended=False)]) == Step(Action.WAIT)
-    assert finals_only(21_000, [span(200, 21_000, ended=False)]) == \
-        Step(Action.FINALISE, 21_000)
+
+
+# Buffers of speech with pauses, as the detector reports them, for the rules below.
+SPEECH = [
+    (900, [span(200, 900, ended=False)]),
+    (2300, [span(200, 2000)]),
+    (2600, [span(200, 2000)]),
+    (3000, [span(200, 1500), span(2100, 3000, ended=False)]),
+    (6400, [span(200, 4500), span(4800, 6400, ended=False)]),
+    (5700, [span(200, 4500), span(4800, 5700, ended=False)]),
+    (8000, [span(200, 4500), span(4800, 6000), span(6300, 8000, ended=False)]),
+    (16_500, [span(200, 15_500), span(15_800, 16_500, ended=False)]),
+    (20_100, [span(200, 20_100, ended=False)]),
+    (1800, [span(700, 1800, ended=False)]),
+]
+
+
+@pytest.mark.parametrize(("buffer_ms", "spans"), SPEECH)
+def test_where_a_turn_ends_depends_on_the_speech_alone(buffer_ms: int,
+                                                       spans: list[SpeechSpan]) -> None:
+    """Words on screen, how far the partial decodes got and the machine's pace (how often it
+    can afford a partial decode) only schedule partial decodes: the discards, ends and cut
+    tries, which decide what each final hears, are the same in every case (they were not:
+    a turn with words shown kept its leading silence, and finals-only mode cut long turns
+    wherever the buffer happened to end)."""
+    structure = {Action.DISCARD, Action.FINALISE, Action.TRY_CUT}
+    outcomes = set()
+    for turn_open in (False, True):
+        for decoded_ms in (None, 0, buffer_ms // 2, buffer_ms):
+            for step_ms, partials in ((None, True), (2000, True), (4000, False)):
+                step = plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=turn_open,
+                                 decoded_ms=decoded_ms, step_ms=step_ms, partials=partials)
+                outcomes.add(step if step.action in structure else None)
+    assert len(outcomes) == 1, outcomes
+
+
+def test_a_long_turn_is_tried_for_a_cut_at_steady_places_on_its_own_clock() -> None:
+    def at(buffer_ms: int, spans: list[SpeechSpan], tried_ms: int | None = None,
+           ending: bool = False) -> Step:
+        return plan_step(RULES, buffer_ms=buffer_ms, spans=spans, turn_open=True,
+                         decoded_ms=buffer_ms, tried_ms=tried_ms, ending=ending)
+
+    def speech(buffer_ms: int) -> list[SpeechSpan]:
+        return [span(0, buffer_ms, ended=False)]
+
+    # From sentence_turn_ms (4 s) into the turn on, every cut_step_ms (2 s): the place comes
+    # when that much audio is in, whenever the engine looks (a busy machine looks late).
+    assert at(3900, speech(3900)).action is Action.WAIT
+    assert at(4000, speech(4000)) == Step(Action.TRY_CUT, 4000)
+    assert at(7300, speech(7300)) == Step(Action.TRY_CUT, 4000)  # the first place first
+    assert at(7300, speech(7300), tried_ms=4000) == Step(Action.TRY_CUT, 6000)
+    assert at(7300, speech(7300), tried_ms=6000).action is Action.WAIT
+    assert at(8000, speech(8000), tried_ms=6000) == Step(Action.TRY_CUT, 8000)
+    # The end of the utterance comes first when it lies before the next place...
+    ended = [span(0, 5000), span(5600, 6500, ended=False)]
+    assert at(6500, ended, tried_ms=4000) == Step(Action.FINALISE, 5200)
+    # ...and a place before it is tried first, however late the engine looks.
+    assert at(6500, [span(0, 4500), span(5100, 6500, ended=False)]) == \
+        Step(Action.TRY_CUT, 4000)
+    # At the end of the stream, no place past the audio.
+    assert at(5000, speech(5000), tried_ms=4000, ending=True).action is Action.WAIT
+    # No cut found: past hard_max_turn_ms the turn ends there, mid-speech, with a lead.
+    assert at(20_100, speech(20_100), tried_ms=20_000) == \
+        Step(Action.FINALISE, 20_000, lead=True)
+
+
+def test_an_utterance_ends_only_once_no_speech_can_begin_in_its_closing_silence() -> None:
+    """Sound 480 ms after the last span, too short yet for a span of its own, may be the next
+    words: a look now must not end the utterance where a look a moment later sees a pause
+    (measured on real speech: the same audio gave different turns in 250 and 400 ms pieces)."""
+    spans = [span(200, 2000)]
+    assert plan_step(RULES, buffer_ms=2576, spans=spans, turn_open=True, decoded_ms=2200,
+                     onset_ms=2480).action is Action.WAIT
+    assert plan_step(RULES, buffer_ms=2576, spans=spans, turn_open=True, decoded_ms=2200,
+                     onset_ms=2510) == Step(Action.FINALISE, 2200)  # past end_silence_ms
+    assert plan_step(RULES, buffer_ms=2576, spans=spans, turn_open=True,
+                     decoded_ms=2200) == Step(Action.FINALISE, 2200)
+
+
+def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_the_widest_gap() -> None:
+    def cut(at_ms: int, text: str) -> int | None:  # the words just before at_ms
+        return cut_in(RULES, at_ms, words(text, start=at_ms - 300 * len(text.split())))
+
+    assert cut(4000, "it rained. we stayed in") == 2
+    assert cut(4000, "one. two? three! four") == 3  # the last sentence end
+    # A full stop on the decode's last word may only mean the audio stopped there.
+    assert cut(4000, "we stayed in.") is None
+    assert cut(4000, "Mr. Smith stayed in") is None  # a title, not a sentence end
+    assert cut(8000, "we stayed in, and read") is None
+    assert cut(10_100, "we stayed in, and read") == 3  # a clause end, past 10 s
+    assert cut(10_100, "it rained. we stayed in, and read") == 2  # a sentence end first
+    said = [*words("no end", start=8000), *words("yet at all", start=8900)]
+    assert cut_in(RULES, 10_100, said) == 2  # the widest gap between two words
+    assert cut(10_100, "word") is None
+    assert cut(10_100, "") is None
+    # Only ends in the last sentence_turn_ms of the decode: one the decodes before did not
+    # write would end a turn long after its words.
+    late = [*words("it rained.", start=1000), *words("we stayed in and read", start=7000)]
+    assert cut_in(RULES, 9000, late, start_ms=0) is None
+    assert cut_in(RULES, 9000, late, start_ms=-1000) is None
+    assert cut_in(RULES, 9000, late, start_ms=-4000) == 2  # the turn began earlier: recent
+    assert cut_in(RULES, 12_000, late, start_ms=0) == len(late) - 1  # the widest recent gap
 
 
 def test_later_decodes_follow_the_step() -> None:
@@ -243,11 +347,21 @@ def test_later_decodes_follow_the_step() -> None:
     assert plan(2500, ongoing, turn_open=True, decoded_ms=1600) == Step(Action.WAIT)
     assert plan(2600, [span(200, 2600, ended=False)], turn_open=True,
                 decoded_ms=1600) == Step(Action.DECODE)
+    # Not just before a place a cut is tried at: that decode is the partial's too.
+    assert plan(3800, [span(200, 3800, ended=False)], turn_open=True,
+                decoded_ms=2600) == Step(Action.WAIT)
+    assert plan(3700, [span(200, 3700, ended=False)], turn_open=True,
+                decoded_ms=2600) == Step(Action.DECODE)
+    assert plan(4000, [span(200, 4000, ended=False)], turn_open=True,
+                decoded_ms=2600) == Step(Action.TRY_CUT, 4000)
 
 
 def test_a_pause_triggers_the_decode_that_can_become_the_final_one() -> None:
+    # Up to the end of speech plus the pad: the audio the final hears if the pause grows
+    # into the end of the utterance.
     paused = [span(200, 2000)]
-    assert plan(2300, paused, turn_open=True, decoded_ms=1900) == Step(Action.DECODE)
+    assert plan(2300, paused, turn_open=True, decoded_ms=1900) == \
+        Step(Action.DECODE, until_ms=2200)
     assert plan(2400, paused, turn_open=True, decoded_ms=2300) == Step(Action.WAIT)
 
 
@@ -261,74 +375,31 @@ def test_end_of_speech_finalises_after_the_pad() -> None:
     assert utterance_end(RULES, 3000, [span(200, 1500), span(1800, 3000, ended=False)]) is None
 
 
-def test_a_long_turn_ends_at_a_sentence_end_then_a_clause_end_then_anywhere() -> None:
-    def cut(buffer_ms: int, text: str, committed: int = 0) -> int | None:
-        return split_point(RULES, buffer_ms=buffer_ms, words=words(text), committed=committed)
-
-    assert cut(3_900, "it rained. we stayed in") is None  # short enough
-    assert cut(4_100, "it rained. we stayed in") == 2  # in the tail too
-    assert cut(4_100, "one. two? three! four") == 3  # the last sentence end
-    # A full stop on the decode's last word may only mean the audio stopped there.
-    assert cut(4_100, "we stayed in.") is None
-    assert cut(9_000, "we stayed in, and read") is None
-    assert cut(10_100, "we stayed in, and read") == 3  # a clause end, past 10 s
-    assert cut(10_100, "it rained. we stayed in, and read") == 5  # the later one
-    assert cut(19_000, "no end yet at all") is None
-    assert cut(20_100, "no end yet at all") == 4  # anywhere but the last word
-    assert cut(20_100, "no end yet at all", committed=5) == 5  # never un-commits words
-    assert cut(20_100, "") == 0  # nothing to cut after: the whole buffer
-    assert cut(20_100, "word") == 0
-
-
-def test_with_no_punctuation_past_the_clause_limit_the_turn_ends_at_the_given_pause() -> None:
-    def cut(buffer_ms: int, text: str, pause: int | None, committed: int = 0) -> int | None:
-        return split_point(RULES, buffer_ms=buffer_ms, words=words(text), committed=committed,
-                           pause=pause)
-
-    assert cut(9_000, "no end yet at all", 2) is None  # not before clause_turn_ms
-    assert cut(10_100, "no end yet at all", 2) == 2
-    assert cut(10_100, "we stayed in, and read", 1) == 3  # punctuation first
-    assert cut(20_100, "no end yet at all", 2) == 2  # before the hard rule, too
-    assert cut(20_100, "no end yet at all", None) == 4
-    # A pause with no word on one side is none to cut at.
-    assert cut(10_100, "no end yet at all", 0) is None
-    assert cut(10_100, "no end yet at all", 5) is None
-
-
-def test_the_cut_is_in_the_longest_pause_between_words() -> None:
-    said = words("one two three four five six seven eight", step=1000)  # 0-7950 ms
-
-    def pause(spans: list[SpeechSpan], after_ms: int = 0) -> tuple[int, int] | None:
-        return pause_cut(RULES, spans=spans, words=said, after_ms=after_ms)
-
-    # Pauses of 300 ms after "two", 500 ms after "five" (the longest), 250 after "six".
-    spans = [span(0, 1900), span(2200, 4850), span(5350, 5950), span(6200, 8000, False)]
-    assert pause(spans) == (5, 5100)  # five words before it; the cut in its middle
-    # Too short to count (under cut_pause_ms), or none at all: no pause cut.
-    assert pause([span(0, 3900), span(4050, 8000, False)]) is None
-    assert pause([span(0, 8000, False)]) is None
-    # A pause after the last word, or before the first, has no word on one side.
-    assert pause([span(0, 7950), span(8600, 9000, False)]) is None
-    assert pause([span(0, 100), span(400, 8000, False)]) is None
-    # A tie: the later pause (the longer ended turn).
-    assert pause([span(0, 1900), span(2200, 4900), span(5200, 8000, False)]) == (5, 5050)
-    # Pauses in the lead (the audio before the last cut, the ended turn's) do not count.
-    assert pause(spans, after_ms=5000) == (6, 6075)
-
-
 def test_rules_are_consistent() -> None:
     with pytest.raises(ValueError):
         TurnRules(pause_ms=600, end_silence_ms=500)
     with pytest.raises(ValueError):
         TurnRules(pad_ms=300, pause_ms=250)
     with pytest.raises(ValueError):
-        TurnRules(max_turn_ms=30_000)
+        TurnRules(clause_turn_ms=30_000)
     with pytest.raises(ValueError):
         TurnRules(sentence_turn_ms=12_000)  # after the clause ends
     with pytest.raises(ValueError):
         TurnRules(lead_ms=-1)
     with pytest.raises(ValueError):
-        TurnRules(cut_pause_ms=0)
+        TurnRules(cut_step_ms=0)
+
+
+def test_a_last_word_the_decoder_all_but_ruled_out_after_a_sentence_end_goes() -> None:
+    said = words("is to be ill-disposed. Just.")
+    made_up = [*said[:-1], TimedWord("Just.", 1500, 1600, 0.01)]
+    assert texts(without_made_up_tail(made_up)) == "is to be ill-disposed."
+    assert texts(without_made_up_tail(said)) == texts(said)  # a sure word stays
+    # Not after a word that ends no sentence (it is the sentence's own last word).
+    unsure = [*words("is to be"), TimedWord("ill-disposed.", 900, 1400, 0.01)]
+    assert texts(without_made_up_tail(unsure)) == "is to be ill-disposed."
+    assert without_made_up_tail([TimedWord("Just.", 0, 100, 0.01)]) == \
+        [TimedWord("Just.", 0, 100, 0.01)]
 
 
 # --- messages --------------------------------------------------------------------------------

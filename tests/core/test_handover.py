@@ -3,28 +3,11 @@ the lead words a cut turn already has, and where sentences end."""
 
 from __future__ import annotations
 
-from app.core.agreement import TimedWord, TurnRules, split_point
-from app.core.handover import after_cut, after_prefix, as_heard_again, context_words
+from app.core.agreement import TimedWord, TurnRules
+from app.core.handover import after_cut, after_prefix, context_words
 from tests.core.test_agreement import texts, words
 
 RULES = TurnRules()
-
-
-def test_where_sentences_end_is_read_from_the_newest_decode() -> None:
-    # "might." was the last word of a shorter buffer when it was committed; the newest decode
-    # goes on past it with no full stop, and re-words "their" (a time-aligned commit).
-    committed = words("how much their might.", start=0)
-    newest = words("how much there might be prudently", start=20)
-    heard = as_heard_again(committed, newest)
-    assert texts(heard) == "how much their might"
-    assert split_point(RULES, buffer_ms=5000, words=[*heard, *newest[4:]]) is None
-    assert split_point(RULES, buffer_ms=5000, words=[*committed, *newest[4:]]) == 4
-    # A full stop the newest decode writes too stands; a word it did not hear again (moved by
-    # more than the slack) gets none.
-    assert texts(as_heard_again(words("it rained. we"), words("it rained. we stayed"))) == \
-        "it rained. we"
-    assert texts(as_heard_again(words("it rained. we"), words("it rained. we", start=900))) \
-        == "it rained we"
 
 
 def test_after_a_cut_the_lead_words_are_the_ended_turns_and_none_is_lost_or_doubled() -> None:

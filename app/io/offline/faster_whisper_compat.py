@@ -3,7 +3,10 @@ pyproject.toml).
 
 * Silero VAD on its own: ``faster_whisper.vad`` is not exported by the package (its ``__all__``
   has ``WhisperModel`` and friends only), but the offline engine needs it to find speech spans
-  in the live buffer, and to load the ONNX session before the first recording.
+  in the live buffer, and to load the ONNX session before the first recording. The live
+  engine runs the session itself, a few windows at a time with the detector's state carried
+  over (:func:`vad_windows`): ``SileroVADModel.__call__`` is one such run from a zero state,
+  and its ``session`` takes (windows of 64 context + 512 samples, h, c).
 * A shorter encoder window (:class:`WindowedWhisperModel`): faster-whisper pads every window's
   features to Whisper's 30 s (``pad_or_trim`` to 3000 frames) before ``encode``, so a decode
   of 2 s of speech costs the encoder as much as one of 30 s, and on ``tiny.en`` the encoder is
@@ -30,7 +33,8 @@ PINNED_VERSION: Final = "1.2.1"
 
 require_pinned_version(
     "faster-whisper", PINNED_VERSION,
-    private_use="faster_whisper.vad (VadOptions, get_speech_timestamps, get_vad_model); "
+    private_use="faster_whisper.vad (VadOptions, get_speech_timestamps, get_vad_model, "
+    "SileroVADModel.session); "
     "WhisperModel.encode receiving features padded to 30 s",
     compat_module=__name__,
 )
@@ -43,6 +47,8 @@ from faster_whisper.vad import (  # type: ignore[import-untyped, unused-ignore] 
     get_vad_model,
 )
 
+VAD_WINDOW: Final = 512  # samples per Silero window at 16 kHz
+VAD_CONTEXT: Final = 64  # samples of the window before that each window is heard with
 FRAMES_PER_SECOND: Final = 100  # log-Mel frames: 16 kHz audio, hop length 160
 FULL_WINDOW_FRAMES: Final = 3000  # Whisper's 30 s
 
@@ -109,5 +115,21 @@ class _Window:
         self._local.frames = self._before
 
 
-__all__ = ["FULL_WINDOW_FRAMES", "PINNED_VERSION", "VadOptions", "WindowedWhisperModel",
-           "get_speech_timestamps", "get_vad_model", "window_frames"]
+def vad_windows(audio: Any, h: Any, c: Any, context: Any) -> tuple[Any, Any, Any]:
+    """Silero's speech probability of each 512-sample window of ``audio`` (its length a
+    multiple of 512), heard after the state (``h``, ``c``: float32 (1, 1, 128)) and the last
+    64 samples (``context``) of the window before; returns the probabilities and the state
+    after the last window. Runs as ``SileroVADModel.__call__`` does, so a stream judged a
+    window at a time gets exactly the probabilities of one call over all of it."""
+    import numpy as np
+
+    windows = audio.reshape(-1, VAD_WINDOW)
+    contexts = np.concatenate([context[None, :], windows[:-1, -VAD_CONTEXT:]], 0)
+    heard = np.concatenate([contexts, windows], 1).astype(np.float32)
+    output, h, c = get_vad_model().session.run(None, {"input": heard, "h": h, "c": c})
+    return output.reshape(-1), h, c
+
+
+__all__ = ["FULL_WINDOW_FRAMES", "PINNED_VERSION", "VAD_CONTEXT", "VAD_WINDOW", "VadOptions",
+           "WindowedWhisperModel", "get_speech_timestamps", "get_vad_model", "vad_windows",
+           "window_frames"]

@@ -324,6 +324,28 @@ class WhisperRecogniser:
                 for s in found]
 
 
+class VadStream:
+    """One stream's voice-activity detector: Silero run once over each 512-sample window as
+    the audio arrives, its state carried from the stream's first window on, so a window's
+    probability depends on the audio alone (not on how it was handed over, nor on where the
+    engine's buffer began). Not thread-safe: one per transcriber."""
+
+    def __init__(self) -> None:
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(64, dtype=np.float32)
+
+    def judge(self, audio: Audio) -> npt.NDArray[np.float32]:
+        """The speech probability of each window of ``audio``, the stream's next samples (its
+        length a multiple of 512)."""
+        if audio.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        probabilities, self._h, self._c = _compat().vad_windows(
+            audio, self._h, self._c, self._context)
+        self._context = audio[-64:].copy()
+        return np.asarray(probabilities, dtype=np.float32)
+
+
 def _compat() -> Any:
     from app.io.offline import faster_whisper_compat
     return faster_whisper_compat

@@ -1,23 +1,35 @@
 """Live transcription with a batch model: the blocking core of the offline engine.
 
 :class:`OfflineTranscriber` takes 16 kHz mono s16le audio in pieces of any size and returns the
-``Turn`` messages it produced. Each call runs Silero VAD over the current buffer (the audio
-since the current turn began, ~10-40 ms), then does what :func:`app.core.agreement.plan_step`
-says: drop silence, end the turn at the end of speech, or re-decode the whole utterance so far
-and feed the words to LocalAgreement-2. A decode's encoder hears the utterance plus 3 s (at
-least 10 s; ``DecodeOptions.window_pad_s``) and costs ~0.2-0.5 s on tiny.en, so it happens at
-most once per ``step_ms`` of audio; a caller that hands over more audio per call (because the
-last decode took long) gets a longer step for free.
+``Turn`` messages it produced. The voice-activity detector (Silero) judges each 32 ms window of
+the stream once, as it arrives, with its state carried over from the stream's start
+(``VadStream``): the speech it finds does not depend on how the audio was handed over, nor on
+where the buffer began (run again over the buffer from its start, as it used to be, it gave the
+same window probabilities up to 0.27 apart). Then the transcriber does what
+:func:`app.core.agreement.plan_step` says: drop silence, end the turn at the end of speech, try
+a long turn for a cut, or re-decode the utterance so far and feed the words to LocalAgreement-2.
+A decode's encoder hears the utterance plus 3 s (at least 10 s; ``DecodeOptions.window_pad_s``)
+and costs ~0.2-0.5 s on tiny.en, so it happens at most once per ``step_ms`` of audio; a caller
+that hands over more audio per call (because the last decode took long) gets a longer step for
+free.
 
-Continuous speech is cut into turns at sentence ends (``split_point``; past 10 s at a clause
-end, or, when Whisper wrote neither, in the longest pause the detector hears): the turn's final
-follows its sentence closely instead of waiting for a pause. The next turn keeps ``lead_ms``
-of the audio before the cut, so its decodes hear the end of the sentence before as context;
-the words of that lead are the ended turn's already and are left out (``after_cut``).
+The finals are a function of the audio alone: every decision that shapes them (the turn's
+audio span, its cuts, the context its final decode hears) comes from the detector, from decodes
+of the turn's audio at places on its own clock, and from the finals before it, never from the
+partial decodes, whose schedule follows the machine's load. The buffer always begins on the
+detector's 32 ms grid, so the same audio is cut at the same samples.
 
-A turn that begins less than ``context_gap_ms`` after the turn before ended at a pause (the
-speaker only drew breath) hears the last ``context_ms`` of final speech before it again, once it
-shows words: that audio goes before the buffer, its final words are Whisper's ``prefix`` (the
+Continuous speech is cut into turns at sentence ends: from ``sentence_turn_ms`` into the turn
+on, every ``cut_step_ms``, the turn's audio so far is decoded (the partial of that moment, too)
+and the turn ends after the last sentence end another word follows in it (``cut_in``; past 10 s
+a clause end, or the widest gap between two words): the turn's final follows its sentence
+closely instead of waiting for a pause, and it is that decode's words, which heard on past the
+sentence end as a one-shot decode does.
+
+A turn that begins less than ``context_gap_ms`` after the turn before ended (a cut, or a pause
+in which the speaker only drew breath) hears the last ``context_ms`` of final speech before it
+again, when it has speech of its own (``first_decode_ms``; for its partial decodes, once it
+shows words): that audio goes before the buffer, its final words are Whisper's ``prefix`` (the
 decoder writes them and goes on), and they are dropped from the result (``after_prefix``). A
 word is then heard after the words before it, as a one-shot decode of the recording hears it
 (on real speech, "ill-disposed" instead of "old-sposed" at the start of such a turn).
@@ -26,9 +38,9 @@ Two passes: the partial words come from LocalAgreement-2, which commits a word o
 of a growing buffer agree on it, so a word cut in half at the end of one buffer ("ill" before
 "-disposed" arrived) can be committed wrongly. The final Turn therefore never keeps them: it is
 the decode of the whole turn's audio, with the text of the finished turns before it as
-Whisper's prompt, as a one-shot decode of the recording would read it. When the last partial
-decode already covered exactly that audio (the usual case: a decode runs as soon as a pause
-begins) it is that decode, so the final needs no further work.
+Whisper's prompt, as a one-shot decode of the recording would read it. A decode with exactly
+the final's inputs (the same audio and context) is done once per turn: the decode at a pause
+usually is the final's already, so the final needs no further work.
 
 Blocking and not thread-safe: one thread at a time calls it (the offline engine's decoder
 thread, or the test emulator's worker). Shared by both, so the emulator's ``--recognizer
@@ -48,17 +60,24 @@ from app.core.agreement import (
     SpeechSpan,
     TimedWord,
     TurnRules,
+    cut_in,
     ends_sentence,
     final_turn,
     partial_turn,
-    pause_cut,
     plan_step,
-    split_point,
+    without_made_up_tail,
 )
-from app.core.handover import after_cut, as_heard_again, context_words
+from app.core.handover import after_cut, context_words
 from app.core.messages import Turn
 from app.core.pace import PACES, Pace
-from app.io.offline.model import SAMPLE_RATE, Audio, DecodeOptions, WhisperRecogniser
+from app.core.voice import WINDOW_MS, WINDOW_SAMPLES, speech_spans
+from app.io.offline.model import (
+    SAMPLE_RATE,
+    Audio,
+    DecodeOptions,
+    VadStream,
+    WhisperRecogniser,
+)
 
 _PER_MS = SAMPLE_RATE // 1000
 _MAX_ROUNDS = 32  # plan/act rounds per call; each one shortens the buffer or stops
@@ -70,6 +89,7 @@ _REST_MS = 2000
 _FINISHED_WORDS = 64  # final words kept for the context of the next turn's decodes
 # Speech that ends this close after a cut is the lead's (the detector's end, give or take).
 _LEAD_ONLY_SLACK_MS = 150
+_MIN_SPEECH_MS = 120  # the detector's shortest span (speech_spans' default)
 
 
 @dataclass
@@ -97,7 +117,6 @@ class OfflineTranscriber:
         self._order = 0
         self._agreement = LocalAgreement()
         self._shown: tuple[tuple[str, ...], tuple[str, ...]] | None = None
-        self._hypothesis: list[TimedWord] = []  # the last decode of this turn
         self._decoded_until: int | None = None  # stream sample where that decode ended
         self._context = ""  # the finished turns' text, the prompt of the next decodes
         # The last final words (stream clock) and the audio before the buffer that they may
@@ -110,11 +129,20 @@ class OfflineTranscriber:
         # A turn begins a sentence (its first word upper case) unless the turn before was
         # cut mid-sentence, at a clause end.
         self._sentence_start = True
-        # The language the last decode heard, and the one the last partial decode heard: the
-        # final Turn carries the one of the decode its words came from (None: .en model).
+        # The language the last decode heard: the final Turn carries the one of the decode its
+        # words came from (None: .en model).
         self._language: tuple[str, float] | None = None
-        self._hypothesis_language: tuple[str, float] | None = None
         self.pace: Pace = PACES[0]  # set by the engine between calls, from its lag
+        # The detector, run once per 32 ms window of the stream; the probabilities of the
+        # buffer's windows (the buffer always begins on a window of the stream's grid).
+        self._vad = VadStream()
+        self._probabilities = np.zeros(0, dtype=np.float32)
+        # The last pause of this turn tried as its end (stream ms; TRY_CUT), if any.
+        self._tried: int | None = None
+        # Decodes of this turn with a final's inputs (audio span, prompt, prefix) and what they
+        # heard: a final whose inputs are the same is that decode, not a second one.
+        self._finals: dict[tuple[int, int, str, tuple[str, ...]],
+                           tuple[list[TimedWord], tuple[str, float] | None]] = {}
 
     @property
     def received_ms(self) -> int:
@@ -142,23 +170,32 @@ class OfflineTranscriber:
 
     def _advance(self, *, flush: bool) -> list[Turn]:
         turns: list[Turn] = []
-        spans = self._spans()
         for _ in range(_MAX_ROUNDS):
-            step = plan_step(self.rules, buffer_ms=self.buffered_ms, spans=spans,
+            spans = self._spans()
+            tried = None if self._tried is None else self._tried - self._origin // _PER_MS
+            step = plan_step(self.rules, buffer_ms=self.buffered_ms, judged_ms=self._judged_ms,
+                             spans=spans,
                              turn_open=self._turn_open, decoded_ms=self._decoded_ms,
-                             step_ms=self.rules.step_ms * self.pace.step_factor,
-                             partials=self.pace.partials)
-            if step.action is Action.DISCARD and step.at_ms > 0:
+                             tried_ms=tried, step_ms=self.rules.step_ms * self.pace.step_factor,
+                             partials=self.pace.partials, ending=flush, window_ms=WINDOW_MS,
+                             onset_ms=self._onset_ms())
+            if step.action is Action.DISCARD:
+                if self._turn_open:  # no speech left under the words shown: clear them
+                    turns += self._end_turn([], 0, LocalAgreement())
+                if step.at_ms <= 0:
+                    break
                 self._trim(step.at_ms * _PER_MS)
             elif step.action is Action.FINALISE:
-                turns += self._finalise(step.at_ms, lead_only=self._lead_only(step.at_ms))
+                turns += self._finalise(step.at_ms, lead=step.lead,
+                                        lead_only=self._lead_only(step.at_ms))
+            elif step.action is Action.TRY_CUT:
+                turns += self._try_cut(step.at_ms)
             elif step.action is Action.DECODE and not flush:
-                return turns + self._decode_partial(spans)
+                return turns + self._decode_partial(step.until_ms)
             else:
                 break
-            spans = _shifted(spans, step.at_ms)
         if flush:
-            if self._turn_open or spans:
+            if self._turn_open or self._spans():
                 turns += self._finalise(self.buffered_ms)
             self._trim(self._audio.size)
         return turns
@@ -173,23 +210,45 @@ class OfflineTranscriber:
             return None
         return max(0, self._decoded_until - self._origin) // _PER_MS
 
-    def _spans(self) -> list[SpeechSpan]:
-        started = time.perf_counter()
-        spans = self._recogniser.speech_spans(self._audio, min_silence_ms=self.rules.pause_ms)
-        self.stats.vad_seconds += time.perf_counter() - started
-        return spans
+    @property
+    def _judged_ms(self) -> int:
+        """The buffer's audio the detector has judged (whole windows)."""
+        return self._probabilities.size * WINDOW_MS
+
+    def _spans(self, min_silence_ms: int | None = None) -> list[SpeechSpan]:
+        """Speech in the buffer (ms from its start), from the stream's detector."""
+        return speech_spans(self._probabilities.tolist(),
+                            min_silence_ms=min_silence_ms or self.rules.pause_ms)
+
+    def _onset_ms(self) -> int | None:
+        """Where sound began at the end of the buffer that is too short yet for a span (it
+        may be the next words, or a click the detector will drop): None if there is none."""
+        heard = speech_spans(self._probabilities.tolist(), min_silence_ms=self.rules.pause_ms,
+                             min_speech_ms=0)
+        last = heard[-1] if heard else None
+        if last is not None and not last.ended and last.end_ms - last.start_ms <= _MIN_SPEECH_MS:
+            return last.start_ms
+        return None
 
     # --- decoding ----------------------------------------------------------------------------
 
-    def _decode(self, samples: int) -> list[TimedWord]:
-        """Decode the first ``samples`` of the buffer; words on the stream's clock."""
+    def _decode(self, samples: int, *, final: bool = False) -> list[TimedWord]:
+        """Decode the first ``samples`` of the buffer; words on the stream's clock.
+
+        ``final``: with a final's inputs, which depend on the audio and the finals before it
+        only (the context is heard again when the turn has enough speech of its own, not
+        when its partial decodes happened to show words); such a decode of the same audio
+        with the same context is done once per turn (``_finals``)."""
+        audio, start, prompt, prefix = self._with_context(self._audio[:samples], samples, final)
+        key = (self._origin, samples, prompt, prefix)
+        if final and key in self._finals:
+            words, self._language = self._finals[key]
+            return list(words)
         started = time.perf_counter()
-        audio, start, prompt, prefix = self._with_context(self._audio[:samples])
         if prefix:
             decoded = self._recogniser.decode(audio, prompt, self.options, prefix=prefix)
         else:
             decoded = self._recogniser.decode(audio, prompt, self.options)
-        words = decoded.words
         self._language = (None if decoded.language is None
                           else (decoded.language, decoded.language_probability or 0.0))
         elapsed = time.perf_counter() - started
@@ -197,14 +256,18 @@ class OfflineTranscriber:
         self.stats.decode_seconds += elapsed
         self.stats.longest_decode = max(self.stats.longest_decode, elapsed)
         offset = start // _PER_MS
-        return self._after_lead([TimedWord(w.text, w.start_ms + offset, w.end_ms + offset,
-                                           w.confidence) for w in words])
+        words = self._after_lead([TimedWord(w.text, w.start_ms + offset, w.end_ms + offset,
+                                            w.confidence) for w in decoded.words])
+        if final:
+            self._finals[key] = (words, self._language)
+        return list(words)
 
-    def _with_context(self, audio: Audio) -> tuple[Audio, int, str, tuple[str, ...]]:
-        """What to decode for ``audio`` (the buffer's first samples): the audio with the
+    def _with_context(self, audio: Audio, samples: int, final: bool,
+                      ) -> tuple[Audio, int, str, tuple[str, ...]]:
+        """What to decode for ``audio`` (the buffer's first ``samples``): the audio with the
         final speech just before it when the turn began after a pause (``context_ms``), the
         stream sample it begins at, the prompt, and the words it begins with (the prefix)."""
-        words = self._context_words()
+        words = self._context_words(samples, final)
         if not words:
             return audio, self._origin, self._context, ()
         start = words[0].start_ms * _PER_MS
@@ -213,12 +276,21 @@ class OfflineTranscriber:
         return (audio, start, " ".join(self._context.split()[:-len(words)]),
                 tuple(w.text for w in words))
 
-    def _context_words(self) -> list[TimedWord]:
-        """The final words just before the buffer that the turn's decodes hear again (none
-        after a cut: the lead is the context there, ``after_cut``; nor while the turn shows
-        no word: after the prefix, a breath or a click is not judged by Whisper's no-speech
-        check, as the prefix is speech)."""
-        if self._lead is not None or not self._turn_open:
+    def _context_words(self, samples: int, final: bool) -> list[TimedWord]:
+        """The final words just before the buffer that a decode of its first ``samples``
+        hears again (none after a cut: the lead is the context there, ``after_cut``; nor for
+        a turn with too little speech of its own: after the prefix, a breath or a click is
+        not judged by Whisper's no-speech check, as the prefix is speech). A final's decode
+        judges that by the detector (``first_decode_ms`` of speech in the audio); a partial
+        one by whether the turn shows words yet."""
+        if self._lead is not None:
+            return []
+        if final:
+            limit = samples // _PER_MS
+            speech = sum(max(0, min(s.end_ms, limit) - s.start_ms) for s in self._spans())
+            if speech < self.rules.first_decode_ms:
+                return []
+        elif not self._turn_open:
             return []
         heard_from = self._origin - self._past.size
         words = [w for w in context_words(self._finished, self._origin // _PER_MS,
@@ -236,39 +308,14 @@ class OfflineTranscriber:
         cut_ms, ended = self._lead
         return after_cut(words, cut_ms, ended, lead_start_ms=self._origin // _PER_MS)
 
-    def _decode_partial(self, spans: list[SpeechSpan]) -> list[Turn]:
-        self._hypothesis = self._decode(self._audio.size)
-        self._hypothesis_language = self._language
-        self._decoded_until = self._origin + self._audio.size
-        self._agreement.insert(self._hypothesis)
-        turns = self._partial()
-        words = (*self._agreement.committed, *self._agreement.tail)
-        heard = as_heard_again(words, self._hypothesis)  # where its sentences end
-        pause = self._pause(spans, words)
-        keep = split_point(self.rules, buffer_ms=self.buffered_ms, words=heard,
-                           committed=len(self._agreement.committed),
-                           pause=None if pause is None else pause[0])
-        if keep is not None:
-            turns += self._split(keep, pause[1] if pause is not None and keep == pause[0]
-                                 else None)
-        return turns
-
-    def _pause(self, spans: list[SpeechSpan], words: tuple[TimedWord, ...],
-               ) -> tuple[int, int] | None:
-        """Past ``clause_turn_ms``: the words before the longest pause in the buffer's speech
-        and the cut in it (stream ms), for a turn with no sentence or clause end to cut at."""
-        if self.buffered_ms <= self.rules.clause_turn_ms or len(words) < 2:
-            return None
-        if self.rules.cut_pause_ms < self.rules.pause_ms:  # the spans split at pause_ms only
-            started = time.perf_counter()
-            spans = self._recogniser.speech_spans(self._audio,
-                                                  min_silence_ms=self.rules.cut_pause_ms)
-            self.stats.vad_seconds += time.perf_counter() - started
-        offset = self._origin // _PER_MS
-        return pause_cut(self.rules, words=words,
-                         spans=[SpeechSpan(s.start_ms + offset, s.end_ms + offset, s.ended)
-                                for s in spans],
-                         after_ms=self._lead[0] if self._lead is not None else 0)
+    def _decode_partial(self, until_ms: int = 0) -> list[Turn]:
+        """A partial decode of the buffer (up to ``until_ms`` at a pause: with a final's
+        inputs, so that if the pause ends the utterance this decode is its final)."""
+        samples = min(until_ms * _PER_MS, self._audio.size) if until_ms else self._audio.size
+        hypothesis = self._decode(samples, final=bool(until_ms))
+        self._decoded_until = self._origin + samples
+        self._agreement.insert(hypothesis)
+        return self._partial()
 
     def _partial(self) -> list[Turn]:
         committed, tail = self._agreement.committed, self._agreement.tail
@@ -290,55 +337,60 @@ class OfflineTranscriber:
         speech_end_ms = self._origin // _PER_MS + at_ms - self.rules.pad_ms
         return speech_end_ms <= self._lead[0] + _LEAD_ONLY_SLACK_MS
 
-    def _finalise(self, at_ms: int, *, lead_only: bool = False) -> list[Turn]:
+    def _try_cut(self, at_ms: int) -> list[Turn]:
+        """``at_ms`` into a long turn: decode the turn up to there with a final's inputs, and
+        end it after the last sentence end that decode heard another word after (``cut_in``);
+        the words before the cut are its final, as a decode that heard on past them (as a
+        one-shot decode does) has them. The next turn begins at the end of the last of them,
+        and its decodes hear them again as their prefix (``context_ms``)."""
+        self._tried = self._origin // _PER_MS + at_ms
+        self.stats.final_decodes += 1
+        samples = min(at_ms * _PER_MS, self._audio.size)
+        heard = self._decode(samples, final=True)
+        keep = cut_in(self.rules, at_ms, heard, start_ms=self._origin // _PER_MS)
+        if keep is not None:
+            words = heard[:keep]
+            # On the detector's grid, not before the last word's end (the next turn's origin
+            # must be past it for the context to be heard again).
+            cut = words[-1].end_ms * _PER_MS - self._origin
+            cut = min(-(-cut // WINDOW_SAMPLES) * WINDOW_SAMPLES, self._audio.size)
+            # The words shown after the cut stay on screen, in the next turn.
+            turns = self._finalise(cut // _PER_MS, words=words)
+            return turns + self._partial() if self.pace.partials else turns
+        # The turn goes on: that decode is its newest partial too (when partials are shown).
+        self._decoded_until = self._origin + samples
+        self._agreement.insert(heard)
+        return self._partial() if self.pace.partials else []
+
+    def _finalise(self, at_ms: int, *, lead: bool = False, lead_only: bool = False,
+                  words: list[TimedWord] | None = None) -> list[Turn]:
         """End the turn with the audio before ``at_ms`` (buffer time) and drop that audio.
-        ``lead_only``: that audio is the lead alone, and the turn has no words of its own."""
+        ``lead``: the cut is mid-speech, the next turn hears ``lead_ms`` before it again.
+        ``lead_only``: that audio is the lead alone, and the turn has no words of its own.
+        ``words``: its final words, when a decode has them already."""
         cut = min(at_ms * _PER_MS, self._audio.size)
         end_ms = (self._origin + cut) // _PER_MS
         # Whisper may write a word for the end of a lead word it hears without its start
         # ("Just." for the "-sposed" of "ill-disposed."): a turn of its own, made up.
-        words = [] if lead_only else self._second_pass(cut)
-        # Committed words the detector now places after the end (it re-reads the whole buffer
-        # each time) stay on screen: they open the next turn, whose final decodes them again.
+        if words is None:
+            words = [] if lead_only else self._second_pass(cut)
+        # Committed words the detector now places after the end stay on screen: they open the
+        # next turn, whose final decodes them again.
         carried = [w for w in self._agreement.committed if w.start_ms >= end_ms]
-        return self._end_turn(words, cut, LocalAgreement(carried))
-
-    def _split(self, keep: int, cut_ms: int | None = None) -> list[Turn]:
-        """The turn grew too long: end it after ``keep`` of its words (0: all of the last
-        hypothesis) and carry the rest into the next turn, which hears ``lead_ms`` of the
-        audio before the cut again. ``cut_ms``: where (stream ms; None: between the words)."""
-        if keep == 0:
-            return self._finalise(self.buffered_ms)
-        ended, following = self._agreement.split(keep)
-        nxt = (*following.committed, *following.tail)
-        if cut_ms is None:
-            # Cut in the gap after the last word kept, so no audio of the next word is lost.
-            cut_ms = ended[-1].end_ms if not nxt else (ended[-1].end_ms + nxt[0].start_ms) // 2
-        cut = min(max(0, cut_ms * _PER_MS - self._origin), self._audio.size)
-        # The decode that found the sentence end heard the whole turn and more after it: its
-        # words before the cut are the final, as a one-shot decode would have them (no second
-        # pass, so a sentence's final costs no decode of its own).
-        heard = [w for w in self._hypothesis if (w.start_ms + w.end_ms) // 2 < cut_ms]
-        if heard and self._decoded_until is not None and self._decoded_until > cut_ms * _PER_MS:
-            self._language = self._hypothesis_language
-            words = heard
-        else:
-            words = self._second_pass(cut)
-        return self._end_turn(words, cut, following, lead=True) + self._partial()
+        return self._end_turn(words, cut, LocalAgreement(carried), lead=lead)
 
     def _second_pass(self, cut: int) -> list[TimedWord]:
         """The final words of the audio before ``cut`` (buffer samples): one decode of all of
-        it with the finished text as the prompt, unless the last decode was exactly that."""
-        end_ms = (self._origin + cut) // _PER_MS
-        covered = self._decoded_until is not None and self._decoded_until >= self._origin + cut
-        if covered and not any(w.start_ms >= end_ms for w in self._hypothesis):
-            # Beyond the cut that decode heard only silence: decoding again would repeat it.
-            self._language = self._hypothesis_language
-            return list(self._hypothesis)
-        if cut == 0:
+        it with the finished text as the prompt (the decode at the pause, when it had exactly
+        those inputs)."""
+        if cut == 0 or not self._spans():
             return []
-        self.stats.final_decodes += 1
-        words = [w for w in self._decode(cut) if w.start_ms < end_ms]
+        key_before = len(self._finals)
+        words = [w for w in self._decode(cut, final=True)
+                 if w.start_ms < (self._origin + cut) // _PER_MS]
+        words = without_made_up_tail(words)
+        if len(self._finals) > key_before:
+            self.stats.final_decodes += 1
         return words + self._rest_of(words, cut)
 
     def _rest_of(self, words: list[TimedWord], cut: int) -> list[TimedWord]:
@@ -350,10 +402,12 @@ class OfflineTranscriber:
             heard_until = max(heard_until, self._lead[0] * _PER_MS - self._origin)
         if cut - heard_until < _REST_MS * _PER_MS:
             return []
-        rest = self._audio[heard_until:cut]
-        spans = self._recogniser.speech_spans(rest, min_silence_ms=self.rules.pause_ms)
-        if sum(span.end_ms - span.start_ms for span in spans) < _REST_MS // 2:
+        after_ms, until_ms = heard_until // _PER_MS, cut // _PER_MS
+        speech = sum(max(0, min(s.end_ms, until_ms) - max(s.start_ms, after_ms))
+                     for s in self._spans())
+        if speech < _REST_MS // 2:
             return []
+        rest = self._audio[heard_until:cut]
         self.stats.final_decodes += 1
         prompt = (self._context + " " + " ".join(w.text for w in words)).strip()
         offset = (self._origin + heard_until) // _PER_MS
@@ -379,8 +433,9 @@ class OfflineTranscriber:
                                                  for w in turns[0].words)][-_FINISHED_WORDS:]
         self._agreement = following
         self._shown = None
-        self._hypothesis = []  # decoded from the old turn's start with the old prompt
         self._decoded_until = None
+        self._tried = None
+        self._finals = {}
         keep = min(cut, self.rules.lead_ms * _PER_MS) if lead and words else 0
         self._lead = ((self._origin + cut) // _PER_MS, tuple(words)) if keep else None
         self._sentence_start = not (lead and words and not ends_sentence(words[-1]))
@@ -388,14 +443,17 @@ class OfflineTranscriber:
         return turns
 
     def _trim(self, samples: int) -> None:
-        """Drop the first ``samples`` of the buffer."""
+        """Drop the first ``samples`` of the buffer, rounded down to the detector's window so
+        that the buffer always begins on the stream's window grid."""
         samples = min(samples, self._audio.size)
+        samples -= samples % WINDOW_SAMPLES
         if samples > 0:
             if self.rules.context_ms:
                 kept = self.rules.context_ms * _PER_MS
                 self._past = np.concatenate((self._past[-kept:], self._audio[:samples]))[-kept:]
             self._audio = self._audio[samples:]
             self._origin += samples
+            self._probabilities = self._probabilities[samples // WINDOW_SAMPLES:]
 
     def _append(self, pcm: bytes) -> None:
         data = self._odd + pcm
@@ -404,9 +462,10 @@ class OfflineTranscriber:
         if whole:
             samples = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32) / 32768.0
             self._audio = np.concatenate((self._audio, samples))
-
-
-def _shifted(spans: list[SpeechSpan], ms: int) -> list[SpeechSpan]:
-    """``spans`` seen from ``ms`` later in the buffer (after dropping its first ``ms``)."""
-    return [SpeechSpan(max(0, s.start_ms - ms), s.end_ms - ms, s.ended)
-            for s in spans if s.end_ms > ms]
+        judged = self._probabilities.size * WINDOW_SAMPLES
+        windows = (self._audio.size - judged) // WINDOW_SAMPLES
+        if windows > 0:
+            started = time.perf_counter()
+            new = self._vad.judge(self._audio[judged:judged + windows * WINDOW_SAMPLES])
+            self.stats.vad_seconds += time.perf_counter() - started
+            self._probabilities = np.concatenate((self._probabilities, new))

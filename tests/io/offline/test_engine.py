@@ -113,6 +113,7 @@ class Decode:
     seconds: float
     prompt: str
     words: list[TimedWord]
+    prefix: tuple[str, ...] = ()
 
 
 class DecodeLog(WhisperRecogniser):
@@ -131,7 +132,7 @@ class DecodeLog(WhisperRecogniser):
     def decode(self, audio: np.ndarray, prompt: str = "",
                options: DecodeOptions | None = None, prefix: Sequence[str] = ()) -> Decoded:
         decoded = self._real.decode(audio, prompt, options, prefix)
-        self.decodes.append(Decode(audio.size / 16_000, prompt, decoded.words))
+        self.decodes.append(Decode(audio.size / 16_000, prompt, decoded.words, tuple(prefix)))
         return decoded
 
 
@@ -234,11 +235,13 @@ def test_each_final_is_one_decode_of_the_whole_turn_with_the_finished_text_as_pr
     for index, final in enumerate(finals):
         prompt = " ".join(t.transcript for t in finals[:index])
         # The final's words are exactly one decode's (not the committed partial words), that
-        # decode heard the whole turn, and it had the earlier finals as its prompt. (A turn
-        # cut mid-speech at a sentence end is the decode that found it, up to the cut; the
-        # turn after it was decoded with the end of the one before as its lead: the rest.)
+        # decode heard the whole turn, and it had the earlier finals as its prompt, the last
+        # of their words perhaps as its prefix instead (heard again with their audio: the
+        # turn began right after them). (A turn cut mid-speech at a sentence end is the
+        # decode that found it, up to the cut.)
         keys = " ".join(normalise(w.text) for w in final.words)
-        heard = [call for call in streamed.decodes if call.prompt == prompt
+        heard = [call for call in streamed.decodes
+                 if " ".join([call.prompt, *call.prefix]).strip() == prompt
                  and f" {keys} " in f" {' '.join(w.key for w in call.words)} "]
         assert heard, (final.transcript, [c.prompt for c in streamed.decodes])
         assert any(call.seconds * 1000 >= final.words[-1].end - final.words[0].start
@@ -412,10 +415,11 @@ async def test_a_long_turn_ends_at_a_sentence_end_and_no_word_is_lost_or_doubled
     assert [call for call in spy.decodes if call.prompt == finals[0].transcript]
 
 
-def test_after_a_cut_mid_speech_the_next_turn_hears_the_lead_again(
+def test_after_a_cut_mid_speech_the_next_turn_hears_the_words_before_it_again(
         recogniser: WhisperRecogniser) -> None:
     meeting = load_fixture("meeting")
-    transcriber = OfflineTranscriber(recogniser, TurnRules(sentence_turn_ms=2000))
+    spy = DecodeLog(recogniser)
+    transcriber = OfflineTranscriber(spy, TurnRules(sentence_turn_ms=2000))
     pcm = silence(300) + meeting.pcm + silence(1000)
     turns: list[Turn] = []
     for offset in range(0, len(pcm), 32_000):
@@ -424,10 +428,12 @@ def test_after_a_cut_mid_speech_the_next_turn_hears_the_lead_again(
             break
     (first,) = [t for t in turns if t.end_of_turn]
     assert first.transcript == "The meeting is over."
-    # The buffer now begins about a second before the cut (after "over."), not at it.
+    # The next turn begins where the last word ended (on the detector's 32 ms grid), not
+    # before it: its decodes hear that audio again with those words as their prefix.
     begins_ms = transcriber.received_ms - transcriber.buffered_ms
-    assert first.words[-1].end - 1000 <= begins_ms < first.words[-1].end
+    assert first.words[-1].end <= begins_ms < first.words[-1].end + 32
     turns = transcriber.push(pcm[offset + 32_000:]) + transcriber.finish()
     (second,) = [t for t in turns if t.end_of_turn]
     assert second.transcript.startswith("Thank you")  # nothing lost, nothing twice
+    assert any("over." in call.prefix for call in spy.decodes)
     assert "over" not in second.transcript.lower()

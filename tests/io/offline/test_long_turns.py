@@ -1,4 +1,4 @@
-"""A long turn with no punctuation to cut at ends in a pause of its speech, not at 20 s.
+"""A long turn with no punctuation to cut at ends in a pause between its words, not at 20 s.
 
 tiny.en often writes no full stop or comma in a long stretch of speech; the recogniser here is
 the real bundled model with the punctuation of its words taken away, so only the pauses the
@@ -74,8 +74,8 @@ def test_an_unpunctuated_long_turn_is_cut_in_a_pause_and_no_word_is_lost_or_doub
     turns = stream(transcriber, pcm)
     finals = [t for t in turns if t.end_of_turn]
     assert len(finals) >= 2  # cut before the end of speech
-    # Each cut is in a pause between two sentences (the longest one once the turn passed
-    # clause_turn_ms), never between two words of a sentence.
+    # Each cut is in a pause between two sentences (the widest gap between two words once
+    # the turn passed clause_turn_ms), never between two words of a sentence.
     assert all(normalise(t.words[-1].text) in ("shore", "evening", "west") for t in finals)
     joined = " ".join(t.transcript for t in finals)
     assert word_error_rate([reference], [joined]) <= 0.1
@@ -87,11 +87,11 @@ def test_an_unpunctuated_long_turn_is_cut_in_a_pause_and_no_word_is_lost_or_doub
         assert after.words[0].start >= before.words[-1].end
 
 
-def test_without_a_pause_the_turn_waits_for_the_hard_rule(
+def test_without_punctuation_the_turn_goes_on_until_clause_turn_ms(
         recogniser: WhisperRecogniser, long_turn: tuple[bytes, str]) -> None:
-    # Pauses must be at least cut_pause_ms: with a bar above the ~300 ms pauses, no cut.
+    # No sentence end to cut at: with clause_turn_ms past the whole turn, no cut at all.
     pcm, _ = long_turn
     transcriber = OfflineTranscriber(Unpunctuated(recogniser),
-                                     TurnRules(cut_pause_ms=600))
+                                     TurnRules(clause_turn_ms=20_000))
     finals = [t for t in stream(transcriber, pcm) if t.end_of_turn]
     assert len(finals) == 1
