@@ -169,12 +169,20 @@ def test_record_stop_copy_and_save_every_format(
     qt_loop.run(controller.shutdown())
 
 
+@pytest.mark.parametrize("how", [None, signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+                         ids=["close-button", "SIGTERM", "SIGINT", "SIGHUP"])
 def test_closing_mid_recording_keeps_the_last_words_and_leaves_nothing_running(
     qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
-    qtlog: Any, caplog: pytest.LogCaptureFixture,
+    qtlog: Any, caplog: pytest.LogCaptureFixture, how: signal.Signals | None,
 ) -> None:
+    """The title bar's close button while recording, or a signal that asks the app to end:
+    log-out (SIGTERM), Ctrl+C in its terminal (SIGINT), that terminal closing (SIGHUP). The
+    recording stops as Stop would (the last words arrive, the session ends with Terminate),
+    the autosave holds them, and nothing is left running, instead of the process ending
+    mid-sentence."""
     window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
                          env_key=KEY)
+    before = signal.getsignal(how) if how is not None else None
 
     async def scenario() -> None:
         running = asyncio.ensure_future(run_window(window))
@@ -182,12 +190,21 @@ def test_closing_mid_recording_keeps_the_last_words_and_leaves_nothing_running(
                            lambda s: s.state is AuthState.VALID)
         window.record_button.click()
         await signal_until(window.controller.transcript_changed, lambda c: c.kind == "partial")
-        window.close()  # as the title bar's close button would
+        if how is None:
+            window.close()  # as the title bar's close button would
+        else:
+            # Guard: with no handler in place the signal would end this test process instead.
+            assert signal.getsignal(how) not in (signal.SIG_DFL, before, signal.SIG_IGN)
+            os.kill(os.getpid(), how)
         await running
         others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert others == [], f"tasks left running: {others}"
 
-    qt_loop.run(scenario())
+    try:
+        qt_loop.run(scenario())
+    finally:
+        if how is not None:
+            signal.signal(how, before)
     assert not window.isVisible()
     qt_warnings = [r.message for r in qtlog.records if r.type != QtMsgType.QtDebugMsg
                    and "propagateSizeHints" not in r.message]  # offscreen plugin noise
@@ -199,45 +216,6 @@ def test_closing_mid_recording_keeps_the_last_words_and_leaves_nothing_running(
     model = window.controller.model
     assert model.finals and model.partial is None
     (autosaved,) = (tmp_path / "autosave").glob("*.txt")  # its journal lies beside it
-    assert autosaved.read_text() == model.plain_text(include_partial=False) + "\n"
-
-
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
-                         ids=lambda s: s.name)
-def test_a_signal_to_end_mid_recording_quits_like_the_close_button(
-    qt_loop: QtLoop, emulator: EmulatorThread, tmp_path: Path, preferences: Preferences,
-    signum: signal.Signals,
-) -> None:
-    """Log-out (SIGTERM), Ctrl+C in the terminal (SIGINT) or the terminal closing (SIGHUP)
-    while recording: the recording stops as Stop would (the last words arrive, the session
-    ends with Terminate) and the autosave holds them, instead of the process ending
-    mid-sentence."""
-    window = make_window(emulator, tmp_path, preferences, secret_store=SessionOnlyStore(),
-                         env_key=KEY)
-    before = signal.getsignal(signum)
-
-    async def scenario() -> None:
-        running = asyncio.ensure_future(run_window(window))
-        await signal_until(window.controller.auth_changed,
-                           lambda s: s.state is AuthState.VALID)
-        window.record_button.click()
-        await signal_until(window.controller.transcript_changed, lambda c: c.kind == "partial")
-        # Guard: with no handler in place the signal would end this test process instead.
-        assert signal.getsignal(signum) not in (signal.SIG_DFL, before, signal.SIG_IGN)
-        os.kill(os.getpid(), signum)
-        await running
-
-    try:
-        qt_loop.run(scenario())
-    finally:
-        signal.signal(signum, before)
-    assert not window.isVisible()
-    (session,) = emulator.wait_sessions_closed(1)
-    assert session.text_messages_received == ['{"type":"Terminate"}']
-    assert session.close_code == 1000
-    model = window.controller.model
-    assert model.finals and model.partial is None
-    (autosaved,) = (tmp_path / "autosave").glob("*.txt")
     assert autosaved.read_text() == model.plain_text(include_partial=False) + "\n"
 
 
