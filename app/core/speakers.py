@@ -257,7 +257,11 @@ class TwoVoices:
         if stream != YOU or self.mixed_from_ms is None:
             return False
         start = turn.start_ms if turn.start_ms is not None else self._last_ms
-        return start >= self.mixed_from_ms
+        end = turn.end_ms if turn.end_ms is not None else start
+        # Word times are approximate (the offline engine's first word may start tens of ms
+        # before the sound), and a turn can straddle the switch: it is the mix's when most of
+        # it lies after the switch.
+        return (start + end) / 2 >= self.mixed_from_ms
 
     def _final(self, stream: Stream, turn: TranscriptTurn) -> TranscriptChange | None:
         own = (stream, turn.key)

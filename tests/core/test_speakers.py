@@ -242,6 +242,18 @@ def test_after_the_switch_to_one_mixed_stream_yous_new_turns_are_unlabelled() ->
                                     (None, "both of us now")]
 
 
+def test_a_turn_that_starts_just_before_the_switch_is_the_mixs() -> None:
+    """Speech that begins as the streams are mixed: the engine's first word may be stamped a
+    little before the switch (word times are approximate), yet most of the turn is mixed audio:
+    it is nobody's. A turn mostly before the switch keeps its speaker."""
+    streams = _Streams()
+    streams.voices.mix_from(1500)
+    streams.say(YOU, _turn("mostly said before the switch", 500))  # 500..1950 ms
+    streams.say(YOU, _turn("hello this is a test of live transcription", 1440, order=1))
+    assert streams.paragraphs() == [("You", "mostly said before the switch"),
+                                    (None, "hello this is a test of live transcription")]
+
+
 def test_the_mixed_stream_is_nobodys_echo() -> None:
     """Mixed, You's stream carries Others' voice too: the same words overlapping an Others
     turn are not an echo to fold away."""

@@ -211,7 +211,9 @@ async def test_automatic_fallback_mid_call_on_few_cores_goes_on_as_one_mixed_str
         assert await asyncio.wait_for(task, 90) is None
     assert recorder.mixed and listener.errors == []
     assert [n.text for n in listener.notices].count(notice) == 1
-    assert all(t.speaker is None for t in model.finals)  # nothing was said before the switch
+    # Nothing was said before the switch.
+    assert all(t.speaker is None for t in model.finals), [(t.speaker, t.start_ms, t.end_ms)
+                                                          for t in model.finals]
     text = " ".join(t.text for t in model.finals)
     print(f"\nmixed after fallback: {text!r}")
     wer = word_error_rate([f"{you.reference} {others.reference}"], [text])
