@@ -255,7 +255,7 @@ async def test_in_real_time_each_deadline_counts_from_the_start() -> None:
     dues: list[float | None] = []
     while not done.done():
         dues.append(paced.next_due)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one loop pass (the deadlines lie in the past): not a wait
     assert await done == 5 * len(piece) == paced.sent and paced.tick == 5
     assert sum(handed) == 5 * len(piece) and paced.next_due is None
     deadlines = [started + k * WAKE_MS / 1000 for k in range(6)]
